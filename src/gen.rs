@@ -1,0 +1,702 @@
+//! Synthetic HTTP access-log traffic for demos, tests and benchmarks.
+//!
+//! Owns the line generator (`Generator`), the live traffic shape (`Shape`)
+//! and the two ways of writing lines out: `run_live` on the wall clock and
+//! `write_lines` on a log clock given by the caller.
+//!
+//! Invariants:
+//! - Output depends only on the seed, the format and the timestamps asked
+//!   for. The PRNG is a hand-written SplitMix64 rather than the `rand` crate
+//!   so that the same seed gives the same bytes forever, whatever happens to
+//!   a dependency's algorithms.
+//! - Every line is one complete Common or Combined Log Format record ending
+//!   in `'\n'`; the only I/O is the writer the caller passes in, and only
+//!   `run_live` reads a clock.
+
+use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Datelike, Timelike};
+
+/// Which access-log layout `Generator::line` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum GenFormat {
+    /// Common Log Format: host ident user [time] "request" status bytes
+    Common,
+    /// Combined Log Format: Common plus "referer" "user-agent"
+    Combined,
+}
+
+/// SplitMix64 (Steele, Lea, Flood 2014). Kept in-tree so a seed names one
+/// byte stream forever; do not change the constants or the mixing.
+#[derive(Clone, Debug)]
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` by multiply-shift; the bias (< n / 2^64) does not
+    /// matter here and avoiding rejection keeps one draw per call.
+    fn below(&mut self, n: u64) -> u64 {
+        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
+    }
+
+    /// Uniform in `[0, 1)` with 53 bits.
+    fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+
+    /// Index into `weights`, chosen with probability proportional to weight.
+    fn weighted<T>(&mut self, table: &[(T, u32)]) -> usize {
+        let total: u32 = table.iter().map(|&(_, w)| w).sum();
+        let mut r = self.below(u64::from(total)) as u32;
+        for (i, &(_, w)) in table.iter().enumerate() {
+            if r < w {
+                return i;
+            }
+            r -= w;
+        }
+        table.len() - 1
+    }
+}
+
+/// Sections with Zipf-like weights (roughly 1/rank) so that a few dominate
+/// the report. Path templates: `{n}` is an id, `{w}` a search word, `{h}` a
+/// short hex hash.
+const SECTIONS: &[(&[&str], u32)] = &[
+    (
+        &[
+            "/api/users/{n}",
+            "/api/orders",
+            "/api/orders/{n}",
+            "/api/orders/{n}/items",
+            "/api/products?page={n}",
+            "/api/session",
+            "/api/events?since={n}",
+        ],
+        300,
+    ),
+    (
+        &[
+            "/pages/create",
+            "/pages/{n}",
+            "/pages/{n}/edit",
+            "/pages/about",
+            "/pages/pricing",
+        ],
+        160,
+    ),
+    (
+        &[
+            "/static/css/site.{h}.css",
+            "/static/js/app.{h}.js",
+            "/static/js/vendor.{h}.js",
+            "/static/img/logo.svg",
+            "/static/fonts/inter-{n}.woff2",
+        ],
+        110,
+    ),
+    (
+        &[
+            "/blog",
+            "/blog/2025/{n}/release-notes",
+            "/blog/posts/{n}",
+            "/blog/tags/{w}",
+        ],
+        75,
+    ),
+    (&["/report", "/report/daily", "/report/{n}.csv"], 60),
+    (&["/user/{n}", "/user/{n}/settings", "/user/login"], 50),
+    (&["/search?q={w}", "/search?q={w}&page={n}"], 42),
+    (&["/cart", "/cart/add?item={n}", "/cart/checkout"], 36),
+    (
+        &[
+            "/docs",
+            "/docs/getting-started",
+            "/docs/api/{w}",
+            "/docs/faq",
+        ],
+        30,
+    ),
+    (&["/images/{n}.jpg", "/images/thumbs/{n}.png"], 26),
+    (&["/", "/index.html"], 22),
+    (&["/favicon.ico"], 18),
+    (&["/feed.xml", "/feed/atom"], 12),
+    (&["/admin", "/admin/users", "/admin/audit?page={n}"], 9),
+    (&["/health"], 6),
+    (&["/wp-login.php", "/.env"], 3),
+];
+
+const WORDS: &[&str] = &[
+    "rust", "logs", "alerts", "pricing", "shoes", "laptop", "weather", "tail", "http", "cache",
+    "deploy", "metrics",
+];
+
+const METHODS: &[(&str, u32)] = &[
+    ("GET", 850),
+    ("POST", 80),
+    ("PUT", 20),
+    ("DELETE", 12),
+    ("HEAD", 23),
+    ("OPTIONS", 15),
+];
+
+const PROTOCOLS: &[(&str, u32)] = &[("HTTP/1.1", 70), ("HTTP/2.0", 25), ("HTTP/1.0", 5)];
+
+const STATUSES: &[(u16, u32)] = &[
+    (200, 800),
+    (201, 10),
+    (204, 10),
+    (301, 15),
+    (302, 20),
+    (304, 50),
+    (400, 8),
+    (401, 10),
+    (403, 17),
+    (404, 40),
+    (500, 12),
+    (502, 3),
+    (503, 5),
+];
+
+const USERS: &[(&str, u32)] = &[
+    ("-", 900),
+    ("james", 25),
+    ("jill", 20),
+    ("frank", 15),
+    ("mary", 15),
+    ("admin", 10),
+    ("svc-backup", 15),
+];
+
+const REFERERS: &[(&str, u32)] = &[
+    ("-", 35),
+    ("https://www.google.com/", 22),
+    ("https://duckduckgo.com/", 5),
+    ("https://www.bing.com/search?q=logmon", 4),
+    ("https://t.co/x8Kd02aPzQ", 3),
+    ("https://news.ycombinator.com/item?id=41872356", 3),
+    ("https://www.example.com/", 12),
+    ("https://www.example.com/blog", 6),
+    ("https://www.example.com/pages/pricing", 5),
+    ("https://www.example.com/search?q=rust", 5),
+];
+
+const USER_AGENTS: &[(&str, u32)] = &[
+    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36", 30),
+    ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36", 12),
+    ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1", 12),
+    ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Mobile Safari/537.36", 10),
+    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:125.0) Gecko/20100101 Firefox/125.0", 8),
+    ("Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0", 3),
+    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36 Edg/124.0.2478.67", 6),
+    ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15", 6),
+    ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", 3),
+    ("Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)", 2),
+    ("curl/8.5.0", 3),
+    ("python-requests/2.31.0", 2),
+    ("Go-http-client/1.1", 1),
+];
+
+/// Plausible first octets for public IPv4 clients (no 0, 10, 127, 224+).
+const FIRST_OCTETS: &[u8] = &[
+    23, 31, 45, 51, 62, 66, 73, 78, 81, 86, 92, 98, 104, 109, 141, 151, 172, 176, 185, 188, 193,
+    203, 212, 217,
+];
+
+const IPV4_CLIENTS: usize = 300;
+const IPV6_CLIENTS: usize = 8;
+
+/// Produces access-log lines from a seeded PRNG; see the module invariants.
+#[derive(Clone, Debug)]
+pub struct Generator {
+    rng: SplitMix64,
+    format: GenFormat,
+    /// Client addresses, heaviest first: `client` draws low indices most.
+    clients: Vec<String>,
+    /// `at` whose text is in `stamp`, so a second is formatted only once.
+    stamp_at: Option<i64>,
+    /// `09/May/2018:16:00:39 +0000`
+    stamp: [u8; 26],
+}
+
+impl Generator {
+    /// A generator whose output is fixed by `seed` and `format`.
+    pub fn new(seed: u64, format: GenFormat) -> Generator {
+        let mut rng = SplitMix64(seed);
+        let mut clients = Vec::with_capacity(IPV4_CLIENTS + IPV6_CLIENTS);
+        for _ in 0..IPV4_CLIENTS {
+            let first = FIRST_OCTETS[rng.below(FIRST_OCTETS.len() as u64) as usize];
+            let (b, c, d) = (rng.below(256), rng.below(256), 1 + rng.below(254));
+            clients.push(format!("{first}.{b}.{c}.{d}"));
+        }
+        // Spread the IPv6 clients through the pool so some are frequent.
+        for i in 0..IPV6_CLIENTS {
+            let (a, b) = (rng.below(0x1_0000), rng.below(0x1_0000));
+            let at = (i * 37 + 3).min(clients.len());
+            clients.insert(at, format!("2001:db8:{a:x}::{b:x}"));
+        }
+        Generator {
+            rng,
+            format,
+            clients,
+            stamp_at: None,
+            stamp: [b' '; 26],
+        }
+    }
+
+    /// Append one line stamped `at` (unix seconds, shown in UTC as
+    /// `+0000`) and ending in `'\n'` to `out`.
+    ///
+    /// `at` is clamped to years 0000..=9999 so the line keeps its shape.
+    pub fn line(&mut self, at: i64, out: &mut Vec<u8>) {
+        // Cubing a uniform draw skews towards the front of the pool: the
+        // first tenth of the clients sends almost half the requests.
+        let u = self.rng.unit();
+        let client = ((u * u * u) * self.clients.len() as f64) as usize;
+        out.extend_from_slice(self.clients[client.min(self.clients.len() - 1)].as_bytes());
+        out.extend_from_slice(b" - ");
+        out.extend_from_slice(USERS[self.rng.weighted(USERS)].0.as_bytes());
+        out.extend_from_slice(b" [");
+        out.extend_from_slice(self.stamp(at));
+        out.extend_from_slice(b"] \"");
+        out.extend_from_slice(METHODS[self.rng.weighted(METHODS)].0.as_bytes());
+        out.push(b' ');
+        self.path(out);
+        out.push(b' ');
+        out.extend_from_slice(PROTOCOLS[self.rng.weighted(PROTOCOLS)].0.as_bytes());
+        out.extend_from_slice(b"\" ");
+        let status = STATUSES[self.rng.weighted(STATUSES)].0;
+        push_u64(out, u64::from(status));
+        out.push(b' ');
+        match self.size(status) {
+            Some(bytes) => push_u64(out, bytes),
+            None => out.push(b'-'),
+        }
+        if self.format == GenFormat::Combined {
+            out.extend_from_slice(b" \"");
+            out.extend_from_slice(REFERERS[self.rng.weighted(REFERERS)].0.as_bytes());
+            out.extend_from_slice(b"\" \"");
+            out.extend_from_slice(USER_AGENTS[self.rng.weighted(USER_AGENTS)].0.as_bytes());
+            out.push(b'"');
+        }
+        out.push(b'\n');
+    }
+
+    /// Expand one path template of a weighted section into `out`.
+    fn path(&mut self, out: &mut Vec<u8>) {
+        let paths = SECTIONS[self.rng.weighted(SECTIONS)].0;
+        let template = paths[self.rng.below(paths.len() as u64) as usize].as_bytes();
+        let mut rest = template;
+        while let Some(open) = rest.iter().position(|&b| b == b'{') {
+            out.extend_from_slice(&rest[..open]);
+            match rest.get(open + 1) {
+                Some(b'n') => {
+                    // Small ids are popular, as in real catalogues.
+                    let u = self.rng.unit();
+                    push_u64(out, 1 + (u * u * 5000.0) as u64);
+                }
+                Some(b'w') => {
+                    let word = WORDS[self.rng.below(WORDS.len() as u64) as usize];
+                    out.extend_from_slice(word.as_bytes());
+                }
+                _ => {
+                    let h = self.rng.next_u64() as u32;
+                    push_hex8(out, h);
+                }
+            }
+            // Templates are constants above: every `{` starts `{x}`.
+            rest = &rest[open + 3..];
+        }
+        out.extend_from_slice(rest);
+    }
+
+    /// Response size in bytes, or `None` for a bodiless status (`-`).
+    fn size(&mut self, status: u16) -> Option<u64> {
+        let u = self.rng.unit();
+        match status {
+            204 | 304 => None,
+            301 | 302 => Some(150 + (u * 250.0) as u64),
+            400..=499 => Some(180 + (u * 900.0) as u64),
+            500..=599 => Some(250 + (u * 600.0) as u64),
+            // Log-uniform from 200 B to 100 KB, squared to favour small
+            // bodies: the median is about 950 B.
+            _ => Some((200.0 * 500f64.powf(u * u)) as u64),
+        }
+    }
+
+    /// The CLF text of `at`, formatted at most once per distinct second.
+    fn stamp(&mut self, at: i64) -> &[u8] {
+        if self.stamp_at != Some(at) {
+            self.stamp = format_stamp(at);
+            self.stamp_at = Some(at);
+        }
+        &self.stamp
+    }
+}
+
+/// `at` (unix seconds) as `09/May/2018:16:00:39 +0000`, by hand because
+/// chrono's formatter would dominate `write_lines` at high rates.
+fn format_stamp(at: i64) -> [u8; 26] {
+    const MONTHS: [&[u8; 3]; 12] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
+    ];
+    // 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z.
+    let at = at.clamp(-62_167_219_200, 253_402_300_799);
+    let t = DateTime::from_timestamp(at, 0).unwrap_or_default();
+    let mut s = *b"DD/Mon/YYYY:HH:MM:SS +0000";
+    let two = |s: &mut [u8; 26], i: usize, v: u32| {
+        s[i] = b'0' + (v / 10) as u8;
+        s[i + 1] = b'0' + (v % 10) as u8;
+    };
+    two(&mut s, 0, t.day());
+    s[3..6].copy_from_slice(MONTHS[t.month0() as usize]);
+    let year = t.year() as u32;
+    two(&mut s, 7, year / 100);
+    two(&mut s, 9, year % 100);
+    two(&mut s, 12, t.hour());
+    two(&mut s, 15, t.minute());
+    two(&mut s, 18, t.second());
+    s
+}
+
+/// Decimal digits of `v`, without going through `fmt`.
+fn push_u64(out: &mut Vec<u8>, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+fn push_hex8(out: &mut Vec<u8>, v: u32) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for shift in (0..8).rev() {
+        out.push(HEX[((v >> (shift * 4)) & 0xf) as usize]);
+    }
+}
+
+/// Traffic shape for live mode: `rate` lines per second, except during the
+/// optional burst.
+#[derive(Clone, Copy, Debug)]
+pub struct Shape {
+    /// Baseline, in lines per second.
+    pub rate: f64,
+    pub burst: Option<Burst>,
+}
+
+/// A period of `rate` lines per second (replacing the baseline, not added
+/// to it) from `after` to `after + length` since the start.
+#[derive(Clone, Copy, Debug)]
+pub struct Burst {
+    /// Lines per second during the burst.
+    pub rate: f64,
+    /// Time from the start of the run to the start of the burst.
+    pub after: Duration,
+    /// How long the burst lasts.
+    pub length: Duration,
+}
+
+impl Shape {
+    /// Lines per second at `elapsed` since the start.
+    pub fn rate_at(&self, elapsed: Duration) -> f64 {
+        match self.burst {
+            Some(b) if elapsed >= b.after && elapsed - b.after < b.length => b.rate,
+            _ => self.rate,
+        }
+    }
+
+    /// Baseline 4 lines/s, then 40 lines/s from 20 s to 80 s: it crosses
+    /// logmon's default alert (more than 1200 hits in a 120 s window, i.e.
+    /// over 10 req/s) and then recovers.
+    ///
+    /// With the run started `s` seconds ago and logmon following from the
+    /// start:
+    /// - `t` seconds into the burst the window holds `4*20 + 40*t` hits,
+    ///   which passes 1200 at `t = 28` (s = 48);
+    /// - it peaks after the burst at `2400 + 4*60 = 2640` (s = 120);
+    /// - from s = 140 the burst slides out: `40*(200-s) + 4*(s-80)`
+    ///   = `7680 - 36*s`, down to 1200 at s = 180, i.e. recovery about
+    ///   130 s after the alert and 100 s after the burst ends.
+    pub fn demo() -> Shape {
+        Shape {
+            rate: 4.0,
+            burst: Some(Burst {
+                rate: 40.0,
+                after: Duration::from_secs(20),
+                length: Duration::from_secs(60),
+            }),
+        }
+    }
+
+    /// Lines due in total by `elapsed`: the integral of `rate_at`, floored.
+    /// Counting from the start rather than per tick keeps the long-run rate
+    /// exact whatever the sleeps overshoot by.
+    fn due(&self, elapsed: Duration) -> u64 {
+        let e = elapsed.as_secs_f64();
+        let lines = match self.burst {
+            None => self.rate * e,
+            Some(b) => {
+                let (start, len) = (b.after.as_secs_f64(), b.length.as_secs_f64());
+                let before = e.min(start);
+                let during = (e - start).clamp(0.0, len);
+                let after = (e - start - len).max(0.0);
+                self.rate * (before + after) + b.rate * during
+            }
+        };
+        lines.max(0.0) as u64
+    }
+}
+
+/// How often `run_live` wakes to write what is due: short enough that a
+/// 4 lines/s stream looks continuous and a stop request is seen promptly.
+const TICK: Duration = Duration::from_millis(50);
+
+/// Flush a batch to the writer once it passes this size (bytes).
+const CHUNK: usize = 64 * 1024;
+
+/// Write lines to `out` in real time following `shape`, until `stop` is
+/// set. Every `TICK` (50 ms) it writes the lines due by now, stamped with
+/// the wall clock (unix seconds), and flushes. Returns the number of lines
+/// written. A write error (such as a broken pipe) is returned as is.
+pub fn run_live(
+    gen: &mut Generator,
+    shape: Shape,
+    out: &mut dyn Write,
+    stop: &AtomicBool,
+) -> io::Result<u64> {
+    let start = Instant::now();
+    let mut written = 0u64;
+    let mut buf = Vec::with_capacity(CHUNK);
+    while !stop.load(Ordering::Relaxed) {
+        let due = shape.due(start.elapsed());
+        if due > written {
+            let now = chrono::Utc::now().timestamp();
+            while written < due {
+                gen.line(now, &mut buf);
+                written += 1;
+                if buf.len() >= CHUNK {
+                    out.write_all(&buf)?;
+                    buf.clear();
+                }
+            }
+            out.write_all(&buf)?;
+            out.flush()?;
+            buf.clear();
+        }
+        thread::sleep(TICK);
+    }
+    Ok(written)
+}
+
+/// Write `n` lines to `out` at once: line `i` is stamped `start + floor(i /
+/// rate)` (unix seconds), so `rate` is lines per second of log time.
+/// Deterministic for a given generator state. `rate` must be finite and
+/// positive, otherwise the error is `InvalidInput`.
+pub fn write_lines(
+    gen: &mut Generator,
+    n: u64,
+    start: i64,
+    rate: f64,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    if !(rate.is_finite() && rate > 0.0) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "rate must be a positive number of lines per second",
+        ));
+    }
+    let mut buf = Vec::with_capacity(CHUNK + 1024);
+    for i in 0..n {
+        // Dividing exact integers is exact when the quotient is, so whole
+        // rates give exactly `rate` lines per second.
+        let at = start.saturating_add((i as f64 / rate) as i64);
+        gen.line(at, &mut buf);
+        if buf.len() >= CHUNK {
+            out.write_all(&buf)?;
+            buf.clear();
+        }
+    }
+    out.write_all(&buf)?;
+    out.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use regex::Regex;
+    use std::sync::Arc;
+
+    const T: i64 = 1_772_366_400; // 2026-03-01T12:00:00Z
+
+    fn lines(seed: u64, format: GenFormat, n: u64) -> Vec<u8> {
+        let mut out = Vec::new();
+        write_lines(&mut Generator::new(seed, format), n, T, 10.0, &mut out).unwrap();
+        out
+    }
+
+    const CLF: &str = r#"^(\d{1,3}(\.\d{1,3}){3}|[0-9a-f:]+) - [\w-]+ \[\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} \+0000\] "(GET|POST|PUT|DELETE|HEAD|OPTIONS) /[^ "]* HTTP/\d\.\d" \d{3} (\d+|-)"#;
+
+    #[test]
+    fn same_seed_gives_identical_bytes() {
+        for format in [GenFormat::Common, GenFormat::Combined] {
+            assert_eq!(lines(7, format, 2000), lines(7, format, 2000));
+        }
+    }
+
+    #[test]
+    fn different_seeds_give_different_bytes() {
+        assert_ne!(
+            lines(1, GenFormat::Combined, 100),
+            lines(2, GenFormat::Combined, 100)
+        );
+    }
+
+    #[test]
+    fn every_common_line_matches_clf() {
+        let re = Regex::new(&format!("{CLF}$")).unwrap();
+        let out = String::from_utf8(lines(3, GenFormat::Common, 5000)).unwrap();
+        assert!(out.ends_with('\n'));
+        assert_eq!(out.lines().count(), 5000);
+        for line in out.lines() {
+            assert!(re.is_match(line), "not CLF: {line}");
+        }
+    }
+
+    #[test]
+    fn every_combined_line_matches_combined_format() {
+        let re = Regex::new(&format!(r#"{CLF} "[^"]*" "[^"]+"$"#)).unwrap();
+        let out = String::from_utf8(lines(4, GenFormat::Combined, 5000)).unwrap();
+        assert_eq!(out.lines().count(), 5000);
+        for line in out.lines() {
+            assert!(re.is_match(line), "not Combined: {line}");
+        }
+    }
+
+    #[test]
+    fn stamps_are_utc_text_of_the_given_second() {
+        let out = String::from_utf8(lines(5, GenFormat::Common, 1)).unwrap();
+        assert!(out.contains("[01/Mar/2026:12:00:00 +0000]"), "{out}");
+        assert_eq!(&format_stamp(1_525_881_639), b"09/May/2018:16:00:39 +0000");
+        assert_eq!(&format_stamp(i64::MIN), b"01/Jan/0000:00:00:00 +0000");
+        assert_eq!(&format_stamp(i64::MAX), b"31/Dec/9999:23:59:59 +0000");
+    }
+
+    #[test]
+    fn traffic_is_mixed_but_mostly_get_200_and_skewed_to_few_sections() {
+        let out = String::from_utf8(lines(6, GenFormat::Combined, 10_000)).unwrap();
+        let count = |pat: &str| out.lines().filter(|l| l.contains(pat)).count();
+        assert!(count("\"GET ") > 8000);
+        assert!(count("\"POST ") > 400);
+        assert!(count("\" 200 ") > 7000);
+        for status in ["\" 304 -", "\" 404 ", "\" 403 ", "\" 500 ", "\" 503 "] {
+            assert!(count(status) > 10, "too few {status}");
+        }
+        assert!(count(" \"GET /api") > count(" \"GET /admin") * 10);
+        assert!(out.lines().any(|l| l.starts_with("2001:db8:")));
+        assert!(out.lines().any(|l| l.contains('?')));
+    }
+
+    #[test]
+    fn write_lines_spreads_lines_evenly_over_log_seconds() {
+        let out = String::from_utf8(lines(8, GenFormat::Common, 1000)).unwrap();
+        let mut per_second = std::collections::BTreeMap::new();
+        for line in out.lines() {
+            let open = line.find('[').unwrap();
+            *per_second
+                .entry(line[open + 1..open + 27].to_owned())
+                .or_insert(0) += 1;
+        }
+        let expected: std::collections::BTreeMap<_, _> = (0..100)
+            .map(|s| (String::from_utf8(format_stamp(T + s).to_vec()).unwrap(), 10))
+            .collect();
+        assert_eq!(per_second, expected);
+    }
+
+    #[test]
+    fn write_lines_rejects_a_rate_that_is_not_positive() {
+        let mut gen = Generator::new(1, GenFormat::Common);
+        for rate in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            let err = write_lines(&mut gen, 1, T, rate, &mut Vec::new()).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+        }
+    }
+
+    #[test]
+    fn demo_shape_bursts_from_20_to_80_seconds() {
+        let demo = Shape::demo();
+        let at = |s: f64| demo.rate_at(Duration::from_secs_f64(s));
+        assert_eq!(at(0.0), 4.0);
+        assert_eq!(at(19.9), 4.0);
+        assert_eq!(at(20.0), 40.0);
+        assert_eq!(at(79.9), 40.0);
+        assert_eq!(at(80.0), 4.0);
+        assert_eq!(at(500.0), 4.0);
+    }
+
+    #[test]
+    fn demo_shape_crosses_1200_hits_in_two_minutes_and_recovers() {
+        // Hits in the 120 s window ending at `s`, one-second buckets.
+        let demo = Shape::demo();
+        let due = |s: u64| demo.due(Duration::from_secs(s));
+        let window = |s: u64| due(s) - due(s.saturating_sub(120));
+        let fires = (0..600).find(|&s| window(s) > 1200).unwrap();
+        assert!((40..=55).contains(&fires), "fires at {fires}");
+        let recovers = (fires..600).find(|&s| window(s) <= 1200).unwrap();
+        assert!((170..=190).contains(&recovers), "recovers at {recovers}");
+    }
+
+    #[test]
+    fn lines_due_follow_the_integral_of_the_rate() {
+        let shape = Shape {
+            rate: 10.0,
+            burst: None,
+        };
+        assert_eq!(shape.due(Duration::ZERO), 0);
+        assert_eq!(shape.due(Duration::from_millis(99)), 0);
+        assert_eq!(shape.due(Duration::from_millis(100)), 1);
+        assert_eq!(shape.due(Duration::from_secs(3600)), 36_000);
+        let demo = Shape::demo();
+        assert_eq!(demo.due(Duration::from_secs(20)), 80);
+        assert_eq!(demo.due(Duration::from_secs(80)), 80 + 2400);
+        assert_eq!(demo.due(Duration::from_secs(90)), 80 + 2400 + 40);
+    }
+
+    #[test]
+    fn run_live_writes_lines_until_stopped() {
+        let stop = Arc::new(AtomicBool::new(false));
+        let setter = {
+            let stop = Arc::clone(&stop);
+            thread::spawn(move || {
+                thread::sleep(Duration::from_millis(300));
+                stop.store(true, Ordering::Relaxed);
+            })
+        };
+        let shape = Shape {
+            rate: 100.0,
+            burst: None,
+        };
+        let mut gen = Generator::new(9, GenFormat::Common);
+        let mut out = Vec::new();
+        let n = run_live(&mut gen, shape, &mut out, &stop).unwrap();
+        setter.join().unwrap();
+        // About 30 lines are due; allow for a slow, loaded machine.
+        assert!((5..=60).contains(&n), "{n} lines");
+        assert_eq!(out.iter().filter(|&&b| b == b'\n').count() as u64, n);
+    }
+}
