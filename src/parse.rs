@@ -1,1 +1,1213 @@
-//! placeholder
+//! One access-log line (bytes) -> [`Record`] borrowing the line, and the
+//! `section` of a request target.
+//!
+//! Accepts the Common Log Format and the Combined Log Format, plus any
+//! further trailing fields (a request time, say), which are ignored:
+//!
+//! ```text
+//! 127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 123 "referer" "agent"
+//! ```
+//!
+//! Invariants:
+//! - Pure: no I/O, no clock, no allocation and no regex per line. Fields are
+//!   found by hand (memchr for the delimiters) and borrowed from the line.
+//! - Never panics, whatever the bytes: every index is checked, every number
+//!   uses checked arithmetic, and anything that does not fit the format is a
+//!   [`ParseError`] naming the field that failed.
+//! - Works on bytes: invalid UTF-8 inside a field does not make a line
+//!   invalid. Printing a field is the caller's business (see `text::sanitize`).
+//! - Escapes are not undone: `target`, `referer` and `user_agent` are the raw
+//!   bytes between the quotes, so `\"` stays two bytes.
+
+use std::fmt;
+
+use memchr::{memchr, memchr2};
+
+/// An HTTP request method. `Other` covers non-standard methods (WebDAV's
+/// `PROPFIND`, say) and requests that are not `METHOD TARGET PROTOCOL`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Method {
+    Get,
+    Head,
+    Post,
+    Put,
+    Delete,
+    Connect,
+    Options,
+    Trace,
+    Patch,
+    Other,
+}
+
+impl Method {
+    /// Every method, in declaration order (`Other` last), for tables indexed
+    /// by method.
+    pub const ALL: [Method; 10] = [
+        Method::Get,
+        Method::Head,
+        Method::Post,
+        Method::Put,
+        Method::Delete,
+        Method::Connect,
+        Method::Options,
+        Method::Trace,
+        Method::Patch,
+        Method::Other,
+    ];
+
+    /// The method named exactly (case-sensitive, as RFC 9110 says) by `b`;
+    /// anything else is `Other`.
+    pub fn from_bytes(b: &[u8]) -> Method {
+        match b {
+            b"GET" => Method::Get,
+            b"HEAD" => Method::Head,
+            b"POST" => Method::Post,
+            b"PUT" => Method::Put,
+            b"DELETE" => Method::Delete,
+            b"CONNECT" => Method::Connect,
+            b"OPTIONS" => Method::Options,
+            b"TRACE" => Method::Trace,
+            b"PATCH" => Method::Patch,
+            _ => Method::Other,
+        }
+    }
+
+    /// The method's name in upper case: `"GET"`, ..., `"OTHER"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+            Method::Connect => "CONNECT",
+            Method::Options => "OPTIONS",
+            Method::Trace => "TRACE",
+            Method::Patch => "PATCH",
+            Method::Other => "OTHER",
+        }
+    }
+}
+
+/// One parsed line. Every byte field borrows from the line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record<'a> {
+    /// Client address, the first field (IPv4, IPv6 or a host name).
+    pub host: &'a [u8],
+    /// Authenticated user, raw: `-` is kept as is.
+    pub user: &'a [u8],
+    /// Request time in unix seconds, UTC (the line's offset applied).
+    pub time: i64,
+    /// `Other` when the method is non-standard or the request is not
+    /// `METHOD TARGET PROTOCOL`.
+    pub method: Method,
+    /// Request target, raw. `None` when the request is not
+    /// `METHOD TARGET PROTOCOL` (nginx's `"-"` on a 408, TLS bytes on a
+    /// plain-text port): such a line still counts as a hit.
+    pub target: Option<&'a [u8]>,
+    /// Response status, always in `100..=599`.
+    pub status: u16,
+    /// Response body size in bytes; `-` in the log means 0.
+    pub bytes: u64,
+    /// Referer, raw content between the quotes. Combined format only.
+    pub referer: Option<&'a [u8]>,
+    /// User agent, raw content between the quotes. Combined format only.
+    pub user_agent: Option<&'a [u8]>,
+}
+
+impl<'a> Record<'a> {
+    /// The [`section`] of the target, if the request had one.
+    pub fn section(&self) -> Option<&'a [u8]> {
+        self.target.map(section)
+    }
+}
+
+/// The section of a request target: the part before the second `/` of its
+/// path, ignoring any query (`?`) or fragment (`#`).
+///
+/// `/pages/create` -> `/pages`, `/pages/` -> `/pages`, `/pages?id=1` ->
+/// `/pages`, `/` -> `/`, and empty -> `/`. For an absolute-form target the
+/// path starts after the authority, and the section keeps the scheme and
+/// authority: `http://my.site.com/pages/create` -> `http://my.site.com/pages`,
+/// `http://my.site.com/` -> `http://my.site.com/`, and a bare authority
+/// `http://my.site.com` stays as is. Other targets (`*`, CONNECT's
+/// `host:port`, junk) keep their first segment, up to the first `/`.
+///
+/// Returns a subslice of `target` (or a static `/` when nothing is left),
+/// so it never allocates.
+pub fn section(target: &[u8]) -> &[u8] {
+    let end = memchr2(b'?', b'#', target).unwrap_or(target.len());
+    let target = &target[..end];
+    if target.is_empty() {
+        return b"/";
+    }
+    if target[0] == b'/' {
+        return first_segment(target);
+    }
+    if let Some(path_at) = absolute_path_start(target) {
+        // `first_segment` returns a prefix of the path, so the section is a
+        // prefix of the whole target.
+        let len = path_at + first_segment(&target[path_at..]).len();
+        return &target[..len];
+    }
+    match memchr(b'/', target) {
+        Some(slash) => &target[..slash],
+        None => target,
+    }
+}
+
+/// `/a/b` -> `/a`, `/a/` -> `/a`, `/a` -> `/a`, `/` -> `/`, for a path that
+/// starts with `/`; an empty path stays empty.
+fn first_segment(path: &[u8]) -> &[u8] {
+    let Some(after_root) = path.get(1..) else {
+        return path;
+    };
+    match memchr(b'/', after_root) {
+        // `//x` would give an empty segment; keep the root instead.
+        Some(0) => &path[..1],
+        Some(i) => &path[..i + 1],
+        None => path,
+    }
+}
+
+/// Where the path starts in an absolute-form target
+/// (`scheme "://" authority path`), or `target.len()` for a bare authority.
+/// `None` when `target` is not absolute-form.
+fn absolute_path_start(target: &[u8]) -> Option<usize> {
+    let colon = memchr(b':', target)?;
+    let scheme = &target[..colon];
+    // RFC 3986: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).
+    let scheme_ok = scheme.first().is_some_and(u8::is_ascii_alphabetic)
+        && scheme
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+    if !scheme_ok || !target[colon..].starts_with(b"://") {
+        return None;
+    }
+    let authority_at = colon + 3;
+    Some(match memchr(b'/', &target[authority_at..]) {
+        Some(i) => authority_at + i,
+        None => target.len(),
+    })
+}
+
+/// Why a line is not a valid record. Each variant names the first field that
+/// failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParseError {
+    /// Nothing but a line ending.
+    Empty,
+    /// No non-empty first field followed by a space.
+    Host,
+    /// The identity or user field is missing.
+    User,
+    /// The `[...]` timestamp is missing or not a real date and time.
+    Time,
+    /// The quoted request is missing or unterminated.
+    Request,
+    /// The status is missing, not 3 digits, or outside `100..=599`.
+    Status,
+    /// The byte count is missing, not digits or `-`, or overflows a `u64`.
+    Bytes,
+    /// The quoted referer is unterminated.
+    Referer,
+    /// The quoted user agent is unterminated.
+    UserAgent,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ParseError::Empty => "empty line",
+            ParseError::Host => "bad host",
+            ParseError::User => "bad user field",
+            ParseError::Time => "bad timestamp",
+            ParseError::Request => "bad request",
+            ParseError::Status => "bad status",
+            ParseError::Bytes => "bad byte count",
+            ParseError::Referer => "bad referer",
+            ParseError::UserAgent => "bad user agent",
+        })
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// Length of `dd/Mon/yyyy:HH:MM:SS +zzzz`.
+const TIME_LEN: usize = 26;
+/// Where the seconds digits sit in the timestamp text.
+const SECS_AT: usize = 18;
+
+/// Parses lines, remembering the last timestamp: a log repeats the same
+/// minute on many consecutive lines, so most lines skip the date arithmetic.
+#[derive(Default)]
+pub struct Parser {
+    /// Last valid timestamp text; its seconds digits are ignored on compare.
+    last_text: [u8; TIME_LEN],
+    /// `last_text`'s time in unix seconds, minus its seconds. `None` until
+    /// a timestamp has been parsed.
+    last_minute: Option<i64>,
+}
+
+impl Parser {
+    /// A parser with an empty timestamp cache.
+    pub fn new() -> Parser {
+        Parser::default()
+    }
+
+    /// Parse one line. A trailing `\n`, `\r\n` or `\r` is ignored.
+    pub fn parse<'a>(&mut self, line: &'a [u8]) -> Result<Record<'a>, ParseError> {
+        let line = strip_line_end(line);
+        if line.is_empty() {
+            return Err(ParseError::Empty);
+        }
+        let (host, rest) = word(line).ok_or(ParseError::Host)?;
+        let (_ident, rest) = user_word(rest).ok_or(ParseError::User)?;
+        let (user, rest) = user_word(rest).ok_or(ParseError::User)?;
+
+        let rest = rest.strip_prefix(b"[").ok_or(ParseError::Time)?;
+        let close = memchr(b']', rest).ok_or(ParseError::Time)?;
+        let time = self.time(&rest[..close]).ok_or(ParseError::Time)?;
+
+        let rest = rest[close + 1..]
+            .strip_prefix(b" \"")
+            .ok_or(ParseError::Request)?;
+        let (request, rest) = quoted(rest).ok_or(ParseError::Request)?;
+        let (method, target) = split_request(request);
+
+        let rest = rest.strip_prefix(b" ").ok_or(ParseError::Status)?;
+        let (status, rest) = field(rest);
+        let status = parse_status(status).ok_or(ParseError::Status)?;
+        let rest = rest.ok_or(ParseError::Bytes)?;
+        let (bytes, rest) = field(rest);
+        let bytes = parse_bytes(bytes).ok_or(ParseError::Bytes)?;
+
+        let (referer, user_agent) = match rest.and_then(|r| r.strip_prefix(b"\"")) {
+            // CLF, or trailing fields that are not Combined's quoted pair.
+            None => (None, None),
+            Some(rest) => {
+                let (referer, rest) = quoted(rest).ok_or(ParseError::Referer)?;
+                let user_agent = match rest.strip_prefix(b" \"") {
+                    Some(rest) => Some(quoted(rest).ok_or(ParseError::UserAgent)?.0),
+                    None => None,
+                };
+                (Some(referer), user_agent)
+            }
+        };
+
+        Ok(Record {
+            host,
+            user,
+            time,
+            method,
+            target,
+            status,
+            bytes,
+            referer,
+            user_agent,
+        })
+    }
+
+    /// [`parse_clf_time`], reusing the last result while only the seconds
+    /// change.
+    fn time(&mut self, text: &[u8]) -> Option<i64> {
+        if let Some(minute) = self.last_minute {
+            if text.len() == TIME_LEN
+                && text[..SECS_AT] == self.last_text[..SECS_AT]
+                && text[SECS_AT + 2..] == self.last_text[SECS_AT + 2..]
+            {
+                let secs = two_digits(text[SECS_AT], text[SECS_AT + 1]).filter(|&s| s < 60)?;
+                return Some(minute + i64::from(secs));
+            }
+        }
+        let time = parse_clf_time(text)?;
+        // parse_clf_time accepted it, so the text is TIME_LEN bytes and the
+        // seconds digits are valid.
+        let secs = two_digits(text[SECS_AT], text[SECS_AT + 1])?;
+        self.last_text.copy_from_slice(text);
+        self.last_minute = Some(time - i64::from(secs));
+        Some(time)
+    }
+}
+
+/// Parse a CLF timestamp, `09/May/2018:16:00:39 +0000`, to unix seconds
+/// (UTC, the offset applied). `None` unless it is exactly that shape with a
+/// real date: English month abbreviations (case-sensitive), a day within the
+/// month (leap years counted), hours 0-23, minutes and seconds 0-59 (no leap
+/// second), and an offset `+HHMM`/`-HHMM` with HH 0-23 and MM 0-59.
+pub fn parse_clf_time(text: &[u8]) -> Option<i64> {
+    let t: &[u8; TIME_LEN] = text.try_into().ok()?;
+    if t[2] != b'/' || t[6] != b'/' || t[11] != b':' || t[14] != b':' || t[17] != b':' {
+        return None;
+    }
+    if t[20] != b' ' {
+        return None;
+    }
+    let day = two_digits(t[0], t[1])?;
+    let month = month_number([t[3], t[4], t[5]])?;
+    let year = two_digits(t[7], t[8])? * 100 + two_digits(t[9], t[10])?;
+    let hour = two_digits(t[12], t[13])?;
+    let minute = two_digits(t[15], t[16])?;
+    let second = two_digits(t[18], t[19])?;
+    let sign = match t[21] {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let offset_hours = two_digits(t[22], t[23])?;
+    let offset_minutes = two_digits(t[24], t[25])?;
+
+    if day == 0 || day > days_in_month(year, month) || hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    if offset_hours > 23 || offset_minutes > 59 {
+        return None;
+    }
+    let local = days_from_civil(i64::from(year), month, day) * 86_400
+        + i64::from(hour * 3600 + minute * 60 + second);
+    let offset = sign * i64::from(offset_hours * 3600 + offset_minutes * 60);
+    // Local time is UTC plus the offset, so UTC is local minus the offset.
+    Some(local - offset)
+}
+
+/// The value of two ASCII digits.
+fn two_digits(a: u8, b: u8) -> Option<u32> {
+    if a.is_ascii_digit() && b.is_ascii_digit() {
+        Some(u32::from(a - b'0') * 10 + u32::from(b - b'0'))
+    } else {
+        None
+    }
+}
+
+/// `Jan` -> 1, ..., `Dec` -> 12, as Apache and nginx write them.
+fn month_number(name: [u8; 3]) -> Option<u32> {
+    Some(match &name {
+        b"Jan" => 1,
+        b"Feb" => 2,
+        b"Mar" => 3,
+        b"Apr" => 4,
+        b"May" => 5,
+        b"Jun" => 6,
+        b"Jul" => 7,
+        b"Aug" => 8,
+        b"Sep" => 9,
+        b"Oct" => 10,
+        b"Nov" => 11,
+        b"Dec" => 12,
+        _ => return None,
+    })
+}
+
+/// Days in `month` (1-12) of the proleptic Gregorian `year`.
+fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+/// `days_from_civil`): counting from March makes the leap day the last day
+/// of the year, so every other month has a fixed offset.
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year.rem_euclid(400);
+    let month_from_march = i64::from((month + 9) % 12);
+    let day_of_year = (153 * month_from_march + 2) / 5 + i64::from(day) - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+/// `line` without one trailing `\n`, `\r\n` or `\r`.
+fn strip_line_end(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// The field up to the next space, and what follows that space (`None` when
+/// the field runs to the end of the line).
+fn field(s: &[u8]) -> (&[u8], Option<&[u8]>) {
+    match memchr(b' ', s) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    }
+}
+
+/// A non-empty field followed by a space, and what follows that space.
+fn word(s: &[u8]) -> Option<(&[u8], &[u8])> {
+    match field(s) {
+        (word, Some(rest)) if !word.is_empty() => Some((word, rest)),
+        _ => None,
+    }
+}
+
+/// Like [`word`], but a field starting with `[` is the timestamp, so the
+/// identity or user field before it is missing.
+fn user_word(s: &[u8]) -> Option<(&[u8], &[u8])> {
+    word(s).filter(|(w, _)| w[0] != b'[')
+}
+
+/// The content of a quoted field whose opening quote is already consumed,
+/// and what follows the closing quote.
+///
+/// A backslash escapes the next byte (Apache writes `\"` and `\\`). The
+/// closing quote is the first unescaped one followed by a space or the end
+/// of the line, so a server that forgot to escape a quote in the middle of a
+/// field does not cost us the line. `None` when no such quote exists.
+fn quoted(s: &[u8]) -> Option<(&[u8], &[u8])> {
+    let mut from = 0;
+    while let Some(i) = memchr2(b'"', b'\\', s.get(from..)?) {
+        let at = from + i;
+        if s[at] == b'\\' {
+            from = at + 2;
+        } else if matches!(s.get(at + 1), None | Some(b' ')) {
+            return Some((&s[..at], &s[at + 1..]));
+        } else {
+            from = at + 1;
+        }
+    }
+    None
+}
+
+/// The method and target of a request that is exactly
+/// `METHOD SP TARGET SP HTTP/...`; `(Other, None)` for anything else.
+fn split_request(request: &[u8]) -> (Method, Option<&[u8]>) {
+    let Some((method, rest)) = word(request) else {
+        return (Method::Other, None);
+    };
+    let Some((target, protocol)) = word(rest) else {
+        return (Method::Other, None);
+    };
+    if !protocol.starts_with(b"HTTP/") || memchr(b' ', protocol).is_some() {
+        return (Method::Other, None);
+    }
+    (Method::from_bytes(method), Some(target))
+}
+
+/// Exactly three digits in `100..=599`.
+fn parse_status(s: &[u8]) -> Option<u16> {
+    let &[a, b, c] = s else { return None };
+    let status = two_digits(a, b)? * 10 + two_digits(b'0', c)?;
+    let status = u16::try_from(status).ok()?;
+    (100..=599).contains(&status).then_some(status)
+}
+
+/// Decimal digits that fit a `u64`, or `-` for 0.
+fn parse_bytes(s: &[u8]) -> Option<u64> {
+    if s == b"-" {
+        return Some(0);
+    }
+    if s.is_empty() {
+        return None;
+    }
+    s.iter().try_fold(0u64, |n, &b| {
+        if b.is_ascii_digit() {
+            n.checked_mul(10)?.checked_add(u64::from(b - b'0'))
+        } else {
+            None
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use chrono::DateTime;
+
+    /// 09/May/2018:16:00:39 +0000
+    const T0: i64 = 1_525_881_639;
+
+    /// The record of the brief's example line; tests override fields.
+    fn base() -> Record<'static> {
+        Record {
+            host: b"127.0.0.1",
+            user: b"james",
+            time: T0,
+            method: Method::Get,
+            target: Some(b"/report"),
+            status: 200,
+            bytes: 123,
+            referer: None,
+            user_agent: None,
+        }
+    }
+
+    fn parse(line: &[u8]) -> Result<Record<'_>, ParseError> {
+        Parser::new().parse(line)
+    }
+
+    #[test]
+    fn lines_parse_to_the_expected_records_or_errors() {
+        let table: Vec<(&[u8], Result<Record, ParseError>)> = vec![
+            // Common Log Format.
+            (
+                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 123"#,
+                Ok(base()),
+            ),
+            // Combined Log Format.
+            (
+                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 123 "http://a.example/x" "Mozilla/5.0 (X11; Linux)""#,
+                Ok(Record {
+                    referer: Some(b"http://a.example/x"),
+                    user_agent: Some(b"Mozilla/5.0 (X11; Linux)"),
+                    ..base()
+                }),
+            ),
+            // Combined with empty and `-` referer / agent.
+            (
+                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 123 "-" """#,
+                Ok(Record {
+                    referer: Some(b"-"),
+                    user_agent: Some(b""),
+                    ..base()
+                }),
+            ),
+            // `-` bytes, anonymous user.
+            (
+                br#"127.0.0.1 - - [09/May/2018:16:00:39 +0000] "HEAD /report HTTP/1.1" 304 -"#,
+                Ok(Record {
+                    user: b"-",
+                    method: Method::Head,
+                    status: 304,
+                    bytes: 0,
+                    ..base()
+                }),
+            ),
+            // Query string.
+            (
+                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "POST /api/user?id=1&x=%20 HTTP/1.1" 201 5"#,
+                Ok(Record {
+                    method: Method::Post,
+                    target: Some(b"/api/user?id=1&x=%20"),
+                    status: 201,
+                    bytes: 5,
+                    ..base()
+                }),
+            ),
+            // IPv6 host.
+            (
+                br#"2001:db8::1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 123"#,
+                Ok(Record {
+                    host: b"2001:db8::1",
+                    ..base()
+                }),
+            ),
+            // Escaped quote and escaped backslash inside the request.
+            (
+                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /a\"b\\ HTTP/1.1" 200 123"#,
+                Ok(Record {
+                    target: Some(br#"/a\"b\\"#),
+                    ..base()
+                }),
+            ),
+            // An unescaped quote not followed by a space does not end the request.
+            (
+                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /a"b HTTP/1.1" 200 123"#,
+                Ok(Record {
+                    target: Some(br#"/a"b"#),
+                    ..base()
+                }),
+            ),
+            // Absolute-form target.
+            (
+                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET http://my.site.com/pages/create HTTP/1.1" 200 123"#,
+                Ok(Record {
+                    target: Some(b"http://my.site.com/pages/create"),
+                    ..base()
+                }),
+            ),
+            // Non-standard method keeps its target.
+            (
+                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "PROPFIND /dav HTTP/1.1" 207 123"#,
+                Ok(Record {
+                    method: Method::Other,
+                    target: Some(b"/dav"),
+                    status: 207,
+                    ..base()
+                }),
+            ),
+            // nginx's `"-"` request on a 408 is a hit without a target.
+            (
+                br#"10.0.0.2 - - [09/May/2018:16:00:39 +0000] "-" 408 0 "-" "-""#,
+                Ok(Record {
+                    host: b"10.0.0.2",
+                    user: b"-",
+                    method: Method::Other,
+                    target: None,
+                    status: 408,
+                    bytes: 0,
+                    referer: Some(b"-"),
+                    user_agent: Some(b"-"),
+                    ..base()
+                }),
+            ),
+            // TLS handshake bytes on a plain port, as nginx escapes them.
+            (
+                br#"10.0.0.2 - - [09/May/2018:16:00:39 +0000] "\x16\x03\x01\x00\xA5\x01\x00\x00\xA1\x03\x03" 400 157 "-" "-""#,
+                Ok(Record {
+                    host: b"10.0.0.2",
+                    user: b"-",
+                    method: Method::Other,
+                    target: None,
+                    status: 400,
+                    bytes: 157,
+                    referer: Some(b"-"),
+                    user_agent: Some(b"-"),
+                    ..base()
+                }),
+            ),
+            // Raw binary junk with spaces in the request.
+            (
+                b"10.0.0.2 - - [09/May/2018:16:00:39 +0000] \"\x16\x03\x01 \x00\xa5 \xff\xfe\" 400 0",
+                Ok(Record {
+                    host: b"10.0.0.2",
+                    user: b"-",
+                    method: Method::Other,
+                    target: None,
+                    status: 400,
+                    bytes: 0,
+                    ..base()
+                }),
+            ),
+            // HTTP/0.9-style request, and a request with too many parts.
+            (
+                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report" 200 123"#,
+                Ok(Record {
+                    method: Method::Other,
+                    target: None,
+                    ..base()
+                }),
+            ),
+            (
+                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /a b HTTP/1.1" 200 123"#,
+                Ok(Record {
+                    method: Method::Other,
+                    target: None,
+                    ..base()
+                }),
+            ),
+            // Protocol that is not HTTP.
+            (
+                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report FTP/1.0" 200 123"#,
+                Ok(Record {
+                    method: Method::Other,
+                    target: None,
+                    ..base()
+                }),
+            ),
+            // Trailing request-time field after CLF and after Combined.
+            (
+                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 123 0.123"#,
+                Ok(base()),
+            ),
+            (
+                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 123 "-" "curl/8.0" 0.123 upstream=1"#,
+                Ok(Record {
+                    referer: Some(b"-"),
+                    user_agent: Some(b"curl/8.0"),
+                    ..base()
+                }),
+            ),
+            // Referer without an agent.
+            (
+                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 123 "-""#,
+                Ok(Record {
+                    referer: Some(b"-"),
+                    ..base()
+                }),
+            ),
+            // CRLF and LF line endings.
+            (
+                b"127.0.0.1 - james [09/May/2018:16:00:39 +0000] \"GET /report HTTP/1.0\" 200 123\r\n",
+                Ok(base()),
+            ),
+            (
+                b"127.0.0.1 - james [09/May/2018:16:00:39 +0000] \"GET /report HTTP/1.0\" 200 123\r",
+                Ok(base()),
+            ),
+            // Negative and positive offsets.
+            (
+                br#"127.0.0.1 - james [09/May/2018:11:00:39 -0500] "GET /report HTTP/1.0" 200 123"#,
+                Ok(base()),
+            ),
+            (
+                br#"127.0.0.1 - james [09/May/2018:21:30:39 +0530] "GET /report HTTP/1.0" 200 123"#,
+                Ok(base()),
+            ),
+            // Leap day in a leap year.
+            (
+                br#"127.0.0.1 - james [29/Feb/2024:00:00:00 +0000] "GET /report HTTP/1.0" 200 123"#,
+                Ok(Record {
+                    time: 1_709_164_800,
+                    ..base()
+                }),
+            ),
+            // Invalid UTF-8 in the path and the agent still makes a valid line.
+            (
+                b"127.0.0.1 - james [09/May/2018:16:00:39 +0000] \"GET /caf\xe9/\xff HTTP/1.0\" 200 123 \"-\" \"\xc3\x28\"",
+                Ok(Record {
+                    target: Some(b"/caf\xe9/\xff"),
+                    referer: Some(b"-"),
+                    user_agent: Some(b"\xc3\x28"),
+                    ..base()
+                }),
+            ),
+            // Largest byte count.
+            (
+                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 18446744073709551615"#,
+                Ok(Record {
+                    bytes: u64::MAX,
+                    ..base()
+                }),
+            ),
+            // Status bounds.
+            (
+                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 100 123"#,
+                Ok(Record {
+                    status: 100,
+                    ..base()
+                }),
+            ),
+            (
+                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 599 123"#,
+                Ok(Record {
+                    status: 599,
+                    ..base()
+                }),
+            ),
+            // Errors.
+            (b"", Err(ParseError::Empty)),
+            (b"\r\n", Err(ParseError::Empty)),
+            (b"garbage", Err(ParseError::Host)),
+            (b"hello world", Err(ParseError::User)),
+            (b"\x00\x01\x02 \xff\xfe", Err(ParseError::User)),
+            (
+                br#" - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 123"#,
+                Err(ParseError::Host),
+            ),
+            // Missing user field.
+            (
+                br#"127.0.0.1 - [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 123"#,
+                Err(ParseError::User),
+            ),
+            // Missing timestamp.
+            (
+                br#"127.0.0.1 - james "GET /report HTTP/1.0" 200 123"#,
+                Err(ParseError::Time),
+            ),
+            // Unterminated timestamp.
+            (b"127.0.0.1 - james [09/May/2018:16:00:39 +0000", Err(ParseError::Time)),
+            // Bad month, day past the month's end, non-leap 29 Feb, bad clock.
+            (
+                br#"127.0.0.1 - james [09/Mai/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 123"#,
+                Err(ParseError::Time),
+            ),
+            (
+                br#"127.0.0.1 - james [09/may/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 123"#,
+                Err(ParseError::Time),
+            ),
+            (
+                br#"127.0.0.1 - james [31/Feb/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 123"#,
+                Err(ParseError::Time),
+            ),
+            (
+                br#"127.0.0.1 - james [29/Feb/2023:16:00:39 +0000] "GET /report HTTP/1.0" 200 123"#,
+                Err(ParseError::Time),
+            ),
+            (
+                br#"127.0.0.1 - james [29/Feb/2100:16:00:39 +0000] "GET /report HTTP/1.0" 200 123"#,
+                Err(ParseError::Time),
+            ),
+            (
+                br#"127.0.0.1 - james [09/May/2018:16:00:60 +0000] "GET /report HTTP/1.0" 200 123"#,
+                Err(ParseError::Time),
+            ),
+            // Missing request, unterminated request.
+            (
+                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] 200 123"#,
+                Err(ParseError::Request),
+            ),
+            (
+                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0 200 123"#,
+                Err(ParseError::Request),
+            ),
+            (
+                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0\"#,
+                Err(ParseError::Request),
+            ),
+            // Status missing, out of range, not digits, too long.
+            (
+                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0""#,
+                Err(ParseError::Status),
+            ),
+            (
+                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 600 123"#,
+                Err(ParseError::Status),
+            ),
+            (
+                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 99 123"#,
+                Err(ParseError::Status),
+            ),
+            (
+                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 099 123"#,
+                Err(ParseError::Status),
+            ),
+            (
+                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" abc 123"#,
+                Err(ParseError::Status),
+            ),
+            (
+                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 2000 123"#,
+                Err(ParseError::Status),
+            ),
+            // Bytes missing, overflowing, not digits.
+            (
+                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200"#,
+                Err(ParseError::Bytes),
+            ),
+            (
+                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 "#,
+                Err(ParseError::Bytes),
+            ),
+            (
+                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 99999999999999999999999"#,
+                Err(ParseError::Bytes),
+            ),
+            (
+                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 18446744073709551616"#,
+                Err(ParseError::Bytes),
+            ),
+            (
+                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 12a"#,
+                Err(ParseError::Bytes),
+            ),
+            (
+                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 -1"#,
+                Err(ParseError::Bytes),
+            ),
+            // Truncated Combined fields.
+            (
+                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 123 "http://a.exam"#,
+                Err(ParseError::Referer),
+            ),
+            (
+                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 123 "-" "Mozilla/5"#,
+                Err(ParseError::UserAgent),
+            ),
+        ];
+        for (line, expected) in table {
+            assert_eq!(
+                parse(line),
+                expected,
+                "line: {}",
+                String::from_utf8_lossy(line)
+            );
+        }
+    }
+
+    #[test]
+    fn record_section_is_the_section_of_its_target() {
+        let line =
+            br#"::1 - - [09/May/2018:16:00:39 +0000] "GET /api/v1/users?x=1 HTTP/1.1" 200 5"#;
+        assert_eq!(parse(line).unwrap().section(), Some(&b"/api"[..]));
+        let line = br#"::1 - - [09/May/2018:16:00:39 +0000] "-" 408 0"#;
+        assert_eq!(parse(line).unwrap().section(), None);
+    }
+
+    #[test]
+    fn sections_match_the_documented_examples() {
+        let cases: &[(&str, &str)] = &[
+            ("/pages/create", "/pages"),
+            ("/pages", "/pages"),
+            ("/pages/", "/pages"),
+            ("/pages?id=1", "/pages"),
+            ("/pages/create?id=1/2", "/pages"),
+            ("/pages#top", "/pages"),
+            ("/", "/"),
+            ("/?q=1", "/"),
+            ("//double", "/"),
+            ("/api/v1/users", "/api"),
+            (
+                "http://my.site.com/pages/create",
+                "http://my.site.com/pages",
+            ),
+            ("http://my.site.com/pages/", "http://my.site.com/pages"),
+            ("http://my.site.com/", "http://my.site.com/"),
+            ("http://my.site.com", "http://my.site.com"),
+            ("http://my.site.com?x=/y", "http://my.site.com"),
+            (
+                "https://[2001:db8::1]:8443/a/b",
+                "https://[2001:db8::1]:8443/a",
+            ),
+            ("*", "*"),
+            ("my.site.com:443", "my.site.com:443"),
+            ("relative/path", "relative"),
+            ("", "/"),
+            ("?only=query", "/"),
+        ];
+        for &(target, expected) in cases {
+            let got = section(target.as_bytes());
+            assert_eq!(got, expected.as_bytes(), "section({target:?})");
+        }
+    }
+
+    #[test]
+    fn section_borrows_from_its_input() {
+        let target = b"/pages/create";
+        let got = section(target);
+        assert_eq!(got.as_ptr(), target.as_ptr());
+        let target = b"http://my.site.com/";
+        assert_eq!(section(target).as_ptr(), target.as_ptr());
+    }
+
+    #[test]
+    fn methods_round_trip_through_their_names() {
+        for method in Method::ALL {
+            let parsed = Method::from_bytes(method.as_str().as_bytes());
+            if method == Method::Other {
+                assert_eq!(parsed, Method::Other);
+            } else {
+                assert_eq!(parsed, method);
+            }
+        }
+        assert_eq!(Method::from_bytes(b"get"), Method::Other);
+        assert_eq!(Method::from_bytes(b""), Method::Other);
+        assert_eq!(Method::from_bytes(b"GETS"), Method::Other);
+        let mut sorted = Method::ALL;
+        sorted.sort();
+        assert_eq!(sorted, Method::ALL, "ALL is in declaration order");
+    }
+
+    #[test]
+    fn parse_errors_display_as_lowercase_fragments() {
+        assert_eq!(ParseError::Time.to_string(), "bad timestamp");
+        assert_eq!(ParseError::Empty.to_string(), "empty line");
+        for e in [
+            ParseError::Host,
+            ParseError::User,
+            ParseError::Request,
+            ParseError::Status,
+            ParseError::Bytes,
+            ParseError::Referer,
+            ParseError::UserAgent,
+        ] {
+            let text = e.to_string();
+            assert_eq!(text, text.to_lowercase());
+            assert!(!text.ends_with('.'));
+        }
+    }
+
+    /// Timestamp texts that exercise the cache: repeats, seconds changing
+    /// inside a minute, and invalid texts that share a cached minute.
+    const CACHE_TEXTS: &[&str] = &[
+        "09/May/2018:16:00:39 +0000",
+        "09/May/2018:16:00:39 +0000",
+        "09/May/2018:16:00:40 +0000",
+        "09/May/2018:16:00:59 +0000",
+        "09/May/2018:16:00:60 +0000",
+        "09/May/2018:16:00:4x +0000",
+        "09/May/2018:16:00:40 +0000",
+        "09/May/2018:16:01:00 +0000",
+        "09/May/2018:16:01:00 +0100",
+        "09/May/2018:16:01:00 -0100",
+        "09/May/2018:16:01:00 -0100",
+        "31/Dec/1999:23:59:59 +0000",
+        "01/Jan/2000:00:00:00 +0000",
+        "31/Feb/2018:16:01:00 +0000",
+        "28/Feb/2018:16:01:00 +0000",
+        "28/Feb/2018:16:01:00 +0000",
+        "09/May/2018:16:01:00 -0100",
+        "09/May/2018:16:01:0",
+        "",
+        "09/May/2018:16:01:00 -0100",
+    ];
+
+    #[test]
+    fn cached_timestamps_match_a_fresh_parse() {
+        let mut parser = Parser::new();
+        for text in CACHE_TEXTS {
+            let fresh = parse_clf_time(text.as_bytes());
+            assert_eq!(parser.time(text.as_bytes()), fresh, "{text}");
+
+            let line = format!(r#"::1 - - [{text}] "GET / HTTP/1.1" 200 1"#);
+            let via_line = parser.parse(line.as_bytes()).map(|r| r.time);
+            assert_eq!(via_line.ok(), fresh, "{line}");
+        }
+    }
+
+    #[test]
+    fn timestamps_agree_with_chrono() {
+        let months = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        let mut texts: Vec<String> = vec![
+            "01/Jan/1970:00:00:00 +0000".into(),
+            "01/Jan/1970:00:00:00 +0100".into(),
+            "31/Dec/1969:23:59:59 +0000".into(),
+            "29/Feb/2000:12:34:56 +0000".into(),
+            "01/Mar/2100:00:00:00 +0000".into(),
+            "28/Feb/2100:23:59:59 -2359".into(),
+            "19/Jan/2038:03:14:07 +0000".into(),
+            "19/Jan/2038:03:14:08 +0000".into(),
+            "01/Jan/2262:00:00:00 +0000".into(),
+            "31/Dec/9999:23:59:59 -0000".into(),
+            "01/Jan/0001:00:00:00 +0000".into(),
+            "15/Oct/1582:00:00:00 +0000".into(),
+        ];
+        // A deterministic spread: every month, several years and offsets.
+        for (i, year) in [1970, 1999, 2000, 2001, 2024, 2038, 2100, 2400, 3000]
+            .into_iter()
+            .enumerate()
+        {
+            for (m, month) in months.iter().enumerate() {
+                let day = 1 + (i * 7 + m * 5) % 28;
+                let offset = ["+0000", "-0500", "+0530", "+1400", "-1200", "+0945"][(i + m) % 6];
+                texts.push(format!(
+                    "{day:02}/{month}/{year}:{:02}:{:02}:{:02} {offset}",
+                    (i + m) % 24,
+                    (i * 13 + m) % 60,
+                    (i * 31 + m * 3) % 60
+                ));
+            }
+        }
+        for text in &texts {
+            let expected = DateTime::parse_from_str(text, "%d/%b/%Y:%H:%M:%S %z")
+                .unwrap_or_else(|e| panic!("chrono rejects {text}: {e}"))
+                .timestamp();
+            assert_eq!(parse_clf_time(text.as_bytes()), Some(expected), "{text}");
+        }
+    }
+
+    #[test]
+    fn invalid_timestamps_are_rejected() {
+        for text in [
+            "",
+            "09/May/2018:16:00:39",
+            "09/May/2018:16:00:39 +00000",
+            "9/May/2018:16:00:39 +0000 ",
+            "00/May/2018:16:00:39 +0000",
+            "32/Jan/2018:16:00:39 +0000",
+            "31/Apr/2018:16:00:39 +0000",
+            "29/Feb/1900:16:00:39 +0000",
+            "09/May/2018:24:00:00 +0000",
+            "09/May/2018:16:60:00 +0000",
+            "09/May/2018:16:00:60 +0000",
+            "09/May/2018:16:00:39 +2400",
+            "09/May/2018:16:00:39 +0060",
+            "09/May/2018:16:00:39 0000 ",
+            "09/May/2018:16:00:39 *0000",
+            "09/May/2018 16:00:39 +0000",
+            "09-May-2018:16:00:39 +0000",
+            "09/May/20a8:16:00:39 +0000",
+            "09/MAY/2018:16:00:39 +0000",
+            "+9/May/2018:16:00:39 +0000",
+        ] {
+            assert_eq!(parse_clf_time(text.as_bytes()), None, "{text}");
+        }
+        assert_eq!(
+            parse_clf_time(b"29/Feb/2000:00:00:00 +0000"),
+            Some(951_782_400)
+        );
+    }
+
+    #[test]
+    fn every_truncation_of_a_line_is_an_error_or_keeps_the_request() {
+        let line: &[u8] = br#"2001:db8::1 - james [09/May/2018:16:00:39 +0000] "GET /a\"b HTTP/1.0" 200 123 "r\\" "u""#;
+        let mut parser = Parser::new();
+        for end in 0..line.len() {
+            // A cut before the byte count is an error. A cut inside it reads
+            // as a smaller count (nothing can tell `200 1` from a cut
+            // `200 123`), and a cut after it is a valid line. None may panic.
+            if let Ok(record) = parser.parse(&line[..end]) {
+                assert_eq!(record.target, Some(&br#"/a\"b"#[..]));
+                assert!([1, 12, 123].contains(&record.bytes), "cut at {end}");
+            }
+        }
+        assert_eq!(parser.parse(line).unwrap().user_agent, Some(&b"u"[..]));
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic() {
+        // A small xorshift generator keeps this deterministic without a
+        // dependency. Bytes are drawn mostly from the format's own delimiters
+        // so the parser gets deep into a line.
+        let alphabet = b" []\"\\-/:+0123456789GETHP\x00\xff\r\nMayFeb";
+        let template: &[u8] =
+            br#"1.2.3.4 - - [09/May/2018:16:00:39 +0000] "GET / HTTP/1.1" 200 1 "-" "-""#;
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut parser = Parser::new();
+        let mut line = Vec::new();
+        for _ in 0..20_000 {
+            line.clear();
+            line.extend_from_slice(template);
+            // Mutate a few positions of a valid line, then maybe cut it.
+            for _ in 0..(next() % 4 + 1) {
+                let at = (next() as usize) % line.len();
+                line[at] = alphabet[(next() as usize) % alphabet.len()];
+            }
+            let cut = (next() as usize) % (line.len() + 1);
+            if let Ok(record) = parser.parse(&line[..cut]) {
+                assert!((100..=599).contains(&record.status));
+                let _ = record.section();
+            }
+        }
+    }
+
+    /// Run by hand: `cargo test --release parse::tests::throughput -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "a measurement, not a check"]
+    fn throughput_of_generated_lines() {
+        let paths = [
+            "/",
+            "/api/user?id=7",
+            "/report",
+            "/pages/create",
+            "/static/app.js",
+        ];
+        let mut text = Vec::new();
+        let lines = 1_000_000;
+        for i in 0..lines {
+            // About 20 lines per second of log time, as in a busy log.
+            let sec = i / 20;
+            text.extend_from_slice(
+                format!(
+                    "10.0.{}.{} - - [09/May/2018:16:{:02}:{:02} +0000] \"GET {} HTTP/1.1\" 200 {} \"-\" \"Mozilla/5.0 (X11; Linux x86_64)\"\n",
+                    i % 256,
+                    i % 200,
+                    (sec / 60) % 60,
+                    sec % 60,
+                    paths[i % paths.len()],
+                    i % 5000
+                )
+                .as_bytes(),
+            );
+        }
+        let start = std::time::Instant::now();
+        let mut parser = Parser::new();
+        let mut bytes = 0u64;
+        let mut ok = 0usize;
+        for line in text.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+            if let Ok(record) = parser.parse(line) {
+                bytes += record.bytes;
+                ok += record.section().map_or(0, |s| s.len().min(1));
+            }
+        }
+        let elapsed = start.elapsed();
+        assert_eq!(ok, lines);
+        println!(
+            "{lines} lines ({} MB) in {elapsed:?}: {:.2} M lines/s (checksum {bytes})",
+            text.len() / 1_000_000,
+            lines as f64 / elapsed.as_secs_f64() / 1e6
+        );
+    }
+}
