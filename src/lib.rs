@@ -3,8 +3,10 @@
 //!
 //! The pure core (`parse`, `text`, `window`, `stats`, `monitor`, `render`)
 //! never touches a clock, a file or stdout. The edges (`lines`, `follow`,
-//! `reader`, `app`) do the I/O and feed the core.
+//! `backfill`, `reader`, `app`) do the I/O and feed the core; `gen` makes
+//! traffic for the demo, the tests and the benchmarks.
 
 pub mod gen;
 pub mod parse;
 pub mod text;
+pub mod window;

@@ -1,0 +1,300 @@
+//! The alert window and the alert state machine.
+//!
+//! Pure: nothing here reads a clock, a file or stdout. Time is `i64` unix
+//! seconds passed in by the caller. Hits are bucketed by their own log
+//! timestamp; the caller's clock is the wall clock when following and the
+//! log's own clock in `--replay` (see `monitor`).
+//!
+//! `Window` is a ring buffer of per-second counts. It always describes the
+//! seconds `now - span + 1 ..= now`, and keeps their sum, so the total costs
+//! nothing to read and advancing costs one step per second (at most `span`
+//! steps, however far the clock jumps).
+
+/// Per-second hit counts for the last `span` seconds.
+#[derive(Debug, Clone)]
+pub struct Window {
+    /// `counts[s % span]` is the count of second `s`, for `s` in the window.
+    counts: Vec<u64>,
+    /// The newest second in the window.
+    now: i64,
+    /// Sum of `counts`.
+    total: u64,
+}
+
+impl Window {
+    /// An empty window of `span_secs` seconds (at least 1) ending at `now`.
+    pub fn new(span_secs: u32, now: i64) -> Window {
+        Window {
+            counts: vec![0; span_secs.max(1) as usize],
+            now,
+            total: 0,
+        }
+    }
+
+    /// Window length in seconds.
+    pub fn span(&self) -> i64 {
+        self.counts.len() as i64
+    }
+
+    /// The newest second in the window.
+    pub fn now(&self) -> i64 {
+        self.now
+    }
+
+    /// Hits in the seconds `now - span + 1 ..= now`.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// True when `at` falls inside the window.
+    pub fn contains(&self, at: i64) -> bool {
+        at <= self.now && at > self.now.saturating_sub(self.span())
+    }
+
+    /// Count `n` hits at second `at`. Returns false (and counts nothing) when
+    /// `at` is outside the window: older seconds have left it, and the caller
+    /// must `advance` before counting a newer second.
+    pub fn hit(&mut self, at: i64, n: u64) -> bool {
+        if !self.contains(at) {
+            return false;
+        }
+        let slot = self.slot(at);
+        self.counts[slot] = self.counts[slot].saturating_add(n);
+        self.total = self.total.saturating_add(n);
+        true
+    }
+
+    /// Move the newest second forward to `to`, dropping the seconds that
+    /// leave the window. Moving backward is ignored.
+    pub fn advance(&mut self, to: i64) {
+        if to <= self.now {
+            return;
+        }
+        if to.saturating_sub(self.now) >= self.span() {
+            self.counts.fill(0);
+            self.total = 0;
+        } else {
+            for s in self.now + 1..=to {
+                let slot = self.slot(s);
+                self.total -= self.counts[slot];
+                self.counts[slot] = 0;
+            }
+        }
+        self.now = to;
+    }
+
+    /// Counts per second, oldest first, for the whole window.
+    pub fn per_second(&self) -> impl Iterator<Item = u64> + '_ {
+        let start = self.now - self.span() + 1;
+        (start..=self.now).map(|s| self.counts[self.slot(s)])
+    }
+
+    fn slot(&self, at: i64) -> usize {
+        at.rem_euclid(self.span()) as usize
+    }
+}
+
+/// A change of alert state, returned only when the state changes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Transition {
+    /// The average went strictly above the threshold at second `at`.
+    Triggered { hits: u64, at: i64 },
+    /// The average went strictly below the threshold at second `at`.
+    Recovered { hits: u64, at: i64 },
+}
+
+/// The alert state machine: quiet, or firing since a second.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Alert {
+    /// Alert when the average over the window exceeds this, in requests per second.
+    threshold: f64,
+    firing_since: Option<i64>,
+}
+
+impl Alert {
+    pub fn new(threshold: f64) -> Alert {
+        Alert {
+            threshold,
+            firing_since: None,
+        }
+    }
+
+    pub fn threshold(&self) -> f64 {
+        self.threshold
+    }
+
+    /// The second the current alert fired at, if one is active.
+    pub fn firing_since(&self) -> Option<i64> {
+        self.firing_since
+    }
+
+    /// Evaluate the completed second `at`, whose window (`span` seconds
+    /// ending at `at`) holds `hits`.
+    ///
+    /// "Exceeds" is strict: an average of exactly the threshold neither
+    /// fires nor recovers, so the alert does not flap on a flat line. The
+    /// comparison is on totals (`hits` against `threshold * span`), the
+    /// same as comparing averages, without dividing.
+    pub fn check(&mut self, hits: u64, span: i64, at: i64) -> Option<Transition> {
+        let limit = self.threshold * span as f64;
+        let hits_f = hits as f64;
+        match self.firing_since {
+            None if hits_f > limit => {
+                self.firing_since = Some(at);
+                Some(Transition::Triggered { hits, at })
+            }
+            Some(_) if hits_f < limit => {
+                self.firing_since = None;
+                Some(Transition::Recovered { hits, at })
+            }
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Feed `rates[i]` hits at second `i` and evaluate every second, as the
+    /// monitor does; return the transitions.
+    fn run(rates: &[u64], span: u32, threshold: f64) -> Vec<Transition> {
+        let mut window = Window::new(span, 0);
+        let mut alert = Alert::new(threshold);
+        let mut out = Vec::new();
+        for (s, &n) in rates.iter().enumerate() {
+            let s = s as i64;
+            window.advance(s);
+            assert!(window.hit(s, n));
+            out.extend(alert.check(window.total(), window.span(), s));
+        }
+        out
+    }
+
+    #[test]
+    fn total_counts_only_the_last_span_seconds() {
+        let mut w = Window::new(3, 10);
+        w.hit(10, 1);
+        w.advance(11);
+        w.hit(11, 2);
+        w.advance(12);
+        w.hit(12, 4);
+        assert_eq!(w.total(), 7);
+        w.advance(13);
+        assert_eq!(w.total(), 6, "second 10 left the window");
+        assert_eq!(w.per_second().collect::<Vec<_>>(), [2, 4, 0]);
+    }
+
+    #[test]
+    fn ring_wraps_around_many_times() {
+        let mut w = Window::new(5, 0);
+        for s in 0..1000 {
+            w.advance(s);
+            w.hit(s, (s % 7) as u64);
+        }
+        let expected: u64 = (995..1000).map(|s| (s % 7) as u64).sum();
+        assert_eq!(w.total(), expected);
+    }
+
+    #[test]
+    fn ignores_slots_older_than_window() {
+        let mut w = Window::new(120, 500);
+        assert!(!w.hit(380, 1), "second 380 is 120 s before 500");
+        assert!(w.hit(381, 1));
+        assert!(!w.hit(501, 1), "the future is not in the window yet");
+        assert_eq!(w.total(), 1);
+    }
+
+    #[test]
+    fn a_late_hit_counts_at_its_own_second() {
+        let mut w = Window::new(4, 10);
+        w.hit(9, 1);
+        w.advance(12);
+        assert_eq!(w.total(), 1);
+        w.advance(13);
+        assert_eq!(w.total(), 0, "second 9 left when 13 arrived");
+    }
+
+    #[test]
+    fn a_jump_longer_than_the_span_empties_the_window() {
+        let mut w = Window::new(120, 0);
+        w.hit(0, 50);
+        w.advance(1_000_000_000);
+        assert_eq!(w.total(), 0);
+        assert!(w.per_second().all(|n| n == 0));
+    }
+
+    #[test]
+    fn fires_once_when_average_exceeds_threshold() {
+        // threshold 1 req/s over 10 s: fires when the window holds 11 hits.
+        let t = run(&[2; 30], 10, 1.0);
+        assert_eq!(t, [Transition::Triggered { hits: 12, at: 5 }]);
+    }
+
+    #[test]
+    fn does_not_fire_at_exactly_threshold() {
+        let t = run(&[1; 100], 10, 1.0);
+        assert!(t.is_empty(), "{t:?}");
+    }
+
+    #[test]
+    fn recovers_after_traffic_drops() {
+        let mut rates = vec![3; 20];
+        rates.extend([0; 20]);
+        let t = run(&rates, 10, 1.0);
+        // window at second 19 holds 30 hits; it drops below 10 when only
+        // three busy seconds remain (9 hits): second 26.
+        assert_eq!(
+            t,
+            [
+                Transition::Triggered { hits: 12, at: 3 },
+                Transition::Recovered { hits: 9, at: 26 }
+            ]
+        );
+    }
+
+    #[test]
+    fn stays_firing_at_exactly_threshold() {
+        let mut rates = vec![2; 10];
+        rates.extend([1; 30]);
+        let t = run(&rates, 10, 1.0);
+        assert_eq!(t, [Transition::Triggered { hits: 12, at: 5 }]);
+    }
+
+    #[test]
+    fn a_second_episode_fires_again() {
+        let mut rates = vec![3; 10];
+        rates.extend([0; 20]);
+        rates.extend([3; 10]);
+        let t = run(&rates, 10, 1.0);
+        assert_eq!(t.len(), 3, "{t:?}");
+        assert!(matches!(t[2], Transition::Triggered { at: 33, .. }));
+    }
+
+    #[test]
+    fn fractional_threshold_is_compared_exactly() {
+        // 0.5 req/s over 4 s: limit 2 hits; 3 fires.
+        let t = run(&[1, 1, 1, 0, 0, 0, 0], 4, 0.5);
+        assert_eq!(
+            t,
+            [
+                Transition::Triggered { hits: 3, at: 2 },
+                Transition::Recovered { hits: 1, at: 5 }
+            ]
+        );
+    }
+
+    #[test]
+    fn issue_example_fires_at_second_80_and_recovers_at_346() {
+        let mut rates = vec![15; 300];
+        rates.extend([2; 300]);
+        let t = run(&rates, 120, 10.0);
+        assert_eq!(
+            t,
+            [
+                Transition::Triggered { hits: 1215, at: 80 },
+                Transition::Recovered { hits: 1189, at: 346 }
+            ]
+        );
+    }
+}
