@@ -1,0 +1,160 @@
+//! The command line: every option, its help text and its validation.
+//!
+//! Values are validated while parsing, so a bad value is a usage error
+//! (exit status 2, printed by clap) before anything is opened.
+
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+/// Follow an HTTP access log and report its traffic.
+///
+/// logmon follows LOG_FILE like `tail -F` (it survives rotation, truncation
+/// and a file that appears later), prints a report of the traffic every
+/// period, and prints an alert when the average request rate over the alert
+/// window goes above the threshold, and a recovery when it goes back below.
+///
+/// It reads the Common Log Format and the Combined Log Format. Lines that do
+/// not parse are counted as invalid and skipped.
+#[derive(Debug, Parser)]
+#[command(version, about, max_term_width = 100)]
+pub struct Args {
+    /// Access log to monitor; `-` reads standard input
+    #[arg(value_name = "LOG_FILE", default_value = "/var/log/access.log", conflicts_with = "demo")]
+    pub log_file: PathBuf,
+
+    /// Alert when the average rate over the window exceeds this
+    ///
+    /// In requests per second; a number above 0 (0.5 is valid). The alert
+    /// fires when the hits in the window are strictly more than
+    /// threshold * window, and recovers when they are strictly fewer.
+    #[arg(short, long, value_name = "RPS", default_value = "10", value_parser = parse_threshold)]
+    pub threshold: f64,
+
+    /// Print a report every SECS seconds
+    ///
+    /// Periods are aligned to multiples of SECS since the epoch, so with the
+    /// default a report covers hh:mm:00 to hh:mm:10, and so on.
+    #[arg(short, long, value_name = "SECS", default_value = "10",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub period: u32,
+
+    /// Length of the alert window
+    #[arg(short, long, value_name = "SECS", default_value = "120",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub window: u32,
+
+    /// Sections to list in each report
+    #[arg(short = 'n', long, value_name = "N", default_value = "5")]
+    pub top: usize,
+
+    /// Read the file from start to end as fast as possible, then exit
+    ///
+    /// The log's own timestamps are the clock: reports and alerts come out as
+    /// they would have if logmon had been following the file as it was
+    /// written. A last line without a newline is still read.
+    #[arg(long, conflicts_with = "demo")]
+    pub replay: bool,
+
+    /// Output format
+    #[arg(long, value_name = "FORMAT", value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// When to use colour
+    ///
+    /// `auto` uses colour only when stdout is a terminal and NO_COLOR is
+    /// unset or empty.
+    #[arg(long, value_name = "WHEN", value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Generate live traffic into a temporary log and monitor it
+    ///
+    /// A steady baseline with a burst about 20 seconds in, so that within a
+    /// few minutes you see reports, an alert and a recovery.
+    #[arg(long)]
+    pub demo: bool,
+
+    /// How often to check the file for new lines, in milliseconds
+    #[arg(long, value_name = "MS", default_value = "100", hide = true,
+          value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub poll_ms: u64,
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// One block of text per report, alerts on their own line
+    Text,
+    /// One JSON object per line, each with a "type"
+    Json,
+}
+
+/// When to use colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when stdout is a terminal and NO_COLOR is not set
+    Auto,
+    /// Always colour
+    Always,
+    /// Never colour
+    Never,
+}
+
+/// Parse `--threshold`: a finite number strictly above 0.
+pub fn parse_threshold(s: &str) -> Result<f64, String> {
+    let value: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number"))?;
+    if !value.is_finite() || value <= 0.0 {
+        return Err(format!("must be a number above 0, got `{s}`"));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn verify_cli() {
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn threshold_accepts_fractions_and_rejects_zero_negative_and_junk() {
+        assert_eq!(parse_threshold("0.5"), Ok(0.5));
+        assert_eq!(parse_threshold("10"), Ok(10.0));
+        assert!(parse_threshold("0").is_err());
+        assert!(parse_threshold("-1").is_err());
+        assert!(parse_threshold("abc").is_err());
+        assert!(parse_threshold("inf").is_err());
+        assert!(parse_threshold("NaN").is_err());
+    }
+
+    #[test]
+    fn defaults_match_the_documented_contract() {
+        let args = Args::try_parse_from(["logmon"]).unwrap();
+        assert_eq!(args.log_file, PathBuf::from("/var/log/access.log"));
+        assert_eq!(args.threshold, 10.0);
+        assert_eq!((args.period, args.window, args.top), (10, 120, 5));
+        assert!(!args.replay && !args.demo);
+        assert_eq!(args.format, Format::Text);
+        assert_eq!(args.color, ColorChoice::Auto);
+    }
+
+    #[test]
+    fn demo_conflicts_with_a_log_file_and_with_replay() {
+        assert!(Args::try_parse_from(["logmon", "--demo", "x.log"]).is_err());
+        assert!(Args::try_parse_from(["logmon", "--demo", "--replay"]).is_err());
+        assert!(Args::try_parse_from(["logmon", "--demo"]).is_ok());
+    }
+
+    #[test]
+    fn zero_period_and_window_are_usage_errors() {
+        assert!(Args::try_parse_from(["logmon", "--period", "0"]).is_err());
+        assert!(Args::try_parse_from(["logmon", "--window", "0"]).is_err());
+        assert!(Args::try_parse_from(["logmon", "-p", "1", "-w", "1"]).is_ok());
+    }
+}
