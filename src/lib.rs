@@ -6,8 +6,10 @@
 //! `backfill`, `reader`, `app`) do the I/O and feed the core; `gen` makes
 //! traffic for the demo, the tests and the benchmarks.
 
+pub mod batch;
 pub mod cli;
 pub mod gen;
 pub mod parse;
+pub mod stats;
 pub mod text;
 pub mod window;
