@@ -9,6 +9,7 @@
 pub mod batch;
 pub mod cli;
 pub mod gen;
+pub mod monitor;
 pub mod parse;
 pub mod stats;
 pub mod text;

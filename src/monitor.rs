@@ -1,0 +1,661 @@
+//! The monitor: turns hits and the passing of time into reports and alerts.
+//!
+//! Pure: it never reads a clock, a file or stdout. The caller says what time
+//! it is and hands it the parsed lines; it answers with `Event`s to print.
+//!
+//! Two clocks drive it:
+//! - `Clock::Wall` (following a file): the caller's wall clock, given to
+//!   `tick`. A hit counts in the window at its own timestamp; one stamped in
+//!   the future counts at now, one older than the window only in the report.
+//! - `Clock::Log` (`--replay`): the newest timestamp seen. A line stamped
+//!   more than a window ahead moves the clock only if the next line agrees
+//!   (otherwise it counts in the report, not in the window), so one bad
+//!   timestamp cannot wreck the window or the alert.
+//!
+//! Invariants: every second is evaluated for the alert exactly once, after
+//! it is complete (the clock has passed it), in order; quiet stretches in a
+//! replay are skipped once the window is empty, since nothing can fire then.
+//! Each valid line is counted in exactly one period report. Periods are
+//! aligned to multiples of the period since the epoch.
+
+use crate::batch::{Batch, Hit};
+use crate::stats::{SectionRow, Stats};
+use crate::window::{Alert, Transition, Window};
+
+/// What the monitor is asked to watch for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Config {
+    /// Report every `period_secs` seconds (at least 1).
+    pub period_secs: u32,
+    /// Alert window length in seconds (at least 1).
+    pub window_secs: u32,
+    /// Alert above this average, in requests per second.
+    pub threshold: f64,
+    /// Sections listed per report.
+    pub top: usize,
+}
+
+/// Which clock drives the monitor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    Wall,
+    Log,
+}
+
+/// Something to print.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Report(Box<Report>),
+    Alert(AlertEvent),
+    Recovered(AlertEvent),
+    Summary(Summary),
+}
+
+/// The traffic of one period.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// First second covered (the period's aligned start, or the start of the
+    /// run for the first period).
+    pub start: i64,
+    /// End of the period, exclusive.
+    pub end: i64,
+    pub stats: Stats,
+    /// The top sections, by hits.
+    pub top: Vec<SectionRow>,
+    /// False when the section table had to drop entries this period.
+    pub top_exact: bool,
+    /// Hits in the alert window at the end of the period.
+    pub window_hits: u64,
+    pub window_secs: u32,
+    pub threshold: f64,
+    /// Whether an alert is active at the end of the period.
+    pub alerting: bool,
+}
+
+impl Report {
+    /// Average requests per second over the time the report covers.
+    pub fn rate(&self) -> f64 {
+        self.stats.hits as f64 / (self.end - self.start).max(1) as f64
+    }
+
+    /// Average requests per second over the alert window.
+    pub fn window_average(&self) -> f64 {
+        self.window_hits as f64 / f64::from(self.window_secs)
+    }
+}
+
+/// An alert firing or recovering.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AlertEvent {
+    /// Hits in the window at `at`.
+    pub hits: u64,
+    /// `hits / window_secs`.
+    pub average: f64,
+    pub threshold: f64,
+    pub window_secs: u32,
+    /// The second the state changed.
+    pub at: i64,
+}
+
+/// The whole run, printed at the end.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Summary {
+    pub start: i64,
+    pub end: i64,
+    pub hits: u64,
+    pub bytes: u64,
+    pub invalid: u64,
+    /// Alerts that fired.
+    pub alerts: u64,
+    /// Whether an alert is still active.
+    pub alerting: bool,
+}
+
+/// A line that jumped the log clock, waiting for the next line to confirm.
+#[derive(Debug)]
+struct Pending {
+    hit: Hit,
+    section: Option<Box<str>>,
+}
+
+/// Reports and alerts for one run.
+#[derive(Debug)]
+pub struct Monitor {
+    cfg: Config,
+    clock: Clock,
+    /// Whether the clock has been set (the log clock starts with the data).
+    started: bool,
+    /// Hits per second; `window.now()` is the clock's current second.
+    window: Window,
+    alert: Alert,
+    period: Stats,
+    period_start: i64,
+    /// First second of the run.
+    first: i64,
+    pending: Option<Pending>,
+    total_hits: u64,
+    total_bytes: u64,
+    total_invalid: u64,
+    alerts: u64,
+    /// Hits too far from the clock to count in the window.
+    outside_window: u64,
+}
+
+impl Monitor {
+    /// A monitor on the wall clock, starting at second `now`.
+    pub fn wall(cfg: Config, now: i64) -> Monitor {
+        let mut m = Monitor::new(cfg, Clock::Wall);
+        m.start(now);
+        m
+    }
+
+    /// A monitor on the log's own clock; it starts with the first line.
+    pub fn log(cfg: Config) -> Monitor {
+        Monitor::new(cfg, Clock::Log)
+    }
+
+    fn new(cfg: Config, clock: Clock) -> Monitor {
+        Monitor {
+            cfg,
+            clock,
+            started: false,
+            window: Window::new(cfg.window_secs, 0),
+            alert: Alert::new(cfg.threshold),
+            period: Stats::default(),
+            period_start: 0,
+            first: 0,
+            pending: None,
+            total_hits: 0,
+            total_bytes: 0,
+            total_invalid: 0,
+            alerts: 0,
+            outside_window: 0,
+        }
+    }
+
+    fn start(&mut self, now: i64) {
+        self.started = true;
+        self.window = Window::new(self.cfg.window_secs, now);
+        self.period_start = self.align(now);
+        self.first = now;
+    }
+
+    /// The clock's current second, once it has started.
+    pub fn now(&self) -> Option<i64> {
+        self.started.then(|| self.window.now())
+    }
+
+    /// Hits in the alert window now.
+    pub fn window_hits(&self) -> u64 {
+        self.window.total()
+    }
+
+    /// Hits received so far that were too far from the clock to count in
+    /// the alert window (they still count in the reports).
+    pub fn outside_window(&self) -> u64 {
+        self.outside_window
+    }
+
+    /// Wall clock: the time is now `now`; close every second before it.
+    /// Ignored on the log clock, and when the wall clock steps backward.
+    pub fn tick(&mut self, now: i64, out: &mut Vec<Event>) {
+        if self.clock == Clock::Wall && self.started {
+            self.close_until(now, out);
+        }
+    }
+
+    /// Lines read at startup from before the run: they fill the alert window
+    /// (those within it) but belong to no report. Call before the first
+    /// `add`, then `backfill_done`.
+    pub fn backfill(&mut self, batch: &Batch) {
+        for hit in &batch.hits {
+            self.window.hit(hit.time.min(self.window.now()), 1);
+        }
+    }
+
+    /// After `backfill`: an alert that the backfilled window already
+    /// exceeds fires now, at the start time.
+    pub fn backfill_done(&mut self, out: &mut Vec<Event>) {
+        let now = self.window.now();
+        self.evaluate(now, out);
+    }
+
+    /// Count a batch of parsed lines.
+    pub fn add(&mut self, batch: &Batch, out: &mut Vec<Event>) {
+        self.period.add_invalid(batch.invalid);
+        self.total_invalid = self.total_invalid.saturating_add(batch.invalid);
+        for hit in &batch.hits {
+            let section = batch.section(hit);
+            match self.clock {
+                Clock::Wall => {
+                    let at = hit.time.min(self.window.now());
+                    self.count(hit, section, at);
+                }
+                Clock::Log => self.log_hit(hit, section, out),
+            }
+        }
+    }
+
+    /// End of the run: close what is complete, report the partial period
+    /// (so no hit is lost) and the summary.
+    pub fn finish(&mut self, out: &mut Vec<Event>) {
+        if let Some(p) = self.pending.take() {
+            if self.started {
+                // A jump that no later line confirmed.
+                self.count_outside(&p.hit, p.section.as_deref());
+            } else {
+                // The only line of the log: nothing contradicts it.
+                self.accept(&p.hit, p.section.as_deref(), out);
+            }
+        }
+        if !self.started {
+            // No valid line at all: report what was read, on no clock.
+            self.start(0);
+        }
+        let end = match self.clock {
+            Clock::Log => {
+                // At the end of the log every second seen is complete.
+                let last = self.window.now();
+                self.close_until(last + 1, out);
+                last + 1
+            }
+            // The current second is not complete: it is reported, not
+            // evaluated.
+            Clock::Wall => self.window.now() + 1,
+        };
+        if end > self.period_start
+            && (self.clock == Clock::Wall || self.period.hits > 0 || self.period.invalid > 0)
+        {
+            self.report(end, out);
+        }
+        out.push(Event::Summary(Summary {
+            start: self.first,
+            end,
+            hits: self.total_hits,
+            bytes: self.total_bytes,
+            invalid: self.total_invalid,
+            alerts: self.alerts,
+            alerting: self.alert.firing_since().is_some(),
+        }));
+    }
+
+    fn log_hit(&mut self, hit: &Hit, section: Option<&str>, out: &mut Vec<Event>) {
+        let span = self.window.span();
+        if let Some(p) = self.pending.take() {
+            if hit.time.abs_diff(p.hit.time) <= span as u64 {
+                self.accept(&p.hit, p.section.as_deref(), out);
+            } else {
+                self.count_outside(&p.hit, p.section.as_deref());
+            }
+        }
+        let far_ahead = !self.started || hit.time > self.window.now().saturating_add(span);
+        if far_ahead {
+            self.pending = Some(Pending {
+                hit: *hit,
+                section: section.map(Into::into),
+            });
+        } else {
+            self.accept(hit, section, out);
+        }
+    }
+
+    /// Move the log clock to `hit` if it is newer, then count it.
+    fn accept(&mut self, hit: &Hit, section: Option<&str>, out: &mut Vec<Event>) {
+        if !self.started {
+            self.start(hit.time);
+        }
+        if hit.time > self.window.now() {
+            self.close_until(hit.time, out);
+        }
+        self.count(hit, section, hit.time);
+    }
+
+    /// Count `hit` in the period, and in the window at second `at`.
+    fn count(&mut self, hit: &Hit, section: Option<&str>, at: i64) {
+        if !self.window.hit(at, 1) {
+            self.outside_window += 1;
+        }
+        self.count_in_period(hit, section);
+    }
+
+    fn count_outside(&mut self, hit: &Hit, section: Option<&str>) {
+        self.outside_window += 1;
+        self.count_in_period(hit, section);
+    }
+
+    fn count_in_period(&mut self, hit: &Hit, section: Option<&str>) {
+        self.period.add(hit, section);
+        self.total_hits += 1;
+        self.total_bytes = self.total_bytes.saturating_add(hit.bytes);
+    }
+
+    /// Evaluate every second from the clock's current one up to `target`
+    /// (exclusive), ending periods on the way; the clock is then `target`.
+    fn close_until(&mut self, target: i64, out: &mut Vec<Event>) {
+        while self.window.now() < target {
+            let s = self.window.now();
+            self.evaluate(s, out);
+            let next = s + 1;
+            if next.rem_euclid(self.period_secs()) == 0 {
+                self.end_period(next, out);
+            }
+            let idle = self.window.total() == 0
+                && self.alert.firing_since().is_none()
+                && self.period.hits == 0
+                && self.period.invalid == 0;
+            if self.clock == Clock::Log && idle {
+                // An empty window cannot fire and the periods until `target`
+                // are empty (a replay prints none): skip the quiet stretch.
+                self.window.advance(target);
+                self.period_start = self.align(target);
+                return;
+            }
+            self.window.advance(next);
+        }
+    }
+
+    /// Evaluate the alert for the complete second `at`.
+    fn evaluate(&mut self, at: i64, out: &mut Vec<Event>) {
+        let Some(t) = self
+            .alert
+            .check(self.window.total(), self.window.span(), at)
+        else {
+            return;
+        };
+        let (hits, at) = match t {
+            Transition::Triggered { hits, at } | Transition::Recovered { hits, at } => (hits, at),
+        };
+        let event = AlertEvent {
+            hits,
+            average: hits as f64 / f64::from(self.cfg.window_secs),
+            threshold: self.cfg.threshold,
+            window_secs: self.cfg.window_secs,
+            at,
+        };
+        out.push(match t {
+            Transition::Triggered { .. } => {
+                self.alerts += 1;
+                Event::Alert(event)
+            }
+            Transition::Recovered { .. } => Event::Recovered(event),
+        });
+    }
+
+    /// The period ends at `end`: report it (a replay skips empty periods)
+    /// and start the next.
+    fn end_period(&mut self, end: i64, out: &mut Vec<Event>) {
+        if self.clock == Clock::Wall || self.period.hits > 0 || self.period.invalid > 0 {
+            self.report(end, out);
+        }
+        self.period = Stats::default();
+        self.period_start = end;
+    }
+
+    fn report(&mut self, end: i64, out: &mut Vec<Event>) {
+        let stats = std::mem::take(&mut self.period);
+        let (top, top_exact) = stats.top(self.cfg.top);
+        out.push(Event::Report(Box::new(Report {
+            start: self.period_start.max(self.first),
+            end,
+            stats,
+            top,
+            top_exact,
+            window_hits: self.window.total(),
+            window_secs: self.cfg.window_secs,
+            threshold: self.cfg.threshold,
+            alerting: self.alert.firing_since().is_some(),
+        })));
+    }
+
+    fn period_secs(&self) -> i64 {
+        i64::from(self.cfg.period_secs)
+    }
+
+    fn align(&self, t: i64) -> i64 {
+        t - t.rem_euclid(self.period_secs())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::Method;
+
+    const CFG: Config = Config {
+        period_secs: 10,
+        window_secs: 120,
+        threshold: 10.0,
+        top: 5,
+    };
+
+    /// A batch of hits on `section`, one per timestamp.
+    fn batch(times: &[i64], section: &str) -> Batch {
+        let mut b = Batch::default();
+        b.text.push_str(section);
+        for &time in times {
+            b.hits.push(Hit {
+                time,
+                bytes: 100,
+                client: time as u64 % 7,
+                section: Some((0, section.len() as u32)),
+                status: 200,
+                method: Method::Get,
+            });
+        }
+        b
+    }
+
+    /// `rate` hits per second for each second in `secs`.
+    fn steady(secs: std::ops::Range<i64>, rate: usize) -> Vec<i64> {
+        secs.flat_map(|s| std::iter::repeat_n(s, rate)).collect()
+    }
+
+    fn alerts(events: &[Event]) -> Vec<(&'static str, u64, i64)> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Alert(a) => Some(("alert", a.hits, a.at)),
+                Event::Recovered(a) => Some(("recovered", a.hits, a.at)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn reports(events: &[Event]) -> Vec<&Report> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Report(r) => Some(&**r),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn summary(events: &[Event]) -> Summary {
+        match events.last() {
+            Some(Event::Summary(s)) => *s,
+            other => panic!("last event is not a summary: {other:?}"),
+        }
+    }
+
+    fn replay(batches: &[Batch], cfg: Config) -> Vec<Event> {
+        let mut m = Monitor::log(cfg);
+        let mut out = Vec::new();
+        for b in batches {
+            m.add(b, &mut out);
+        }
+        m.finish(&mut out);
+        out
+    }
+
+    #[test]
+    fn replay_of_the_issue_example_alerts_at_80_and_recovers_at_346() {
+        let mut times = steady(0..300, 15);
+        times.extend(steady(300..600, 2));
+        let out = replay(&[batch(&times, "/a")], CFG);
+        assert_eq!(
+            alerts(&out),
+            [("alert", 1215, 80), ("recovered", 1189, 346)]
+        );
+        let s = summary(&out);
+        assert_eq!((s.hits, s.alerts, s.alerting), (5100, 1, false));
+        assert_eq!((s.start, s.end), (0, 600));
+    }
+
+    #[test]
+    fn replay_reports_every_period_with_its_own_hits() {
+        let times = steady(0..30, 2);
+        let out = replay(&[batch(&times, "/a")], CFG);
+        let r = reports(&out);
+        let spans: Vec<_> = r.iter().map(|r| (r.start, r.end, r.stats.hits)).collect();
+        assert_eq!(spans, [(0, 10, 20), (10, 20, 20), (20, 30, 20)]);
+        assert_eq!(r[1].window_hits, 40);
+        assert_eq!(r[0].top[0].section, "/a");
+        assert_eq!(r[0].rate(), 2.0);
+    }
+
+    #[test]
+    fn replay_skips_empty_periods_and_still_recovers_inside_a_gap() {
+        // 21 req/s for 60 s, then silence until second 1000.
+        let mut times = steady(0..60, 21);
+        times.push(1000);
+        times.push(1000);
+        let out = replay(&[batch(&times, "/a")], CFG);
+        // Fires when 21 * (s + 1) > 1200: s = 57. For s >= 120 the window
+        // holds the busy seconds s-119..=59, 179 - s of them: below 1200
+        // once 57 remain, at s = 122, well inside the gap.
+        assert_eq!(alerts(&out), [("alert", 1218, 57), ("recovered", 1197, 122)]);
+        let starts: Vec<_> = reports(&out).iter().map(|r| r.start).collect();
+        assert_eq!(starts, [0, 10, 20, 30, 40, 50, 1000]);
+        assert_eq!(summary(&out).hits, 1262);
+    }
+
+    #[test]
+    fn an_unconfirmed_jump_counts_in_the_report_not_the_window() {
+        let mut times = steady(0..5, 1);
+        times.push(50_000); // one bad timestamp
+        times.extend(steady(5..8, 1));
+        let out = replay(&[batch(&times, "/a")], CFG);
+        let r = reports(&out);
+        assert_eq!(r.len(), 1, "the clock never jumped: {r:?}");
+        assert_eq!((r[0].start, r[0].end, r[0].stats.hits), (0, 8, 9));
+        assert_eq!(r[0].window_hits, 8);
+    }
+
+    #[test]
+    fn a_confirmed_jump_moves_the_clock() {
+        let mut times = steady(0..5, 1);
+        times.extend(steady(50_000..50_003, 1));
+        let out = replay(&[batch(&times, "/a")], CFG);
+        let spans: Vec<_> = reports(&out)
+            .iter()
+            .map(|r| (r.start, r.end, r.stats.hits))
+            .collect();
+        assert_eq!(spans, [(0, 10, 5), (50_000, 50_003, 3)]);
+    }
+
+    #[test]
+    fn a_bad_first_timestamp_does_not_start_the_clock() {
+        let mut times = vec![9_999_999];
+        times.extend(steady(100..103, 1));
+        let out = replay(&[batch(&times, "/a")], CFG);
+        let r = reports(&out);
+        assert_eq!((r[0].start, r[0].end, r[0].stats.hits), (100, 103, 4));
+        assert_eq!(r[0].window_hits, 3);
+    }
+
+    #[test]
+    fn a_single_line_log_is_reported() {
+        let out = replay(&[batch(&[42], "/a")], CFG);
+        let r = reports(&out);
+        assert_eq!((r[0].start, r[0].end, r[0].stats.hits), (42, 43, 1));
+    }
+
+    #[test]
+    fn late_lines_count_in_the_current_period_and_in_the_window() {
+        // 10, 11, then a line stamped 9 after the clock reached 11.
+        let out = replay(&[batch(&[10, 11, 9, 12], "/a")], CFG);
+        let r = reports(&out);
+        assert_eq!((r[0].start, r[0].end, r[0].stats.hits), (10, 13, 4));
+        assert_eq!(r[0].window_hits, 4);
+    }
+
+    #[test]
+    fn lines_older_than_the_window_count_only_in_the_report() {
+        let out = replay(&[batch(&[1000, 1001, 500, 1002], "/a")], CFG);
+        let r = reports(&out);
+        assert_eq!((r[0].stats.hits, r[0].window_hits), (4, 3));
+    }
+
+    #[test]
+    fn invalid_lines_are_counted_in_the_period_and_the_summary() {
+        let mut b = batch(&[5, 6], "/a");
+        b.invalid = 3;
+        let out = replay(&[b], CFG);
+        assert_eq!(reports(&out)[0].stats.invalid, 3);
+        assert_eq!(summary(&out).invalid, 3);
+    }
+
+    #[test]
+    fn wall_clock_reports_every_period_even_when_empty() {
+        let mut m = Monitor::wall(CFG, 1003);
+        let mut out = Vec::new();
+        m.add(&batch(&[1003, 1004], "/a"), &mut out);
+        m.tick(1035, &mut out);
+        let spans: Vec<_> = reports(&out)
+            .iter()
+            .map(|r| (r.start, r.end, r.stats.hits))
+            .collect();
+        assert_eq!(spans, [(1003, 1010, 2), (1010, 1020, 0), (1020, 1030, 0)]);
+        m.finish(&mut out);
+        let last = reports(&out).last().map(|r| (r.start, r.end)).unwrap();
+        assert_eq!(last, (1030, 1036));
+    }
+
+    #[test]
+    fn wall_clock_counts_future_stamps_at_now_and_old_ones_only_in_the_report() {
+        let mut m = Monitor::wall(CFG, 5000);
+        let mut out = Vec::new();
+        m.add(&batch(&[9_000_000, 4999, 1000], "/a"), &mut out);
+        assert_eq!(m.window_hits(), 2);
+        assert_eq!(m.outside_window(), 1);
+        m.finish(&mut out);
+        assert_eq!(reports(&out)[0].stats.hits, 3);
+    }
+
+    #[test]
+    fn wall_clock_evaluates_each_complete_second_once() {
+        let cfg = Config {
+            window_secs: 10,
+            threshold: 1.0,
+            ..CFG
+        };
+        let mut m = Monitor::wall(cfg, 0);
+        let mut out = Vec::new();
+        m.add(&batch(&steady(0..1, 11), "/a"), &mut out);
+        assert!(alerts(&out).is_empty(), "second 0 is not complete yet");
+        m.tick(1, &mut out);
+        m.tick(1, &mut out);
+        assert_eq!(alerts(&out), [("alert", 11, 0)]);
+        m.tick(11, &mut out);
+        assert_eq!(alerts(&out), [("alert", 11, 0), ("recovered", 0, 10)]);
+    }
+
+    #[test]
+    fn a_backfilled_window_fires_at_the_start_time() {
+        let cfg = Config {
+            window_secs: 10,
+            threshold: 1.0,
+            ..CFG
+        };
+        let mut m = Monitor::wall(cfg, 100);
+        let mut out = Vec::new();
+        m.backfill(&batch(&steady(85..100, 1), "/a"));
+        assert_eq!(m.window_hits(), 9, "only seconds 91..=99 are in the window");
+        m.backfill(&batch(&steady(95..100, 1), "/a"));
+        m.backfill_done(&mut out);
+        assert_eq!(alerts(&out), [("alert", 14, 100)]);
+        m.finish(&mut out);
+        assert_eq!(summary(&out).hits, 0, "backfill is not in any report");
+    }
+}
