@@ -11,6 +11,7 @@ pub mod cli;
 pub mod gen;
 pub mod monitor;
 pub mod parse;
+pub mod render;
 pub mod stats;
 pub mod text;
 pub mod window;
