@@ -14,4 +14,5 @@ pub mod parse;
 pub mod render;
 pub mod stats;
 pub mod text;
+pub mod w3c;
 pub mod window;
