@@ -64,6 +64,16 @@ impl Lines {
         }
     }
 
+    /// A splitter that starts inside an overlong line and drops everything up
+    /// to the next newline without reporting it. Used when reading starts in
+    /// the middle of a line that was already too long before we saw it.
+    pub(crate) fn skipping_first(max: usize) -> Lines {
+        Lines {
+            skipping: true,
+            ..Lines::with_max(max)
+        }
+    }
+
     /// Feeds the next chunk and calls `f` for every line it completes.
     ///
     /// Lines that lie wholly inside `data` are passed as slices of `data`
@@ -259,6 +269,13 @@ mod tests {
         assert_eq!(out, []);
         // The next input starts a fresh line.
         assert_eq!(collect(&mut lines, &[b"ok\n"]), [line("ok")]);
+    }
+
+    #[test]
+    fn skipping_first_drops_the_first_fragment_silently() {
+        let mut lines = Lines::skipping_first(MAX_LINE);
+        let out = collect(&mut lines, &[b"end of old", b" line\nnew\n"]);
+        assert_eq!(out, [line("new")]);
     }
 
     #[test]
