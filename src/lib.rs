@@ -5,6 +5,7 @@
 //! never touches a clock, a file or stdout. The edges (`lines`, `follow`,
 //! `reader`, `app`) do the I/O and feed the core.
 
+pub mod backfill;
 pub mod follow;
 pub mod lines;
 pub mod parse;
