@@ -14,6 +14,7 @@ pub mod gen;
 pub mod lines;
 pub mod monitor;
 pub mod parse;
+pub mod reader;
 pub mod render;
 pub mod stats;
 pub mod text;
