@@ -6,6 +6,7 @@
 //! `backfill`, `reader`, `app`) do the I/O and feed the core; `gen` makes
 //! traffic for the demo, the tests and the benchmarks.
 
+pub mod app;
 pub mod backfill;
 pub mod batch;
 pub mod cli;
