@@ -28,6 +28,15 @@ use crate::parse::{
     parse_status, two_digits, Method, ParseError, Record, Syntax,
 };
 
+/// Whether `line` is the directive `#name:` (name in any ASCII case).
+pub fn directive_is(line: &[u8], name: &[u8]) -> bool {
+    line.strip_prefix(b"#")
+        .and_then(|body| body.get(..name.len() + 1))
+        .is_some_and(|head| {
+            head[..name.len()].eq_ignore_ascii_case(name) && head[name.len()] == b':'
+        })
+}
+
 /// The columns logmon reads; every other name is `Other`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Column {
