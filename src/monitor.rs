@@ -524,7 +524,10 @@ mod tests {
         // Fires when 21 * (s + 1) > 1200: s = 57. For s >= 120 the window
         // holds the busy seconds s-119..=59, 179 - s of them: below 1200
         // once 57 remain, at s = 122, well inside the gap.
-        assert_eq!(alerts(&out), [("alert", 1218, 57), ("recovered", 1197, 122)]);
+        assert_eq!(
+            alerts(&out),
+            [("alert", 1218, 57), ("recovered", 1197, 122)]
+        );
         let starts: Vec<_> = reports(&out).iter().map(|r| r.start).collect();
         assert_eq!(starts, [0, 10, 20, 30, 40, 50, 1000]);
         assert_eq!(summary(&out).hits, 1262);

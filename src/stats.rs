@@ -8,8 +8,15 @@
 //! - clients: counted exactly up to `MAX_EXACT_CLIENTS` distinct hashes,
 //!   then estimated with a HyperLogLog sketch of 4 KiB (about 1.6% error),
 //!   and marked approximate.
+//!
+//! Both tables are keyed by attacker-chosen text (sections) or its hash
+//! (clients), so they use foldhash with a random seed per table: about 4x
+//! cheaper per line than SipHash, and still no input is known in advance
+//! to collide. The size bounds above cap the damage if one ever did.
 
 use std::collections::{HashMap, HashSet};
+
+use foldhash::fast::RandomState;
 
 use crate::batch::Hit;
 use crate::parse::Method;
@@ -46,7 +53,7 @@ pub struct Stats {
     pub methods: [u64; Method::ALL.len()],
     /// Hits without a request target (nginx's `"-"`, junk requests).
     pub no_section: u64,
-    sections: HashMap<Box<str>, Count>,
+    sections: HashMap<Box<str>, Count, RandomState>,
     /// True once the section table has had to drop entries.
     sections_pruned: bool,
     clients: Clients,
@@ -99,8 +106,7 @@ impl Stats {
     /// The `n` most hit sections, by hits descending then by name, and
     /// whether the counts are exact.
     pub fn top(&self, n: usize) -> (Vec<SectionRow>, bool) {
-        let mut rows: Vec<(&str, Count)> =
-            self.sections.iter().map(|(k, v)| (&**k, *v)).collect();
+        let mut rows: Vec<(&str, Count)> = self.sections.iter().map(|(k, v)| (&**k, *v)).collect();
         let by_rank = |a: &(&str, Count), b: &(&str, Count)| {
             b.1.hits.cmp(&a.1.hits).then_with(|| a.0.cmp(b.0))
         };
@@ -137,13 +143,13 @@ impl Stats {
 /// Distinct client hashes: an exact set while small, then a HyperLogLog.
 #[derive(Debug, Clone)]
 enum Clients {
-    Exact(HashSet<u64>),
+    Exact(HashSet<u64, RandomState>),
     Estimate(Box<HyperLogLog>),
 }
 
 impl Default for Clients {
     fn default() -> Self {
-        Clients::Exact(HashSet::new())
+        Clients::Exact(HashSet::default())
     }
 }
 
