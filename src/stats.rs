@@ -60,6 +60,26 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// Empty statistics with room for as many sections and exact clients
+    /// as `self` holds (both within their bounds).
+    pub fn empty_like(&self) -> Stats {
+        let clients = match &self.clients {
+            Clients::Exact(set) => set.len(),
+            Clients::Estimate(_) => MAX_EXACT_CLIENTS,
+        };
+        Stats {
+            sections: HashMap::with_capacity_and_hasher(
+                self.sections.len(),
+                RandomState::default(),
+            ),
+            clients: Clients::Exact(HashSet::with_capacity_and_hasher(
+                clients,
+                RandomState::default(),
+            )),
+            ..Stats::default()
+        }
+    }
+
     /// Count one hit; `section` is its (sanitized) section, if any.
     pub fn add(&mut self, hit: &Hit, section: Option<&str>) {
         self.hits += 1;
@@ -270,6 +290,18 @@ mod tests {
                 errors: 1
             }]
         );
+    }
+
+    #[test]
+    fn empty_like_has_room_but_no_counts() {
+        let mut s = Stats::default();
+        s.add(&hit(200, 100, 1, Method::Get), Some("/a"));
+        s.add_invalid(1);
+        let e = s.empty_like();
+        assert_eq!((e.hits, e.bytes, e.invalid, e.no_section), (0, 0, 0, 0));
+        assert_eq!(e.clients(), (0, true));
+        assert!(e.top(5).0.is_empty() && e.top(5).1);
+        assert!(e.sections.capacity() >= 1);
     }
 
     #[test]
