@@ -106,7 +106,13 @@ pub fn run(args: Args) -> Result<()> {
             }
         };
         reader::spawn(source, name.clone(), tx)?;
-        Monitor::wall(cfg, now)
+        let mut monitor = Monitor::wall(cfg, now);
+        if !stdin {
+            // The follower backfills first (`Msg::BackfillDone`, even when
+            // there is nothing to read).
+            monitor.await_backfill();
+        }
+        monitor
     };
 
     let wall = !args.replay;
