@@ -225,24 +225,93 @@ fn follow(
 
 /// Read the end of the followed file backward and send the lines stamped
 /// after `after` (and a few seconds before, for out-of-order stamps).
-fn backfill(follower: &Follower, after: i64, tx: &SyncSender<Msg>) -> Result<(), Gone> {
+/// Returns the bytes read back.
+fn backfill(follower: &Follower, after: i64, tx: &SyncSender<Msg>) -> Result<u64, Gone> {
     let mut decoder = Decoder::default();
     let mut parser = Parser::new();
+    let mut bytes = 0;
     // Read back from the follower's own handle and start position, so no
     // line written meanwhile is lost or counted twice.
     if let Some((file, end)) = follower.current() {
         if let Ok(mut file) = file.try_clone() {
-            let _ = read_back(&mut file, end, |line| match parser.parse(line) {
+            // NOTE: a read error only shortens the backfill; following goes on
+            // and reports its own errors.
+            bytes = read_back(&mut file, end, |line| match parser.parse(line) {
                 Ok(record) if record.time > after - BACKFILL_SLACK => {
                     decoder.line(Line::Complete(line));
                     record.time > after
                 }
                 _ => false,
-            });
+            })
+            .unwrap_or(0);
         }
     }
     let mut batch = decoder.take();
     batch.invalid = 0; // invalid lines before the start belong to no report
     send(tx, Msg::Backfill(batch))?;
-    send(tx, Msg::BackfillDone)
+    send(tx, Msg::BackfillDone)?;
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backfill::BLOCK;
+    use std::io::Write;
+    use std::sync::mpsc;
+
+    /// A CLF line stamped at unix second `at`.
+    fn line_at(at: i64) -> String {
+        let stamp = chrono::DateTime::from_timestamp(at, 0).unwrap();
+        format!(
+            "10.0.0.1 - - {} \"GET /api/user HTTP/1.1\" 200 512\n",
+            stamp.format("[%d/%b/%Y:%H:%M:%S +0000]")
+        )
+    }
+
+    #[test]
+    fn backfill_reads_the_window_not_the_file() {
+        // (10 h of old traffic; 2 min of new) > access.log; logmon access.log
+        let now = 1_772_366_400; // 2026-03-01T12:00:00Z
+        let window = 120;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("access.log");
+        let mut file = std::fs::File::create(&path).unwrap();
+        let mut text = String::new();
+        for at in now - 36_000..now - 3600 {
+            text.push_str(&line_at(at));
+        }
+        // 2 lines a second in the window (now - 120, now].
+        for at in now - window..now {
+            text.push_str(&line_at(at + 1));
+            text.push_str(&line_at(at + 1));
+        }
+        text.push_str("half a line being writ");
+        file.write_all(text.as_bytes()).unwrap();
+
+        let follower = Follower::open(&path).unwrap();
+        let (tx, rx) = mpsc::sync_channel(4);
+        let Ok(bytes) = backfill(&follower, now - window, &tx) else {
+            panic!("the receiver is alive");
+        };
+        let Ok(Msg::Backfill(batch)) = rx.try_recv() else {
+            panic!("no backfill batch");
+        };
+        assert!(matches!(rx.try_recv(), Ok(Msg::BackfillDone)));
+        assert_eq!(batch.hits.len(), 2 * window as usize);
+        assert!(batch.hits.iter().all(|h| h.time > now - window));
+        // The window's lines plus at most two blocks before them: the read
+        // grows with the traffic in the window, not with the file.
+        let recent: usize = 2 * window as usize * line_at(now).len();
+        assert!(
+            bytes as usize <= recent + 2 * BLOCK,
+            "read {bytes} of {} bytes",
+            text.len()
+        );
+        assert!(
+            bytes * 10 < text.len() as u64,
+            "read {bytes} of {}",
+            text.len()
+        );
+    }
 }
