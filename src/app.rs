@@ -9,7 +9,7 @@
 //! least once a second) first closes the seconds that have passed, so alerts
 //! and reports stay on time under any input.
 
-use std::fs::File;
+use std::fs::{self, File};
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -92,6 +92,10 @@ pub fn run(args: Args) -> Result<()> {
         let now = unix_now();
         let source = if stdin {
             Source::Whole(Box::new(io::stdin()))
+        } else if is_stream(&path) {
+            // A pipe cannot be read at an offset or rotated: read it like
+            // stdin (`logmon <(kubectl logs -f pod)`, a named pipe).
+            Source::Whole(Box::new(open(&path)?))
         } else {
             if path.is_dir() {
                 bail!("cannot open {}: is a directory", path.display());
@@ -105,9 +109,10 @@ pub fn run(args: Args) -> Result<()> {
                 backfill_after: Some(now - i64::from(args.window)),
             }
         };
+        let backfills = matches!(source, Source::Follow { .. });
         reader::spawn(source, name.clone(), tx)?;
         let mut monitor = Monitor::wall(cfg, now);
-        if !stdin {
+        if backfills {
             // The follower backfills first (`Msg::BackfillDone`, even when
             // there is nothing to read).
             monitor.await_backfill();
@@ -191,6 +196,15 @@ fn open(path: &Path) -> Result<File> {
         bail!("cannot open {}: is a directory", path.display());
     }
     Ok(file)
+}
+
+/// Whether `path` is a pipe, socket or device rather than a file to follow.
+fn is_stream(path: &Path) -> bool {
+    use std::os::unix::fs::FileTypeExt as _;
+    fs::metadata(path).is_ok_and(|m| {
+        let t = m.file_type();
+        t.is_fifo() || t.is_socket() || t.is_char_device()
+    })
 }
 
 /// Colour only on a terminal, and never when NO_COLOR is set (no-color.org).

@@ -465,6 +465,25 @@ fn stdin_is_followed_on_the_wall_clock_until_it_ends() {
 }
 
 #[test]
+fn a_named_pipe_is_read_as_a_stream_until_it_ends() {
+    // mkfifo access.log; logmon access.log & seq 3 > access.log
+    let (_dir, log) = temp();
+    let made = Command::new("mkfifo")
+        .arg(&log)
+        .status()
+        .expect("run mkfifo");
+    assert!(made.success());
+    let mut m = Logmon::start(&log, &[]);
+    // Opening for writing waits for logmon to open it for reading.
+    let mut pipe = OpenOptions::new().write(true).open(&log).unwrap();
+    pipe.write_all(lines(3).as_bytes()).unwrap();
+    m.wait_hits(3, TIMEOUT);
+    pipe.write_all(line().as_bytes()).unwrap();
+    drop(pipe);
+    m.finish().assert_counted(4, 0);
+}
+
+#[test]
 fn stdin_replay_reads_to_the_end_on_the_log_clock() {
     // zcat access.log.*.gz | logmon --replay -
     let start = Utc::now() - chrono::Duration::days(30);
