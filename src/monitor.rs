@@ -237,9 +237,11 @@ impl Monitor {
 
     /// Count a batch of parsed lines.
     pub fn add(&mut self, batch: &Batch, out: &mut Vec<Event>) {
-        self.period.add_invalid(batch.invalid);
-        self.total_invalid = self.total_invalid.saturating_add(batch.invalid);
-        for hit in &batch.hits {
+        let mut invalid = batch.invalid_at.iter().peekable();
+        for (i, hit) in batch.hits.iter().enumerate() {
+            while invalid.next_if(|&&at| at as usize <= i).is_some() {
+                self.count_invalid();
+            }
             let section = batch.section(hit);
             match self.clock {
                 Clock::Wall => {
@@ -249,6 +251,12 @@ impl Monitor {
                 Clock::Log => self.log_hit(hit, section, out),
             }
         }
+        invalid.for_each(|_| self.count_invalid());
+    }
+
+    fn count_invalid(&mut self) {
+        self.period.add_invalid(1);
+        self.total_invalid += 1;
     }
 
     /// End of the run: close what is complete, report the partial period
@@ -607,10 +615,17 @@ mod tests {
 
     #[test]
     fn invalid_lines_are_counted_in_the_period_and_the_summary() {
+        // Lines at 5 and 6, two invalid lines, a line at 15, one invalid.
         let mut b = batch(&[5, 6], "/a");
-        b.invalid = 3;
+        b.push_invalid();
+        b.push_invalid();
+        b.hits.push(b.hits[0]);
+        b.hits[2].time = 15;
+        b.push_invalid();
         let out = replay(&[b], CFG);
-        assert_eq!(reports(&out)[0].stats.invalid, 3);
+        let r = reports(&out);
+        assert_eq!(r[0].stats.invalid, 2, "read while the clock was at 6");
+        assert_eq!(r[1].stats.invalid, 1);
         assert_eq!(summary(&out).invalid, 3);
     }
 

@@ -83,9 +83,9 @@ impl Sink {
         match line {
             Line::Complete(bytes) => match self.parser.parse(bytes) {
                 Ok(record) => self.batch.push(&record, &self.clients),
-                Err(_) => self.batch.invalid += 1,
+                Err(_) => self.batch.push_invalid(),
             },
-            Line::TooLong => self.batch.invalid += 1,
+            Line::TooLong => self.batch.push_invalid(),
         }
     }
 }
@@ -247,7 +247,7 @@ fn backfill(follower: &Follower, after: i64, tx: &SyncSender<Msg>) -> Result<u64
         }
     }
     let mut batch = decoder.take();
-    batch.invalid = 0; // invalid lines before the start belong to no report
+    batch.invalid_at.clear(); // invalid lines before the start belong to no report
     send(tx, Msg::Backfill(batch))?;
     send(tx, Msg::BackfillDone)?;
     Ok(bytes)
