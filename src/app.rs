@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
 use std::thread;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context as _, Result};
 
@@ -30,6 +30,11 @@ use crate::render::{self, Style};
 /// Batches in flight between the reader and the loop. Bounded, so a reader
 /// that outpaces the loop waits instead of filling memory.
 const CHANNEL_DEPTH: usize = 16;
+
+/// After Ctrl-C or SIGTERM, how long the loop waits for the follower's last
+/// poll (it sleeps at most `--poll-ms` between polls, 100 ms by default).
+/// Kept well under a second, so that a signal still ends the run at once.
+const LAST_POLL: Duration = Duration::from_millis(500);
 
 /// Run logmon with parsed arguments until the input ends or a signal.
 pub fn run(args: Args) -> Result<()> {
@@ -80,6 +85,9 @@ pub fn run(args: Args) -> Result<()> {
         path.clone()
     };
 
+    // Whether a follower reads the input (not a pipe): it backfills at
+    // start and polls once more at a signal.
+    let mut follows = false;
     let mut monitor = if args.replay {
         let input: Box<dyn io::Read + Send> = if stdin {
             Box::new(io::stdin())
@@ -107,12 +115,13 @@ pub fn run(args: Args) -> Result<()> {
                 follower,
                 every: Duration::from_millis(args.poll_ms),
                 backfill_after: Some(now - i64::from(args.window)),
+                stop: stop.clone(),
             }
         };
-        let backfills = matches!(source, Source::Follow { .. });
+        follows = matches!(source, Source::Follow { .. });
         reader::spawn(source, name.clone(), tx)?;
         let mut monitor = Monitor::wall(cfg, now);
-        if backfills {
+        if follows {
             // The follower backfills first (`Msg::BackfillDone`, even when
             // there is nothing to read).
             monitor.await_backfill();
@@ -123,11 +132,26 @@ pub fn run(args: Args) -> Result<()> {
     let wall = !args.replay;
     let mut events = Vec::new();
     let mut warned_clock = false;
+    // After a signal, when to give up waiting for the follower's last poll.
+    let mut deadline: Option<Instant> = None;
     loop {
+        if deadline.is_none() && stop.load(Ordering::SeqCst) {
+            if !follows {
+                // A pipe may block in a read forever: stop now.
+                break;
+            }
+            // The follower polls once more and ends with `Done`, so lines
+            // written up to the signal are counted.
+            deadline = Some(Instant::now() + LAST_POLL);
+        }
         let msg = if wall {
             monitor.tick(unix_now(), &mut events);
             out.emit(&mut events)?;
-            match rx.recv_timeout(until_next_second()) {
+            let mut wait = until_next_second();
+            if let Some(deadline) = deadline {
+                wait = wait.min(deadline.saturating_duration_since(Instant::now()));
+            }
+            match rx.recv_timeout(wait) {
                 Ok(msg) => Some(msg),
                 Err(RecvTimeoutError::Timeout) => None,
                 Err(RecvTimeoutError::Disconnected) => Some(Msg::Done),
@@ -135,7 +159,7 @@ pub fn run(args: Args) -> Result<()> {
         } else {
             Some(rx.recv().unwrap_or(Msg::Done))
         };
-        if stop.load(Ordering::SeqCst) {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
             break;
         }
         let Some(msg) = msg else { continue };
@@ -145,7 +169,9 @@ pub fn run(args: Args) -> Result<()> {
             Msg::BackfillDone => monitor.backfill_done(&mut events),
             Msg::Notice(notice) => eprintln!("logmon: {notice}"),
             Msg::Failed(e) => return Err(e),
-            Msg::Done | Msg::Stop => break,
+            // Acted on at the top of the loop, through the flag.
+            Msg::Stop => {}
+            Msg::Done => break,
         }
         out.emit(&mut events)?;
         if wall && !warned_clock && monitor.outside_window() > 0 {

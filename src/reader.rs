@@ -12,7 +12,9 @@
 use std::collections::hash_map::RandomState;
 use std::io::{self, Read};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::SyncSender;
+use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
@@ -60,6 +62,9 @@ pub enum Source {
         every: Duration,
         /// Backfill the lines stamped after this second (unix seconds).
         backfill_after: Option<i64>,
+        /// Set on Ctrl-C or SIGTERM: poll once more, then end with `Done`,
+        /// so lines written up to the signal are counted.
+        stop: Arc<AtomicBool>,
     },
 }
 
@@ -138,7 +143,8 @@ pub fn spawn(source: Source, name: PathBuf, tx: SyncSender<Msg>) -> io::Result<J
                 follower,
                 every,
                 backfill_after,
-            } => follow(follower, every, backfill_after, &tx),
+                stop,
+            } => follow(follower, every, backfill_after, &stop, &tx),
         };
         let last = match result {
             Ok(()) => Msg::Done,
@@ -190,6 +196,7 @@ fn follow(
     mut follower: Box<Follower>,
     every: Duration,
     backfill_after: Option<i64>,
+    stop: &AtomicBool,
     tx: &SyncSender<Msg>,
 ) -> Result<(), Gone> {
     if let Some(after) = backfill_after {
@@ -197,6 +204,9 @@ fn follow(
     }
     let mut decoder = Decoder::default();
     loop {
+        // Read before the poll: a poll that starts after the signal sees
+        // every byte written before it.
+        let stopping = stop.load(Ordering::SeqCst);
         let poll = follower.poll(&mut |line| decoder.line(line));
         match poll {
             Ok(poll) => {
@@ -208,6 +218,12 @@ fn follow(
                 }
                 if !decoder.is_empty() {
                     send(tx, Msg::Batch(decoder.take()))?;
+                }
+                if stopping {
+                    // NOTE: a line without its newline, in the live file or a
+                    // rotated one still lingering, is not complete and is not
+                    // counted, as when the file is followed on.
+                    return Ok(());
                 }
                 if !poll.more {
                     thread::sleep(every);

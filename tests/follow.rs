@@ -526,6 +526,17 @@ fn sigterm_reports_the_partial_period_and_the_summary_and_exits_0() {
 }
 
 #[test]
+fn lines_written_just_before_sigterm_are_counted() {
+    // logmon access.log & seq 3 > access.log; kill -TERM $!
+    let (_dir, log) = temp();
+    let mut m = Logmon::start(&log, &[]);
+    m.wait_stderr("waiting for");
+    append(&log, &lines(3));
+    // No wait: logmon polls once more at the signal.
+    m.stop().assert_counted(3, 0);
+}
+
+#[test]
 fn backfill_fires_an_alert_at_the_start_time_without_counting_old_lines() {
     // loggen 2 minutes of 5 req/s, ending now > access.log; logmon -t 1 access.log
     let (_dir, log) = temp();
