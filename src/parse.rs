@@ -764,15 +764,17 @@ fn user_word(s: &[u8]) -> Option<(&[u8], &[u8])> {
 /// of the line, so a server that forgot to escape a quote in the middle of a
 /// field does not cost us the line. `None` when no such quote exists.
 fn quoted(s: &[u8]) -> Option<(&[u8], &[u8])> {
+    // Look for quotes only: a quote is escaped when an odd run of
+    // backslashes precedes it, which is what a scan from the start that
+    // skips the byte after each backslash decides. One needle is cheaper
+    // for memchr than two, and a field rarely holds a backslash.
     let mut from = 0;
-    while let Some(i) = memchr2(b'"', b'\\', s.get(from..)?) {
+    while let Some(i) = memchr(b'"', &s[from..]) {
         let at = from + i;
-        if s[at] == b'\\' {
-            from = at + 2;
-        } else if matches!(s.get(at + 1), None | Some(b' ')) {
+        from = at + 1;
+        let backslashes = s[..at].iter().rev().take_while(|&&b| b == b'\\').count();
+        if backslashes % 2 == 0 && matches!(s.get(at + 1), None | Some(b' ')) {
             return Some((&s[..at], &s[at + 1..]));
-        } else {
-            from = at + 1;
         }
     }
     None
@@ -787,7 +789,10 @@ fn split_request(request: &[u8]) -> (Method, Option<&[u8]>) {
     let Some((target, protocol)) = word(rest) else {
         return (Method::Other, None);
     };
-    if !protocol.starts_with(b"HTTP/") || protocol.contains(&b' ') {
+    // A plain scan of these 8 or so bytes: `contains` calls memchr, whose
+    // setup cost 45 instructions a line (callgrind).
+    let one_word = protocol.iter().all(|&b| b != b' ');
+    if !protocol.starts_with(b"HTTP/") || !one_word {
         return (Method::Other, None);
     }
     (Method::from_bytes(method), Some(target))
@@ -845,16 +850,21 @@ pub(crate) fn decimal_fraction(s: &[u8], places: u32) -> Option<u64> {
 
 /// Decimal digits that fit a `u64` (at least one).
 pub(crate) fn parse_digits(s: &[u8]) -> Option<u64> {
-    if s.is_empty() {
-        return None;
+    match s.len() {
+        0 => None,
+        // 19 digits always fit a u64: no checked arithmetic per digit.
+        1..=19 => s.iter().try_fold(0u64, |n, &b| {
+            let digit = b.wrapping_sub(b'0');
+            (digit <= 9).then(|| n * 10 + u64::from(digit))
+        }),
+        _ => s.iter().try_fold(0u64, |n, &b| {
+            if b.is_ascii_digit() {
+                n.checked_mul(10)?.checked_add(u64::from(b - b'0'))
+            } else {
+                None
+            }
+        }),
     }
-    s.iter().try_fold(0u64, |n, &b| {
-        if b.is_ascii_digit() {
-            n.checked_mul(10)?.checked_add(u64::from(b - b'0'))
-        } else {
-            None
-        }
-    })
 }
 
 #[cfg(test)]
@@ -1706,6 +1716,63 @@ mod tests {
                 assert!((100..=599).contains(&record.status));
                 let _ = record.section();
             }
+        }
+    }
+
+    /// The scan `quoted` replaced: stop at every quote and backslash, and
+    /// skip the byte after a backslash.
+    fn quoted_by_forward_scan(s: &[u8]) -> Option<(&[u8], &[u8])> {
+        let mut from = 0;
+        while let Some(i) = memchr2(b'"', b'\\', s.get(from..)?) {
+            let at = from + i;
+            if s[at] == b'\\' {
+                from = at + 2;
+            } else if matches!(s.get(at + 1), None | Some(b' ')) {
+                return Some((&s[..at], &s[at + 1..]));
+            } else {
+                from = at + 1;
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn quoted_agrees_with_a_forward_scan() {
+        let alphabet = b"\"\\ a";
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut s = Vec::new();
+        for _ in 0..200_000 {
+            s.clear();
+            for _ in 0..next() % 80 {
+                s.push(alphabet[(next() % alphabet.len() as u64) as usize]);
+            }
+            assert_eq!(
+                quoted(&s),
+                quoted_by_forward_scan(&s),
+                "{}",
+                String::from_utf8_lossy(&s)
+            );
+        }
+    }
+
+    #[test]
+    fn digits_parse_up_to_u64_max_and_no_further() {
+        assert_eq!(parse_digits(b"0"), Some(0));
+        assert_eq!(
+            parse_digits(b"9999999999999999999"),
+            Some(9_999_999_999_999_999_999)
+        );
+        assert_eq!(parse_digits(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_digits(b"18446744073709551616"), None);
+        assert_eq!(parse_digits(b"00000000000000000000001"), Some(1));
+        for bad in [&b""[..], b"-1", b"1 ", b"12a", b"/", b":"] {
+            assert_eq!(parse_digits(bad), None, "{}", String::from_utf8_lossy(bad));
         }
     }
 
