@@ -243,11 +243,12 @@ impl Monitor {
     /// Count a batch of parsed lines.
     pub fn add(&mut self, batch: &Batch, out: &mut Vec<Event>) {
         let mut invalid = batch.invalid_at.iter().peekable();
+        let sections = batch.sections();
         for (i, hit) in batch.hits.iter().enumerate() {
             while invalid.next_if(|&&at| at as usize <= i).is_some() {
                 self.count_invalid();
             }
-            let section = batch.section(hit);
+            let section = sections.of(hit);
             match self.clock {
                 Clock::Wall => {
                     let at = hit.time.min(self.window.now());
@@ -471,13 +472,13 @@ mod tests {
     /// A batch of hits on `section`, one per timestamp.
     fn batch(times: &[i64], section: &str) -> Batch {
         let mut b = Batch::default();
-        b.text.push_str(section);
+        let section = b.push_section_text(section);
         for &time in times {
             b.hits.push(Hit {
                 time,
                 bytes: 100,
                 client: time as u64 % 7,
-                section: Some((0, section.len() as u32)),
+                section: Some(section),
                 status: 200,
                 method: Method::Get,
                 request_us: None,
