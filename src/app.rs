@@ -13,7 +13,7 @@ use std::fs::{self, File};
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::mpsc::{self, RecvTimeoutError, TryRecvError};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -24,7 +24,7 @@ use crate::cli::{Args, ColorChoice, Format};
 use crate::follow::Follower;
 use crate::gen::{GenFormat, Generator, Shape};
 use crate::monitor::{Config, Event, Monitor};
-use crate::reader::{self, Msg, Source};
+use crate::reader::{self, Decoder, Msg, Source};
 use crate::render::{self, Style};
 
 /// Batches in flight between the reader and the loop. Bounded, so a reader
@@ -59,6 +59,9 @@ pub fn run(args: Args) -> Result<()> {
     };
 
     let (tx, rx) = mpsc::sync_channel(CHANNEL_DEPTH);
+    // Raised in a replay when the loop finds no message waiting: the reader
+    // then hands it a block to decode (see `reader`).
+    let idle = reader::Idle::default();
     let stop = Arc::new(AtomicBool::new(false));
     {
         let tx = tx.clone();
@@ -98,7 +101,13 @@ pub fn run(args: Args) -> Result<()> {
         } else {
             Box::new(open(&path)?)
         };
-        reader::spawn(Source::Whole(input), name.clone(), args.log_format, tx)?;
+        reader::spawn(
+            Source::Whole(input),
+            name.clone(),
+            args.log_format,
+            idle.clone(),
+            tx,
+        )?;
         Monitor::log(cfg)
     } else {
         let now = unix_now();
@@ -123,7 +132,7 @@ pub fn run(args: Args) -> Result<()> {
             }
         };
         follows = matches!(source, Source::Follow { .. });
-        reader::spawn(source, name.clone(), args.log_format, tx)?;
+        reader::spawn(source, name.clone(), args.log_format, idle.clone(), tx)?;
         let mut monitor = Monitor::wall(cfg, now);
         if follows {
             // The follower backfills first (`Msg::BackfillDone`, even when
@@ -135,6 +144,7 @@ pub fn run(args: Args) -> Result<()> {
 
     let wall = !args.replay;
     let mut events = Vec::new();
+    let mut decoder = Decoder::for_loop();
     let mut warned_clock = false;
     // After a signal, when to give up waiting for the follower's last poll.
     let mut deadline: Option<Instant> = None;
@@ -161,7 +171,14 @@ pub fn run(args: Args) -> Result<()> {
                 Err(RecvTimeoutError::Disconnected) => Some(Msg::Done),
             }
         } else {
-            Some(rx.recv().unwrap_or(Msg::Done))
+            Some(match rx.try_recv() {
+                Ok(msg) => msg,
+                Err(TryRecvError::Empty) => {
+                    idle.store(true, Ordering::Relaxed);
+                    rx.recv().unwrap_or(Msg::Done)
+                }
+                Err(TryRecvError::Disconnected) => Msg::Done,
+            })
         };
         if deadline.is_some_and(|d| Instant::now() >= d) {
             break;
@@ -169,6 +186,7 @@ pub fn run(args: Args) -> Result<()> {
         let Some(msg) = msg else { continue };
         match msg {
             Msg::Batch(batch) => monitor.add(&batch, &mut events),
+            Msg::Raw(raw) => monitor.add(&decoder.decode(&raw), &mut events),
             Msg::Backfill(batch) => monitor.backfill(&batch),
             Msg::BackfillDone => monitor.backfill_done(&mut events),
             Msg::Notice(notice) => eprintln!("logmon: {notice}"),

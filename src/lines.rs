@@ -13,7 +13,7 @@
 //! - Complete lines that lie inside one chunk are lent straight from it; only
 //!   the unfinished end of a chunk is copied.
 
-use memchr::memchr;
+use memchr::{memchr, memrchr};
 
 /// Longest line kept, in bytes, not counting the newline. Real access log
 /// lines are well under 8 KiB; anything past this is junk or an attack, and
@@ -116,6 +116,27 @@ impl Lines {
         } else {
             self.carry.extend_from_slice(rest);
         }
+    }
+
+    /// Instead of splitting the complete lines that `data` ends, copy them
+    /// into `out` (the carried start of a line, then `data` up to its last
+    /// newline) for another `Lines` to split: with nothing carried there,
+    /// that one emits exactly what `push` would have. Returns how much of
+    /// `data` was taken; the caller must `push` the rest next, after the
+    /// lines in `out`, so that it is carried as usual.
+    ///
+    /// Returns `None`, having done nothing, when `data` has no newline or an
+    /// overlong line is being dropped.
+    pub fn take_complete(&mut self, data: &[u8], out: &mut Vec<u8>) -> Option<usize> {
+        if self.skipping {
+            return None;
+        }
+        let end = memrchr(b'\n', data)? + 1;
+        out.clear();
+        out.extend_from_slice(&self.carry);
+        out.extend_from_slice(&data[..end]);
+        self.carry.clear();
+        Some(end)
     }
 
     /// End of input: emits a pending partial line as if it had a newline.
@@ -276,6 +297,31 @@ mod tests {
         let mut lines = Lines::skipping_first(MAX_LINE);
         let out = collect(&mut lines, &[b"end of old", b" line\nnew\n"]);
         assert_eq!(out, [line("new")]);
+    }
+
+    #[test]
+    fn complete_lines_split_elsewhere_come_out_as_push_gives_them() {
+        let chunks: &[&[u8]] = &[b"ab", b"c\nde\nf", b"\n", b"g", b"xxxxxxxx", b"\nh\ni\nj"];
+        for max in [3, 4, 64] {
+            let mut whole = Lines::with_max(max);
+            let want = collect(&mut whole, chunks);
+            let mut lines = Lines::with_max(max);
+            let mut got = Vec::new();
+            let mut out = Vec::new();
+            for chunk in chunks {
+                match lines.take_complete(chunk, &mut out) {
+                    Some(end) => {
+                        let mut elsewhere = Lines::with_max(max);
+                        elsewhere.push(&out, |l| got.push(own(l)));
+                        assert_eq!(elsewhere.pending(), 0);
+                        lines.push(&chunk[end..], |l| got.push(own(l)));
+                    }
+                    None => lines.push(chunk, |l| got.push(own(l))),
+                }
+            }
+            assert_eq!(got, want, "max {max}");
+            assert_eq!(lines.pending(), whole.pending());
+        }
     }
 
     #[test]

@@ -414,6 +414,31 @@ impl Parser {
         }
     }
 
+    /// A parser reading CLF lines exactly as a parser that [`is_settled`]
+    /// does, for lines decoded away from the reader's parser.
+    ///
+    /// [`is_settled`]: Parser::is_settled
+    pub fn settled() -> Parser {
+        Parser {
+            announced: Some(Syntax::Clf),
+            ..Parser::with_format(LogFormat::Clf)
+        }
+    }
+
+    /// Whether parsing is now a pure function of each line not starting
+    /// with `#`, the same for [`Parser::settled`]: lines have parsed as CLF
+    /// (so nothing more is announced, or counted towards the "nothing
+    /// parses" notice), and no `#Fields:` directive has been seen (so no
+    /// line can parse as W3C). Only a `#` line can change that.
+    pub fn is_settled(&self) -> bool {
+        self.announced == Some(Syntax::Clf)
+            && match self.format {
+                LogFormat::Clf => true,
+                LogFormat::Auto => !self.w3c.has_fields(),
+                LogFormat::W3c => false,
+            }
+    }
+
     /// The format this parser was made for.
     pub fn format(&self) -> LogFormat {
         self.format

@@ -10,6 +10,16 @@
 //! its end, the header is found first by reading backward
 //! ([`find_header`]), so the lines that follow have their columns.
 //!
+//! Balance: parsing costs the reader about twice what aggregating costs the
+//! loop, so in a replay the reader would set the pace while the loop idled.
+//! When the loop runs out of messages it raises a flag ([`Idle`]), and the
+//! reader hands it the next block's complete lines undecoded
+//! ([`Msg::Raw`]), to decode itself while the reader goes on. This happens
+//! only while the reader's parser is settled on CLF and the block holds no
+//! `#` line: parsing is then a pure function of each line, so the loop's
+//! own parser reads the lines exactly as the reader's would, and the
+//! output does not depend on who parsed what.
+//!
 //! Invariant: the thread always ends by sending `Msg::Done` (end of input) or
 //! `Msg::Failed` (a fatal error), so the loop never waits on a dead thread;
 //! when a send fails the loop has gone, and the thread returns quietly.
@@ -55,6 +65,8 @@ pub enum Msg {
     BackfillDone,
     /// New lines.
     Batch(Batch),
+    /// New lines for the loop to decode itself, with [`Decoder::decode`].
+    Raw(Raw),
     /// Something the user should know, for stderr (`file truncated`).
     Notice(String),
     /// End of input.
@@ -64,6 +76,19 @@ pub enum Msg {
     /// Ctrl-C or SIGTERM (sent by the signal handler, not by the reader).
     Stop,
 }
+
+/// Complete lines left undecoded for the main loop (see the module notes).
+#[derive(Debug)]
+pub struct Raw {
+    /// Whole lines, each ending in `\n`, none starting with `#`.
+    lines: Vec<u8>,
+    /// The reader's client hasher, so that hashes agree across batches.
+    clients: ClientHasher,
+}
+
+/// Set by the main loop when it finds no message waiting: the next block
+/// read goes to it undecoded, if it may ([`Msg::Raw`]).
+pub type Idle = Arc<AtomicBool>;
 
 /// Where lines come from.
 pub enum Source {
@@ -131,6 +156,49 @@ impl Decoder {
         }
     }
 
+    /// A decoder for the main loop's share of the lines ([`Msg::Raw`]).
+    pub fn for_loop() -> Decoder {
+        let mut decoder = Decoder::new(LogFormat::Clf);
+        decoder.sink.parser = Parser::settled();
+        decoder
+    }
+
+    /// Decode lines handed over by the reader (with a decoder from
+    /// [`Decoder::for_loop`]).
+    pub fn decode(&mut self, raw: &Raw) -> Batch {
+        self.sink.clients = raw.clients.clone();
+        self.push(&raw.lines);
+        self.take()
+    }
+
+    /// Feed a chunk, or when the parser is settled (see the module notes),
+    /// take its complete lines out undecoded instead. The returned lines
+    /// come before anything decoded from this chunk.
+    fn push_or_hand_over(&mut self, data: &[u8]) -> Option<Raw> {
+        if !self.sink.parser.is_settled() {
+            self.push(data);
+            return None;
+        }
+        let mut lines = Vec::with_capacity(data.len() + self.lines.pending());
+        let Some(end) = self.lines.take_complete(data, &mut lines) else {
+            self.push(data);
+            return None;
+        };
+        let raw = if has_hash_line(&lines) {
+            // A directive may change how the lines after it parse: decode
+            // here, in order.
+            self.push(&lines);
+            None
+        } else {
+            Some(Raw {
+                lines,
+                clients: self.sink.clients.clone(),
+            })
+        };
+        self.push(&data[end..]);
+        raw
+    }
+
     /// Give the parser directives read from before the start (a W3C
     /// header found backward), in file order.
     pub fn prime(&mut self, directives: &[Vec<u8>]) {
@@ -169,16 +237,22 @@ impl Decoder {
     }
 }
 
+/// Whether a line of `lines` starts with `#`.
+fn has_hash_line(lines: &[u8]) -> bool {
+    lines.first() == Some(&b'#') || memchr::memmem::find(lines, b"\n#").is_some()
+}
+
 /// Start the reader thread.
 pub fn spawn(
     source: Source,
     name: PathBuf,
     format: LogFormat,
+    idle: Idle,
     tx: SyncSender<Msg>,
 ) -> io::Result<JoinHandle<()>> {
     thread::Builder::new().name("reader".into()).spawn(move || {
         let result = match source {
-            Source::Whole(input) => read_whole(input, &name, format, &tx),
+            Source::Whole(input) => read_whole(input, &name, format, &idle, &tx),
             Source::Follow {
                 follower,
                 every,
@@ -217,6 +291,7 @@ fn read_whole(
     mut input: Box<dyn Read + Send>,
     name: &std::path::Path,
     format: LogFormat,
+    idle: &AtomicBool,
     tx: &SyncSender<Msg>,
 ) -> Result<(), Gone> {
     let mut decoder = Decoder::new(format);
@@ -225,7 +300,18 @@ fn read_whole(
         match input.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => {
-                decoder.push(&buf[..n]);
+                // The batch is empty here (sent after each read), so the
+                // handed-over lines go first, as they come first.
+                let raw = match idle.swap(false, Ordering::Relaxed) {
+                    true => decoder.push_or_hand_over(&buf[..n]),
+                    false => {
+                        decoder.push(&buf[..n]);
+                        None
+                    }
+                };
+                if let Some(raw) = raw {
+                    send(tx, Msg::Raw(raw))?;
+                }
                 send_notices(&mut decoder, name, tx)?;
                 if !decoder.is_empty() {
                     send(tx, Msg::Batch(decoder.take()))?;
@@ -494,6 +580,71 @@ mod tests {
     }
 
     /// A CLF line stamped at unix second `at`.
+    /// A hit as (time, status, section).
+    type Flat = (i64, u16, Option<String>);
+
+    /// The hits of `batches`, and where the invalid lines fell among them.
+    fn flat(batches: &[Batch]) -> (Vec<Flat>, Vec<usize>) {
+        let (mut hits, mut invalid) = (Vec::new(), Vec::new());
+        for batch in batches {
+            let sections = batch.sections();
+            invalid.extend(batch.invalid_at.iter().map(|&at| hits.len() + at as usize));
+            hits.extend(
+                batch
+                    .hits
+                    .iter()
+                    .map(|h| (h.time, h.status, sections.of(h).map(str::to_owned))),
+            );
+        }
+        (hits, invalid)
+    }
+
+    #[test]
+    fn lines_handed_to_the_loop_decode_as_the_reader_would() {
+        // CLF with junk, an overlong line, then a W3C block and CLF again,
+        // in chunks that cut lines anywhere.
+        let mut log = String::new();
+        for at in 0..300 {
+            log.push_str(&line_at(1_772_366_400 + at));
+            if at % 50 == 7 {
+                log.push_str("junk\n");
+            }
+            if at == 120 {
+                log.push_str(&"x".repeat(crate::lines::MAX_LINE + 10));
+                log.push('\n');
+            }
+            if at == 200 {
+                log.push_str("#Fields: date time sc-status\n2026-03-01 12:00:00 200\n");
+            }
+        }
+        for format in [LogFormat::Auto, LogFormat::Clf] {
+            for chunk in [1000, 4096, 70_000] {
+                let mut plain = Decoder::new(format);
+                let mut want = Vec::new();
+                let mut reader = Decoder::new(format);
+                let mut main = Decoder::for_loop();
+                let mut got = Vec::new();
+                let mut handed = 0;
+                for data in log.as_bytes().chunks(chunk) {
+                    plain.push(data);
+                    want.push(plain.take());
+                    if let Some(raw) = reader.push_or_hand_over(data) {
+                        got.push(main.decode(&raw));
+                        handed += 1;
+                    }
+                    got.push(reader.take());
+                }
+                plain.finish();
+                want.push(plain.take());
+                reader.finish();
+                got.push(reader.take());
+                // (70,000-byte chunks settle only after the `#Fields:`.)
+                assert!(handed > 0 || chunk == 70_000, "{format:?} {chunk}");
+                assert_eq!(flat(&got), flat(&want), "{format:?} {chunk}");
+            }
+        }
+    }
+
     fn line_at(at: i64) -> String {
         let stamp = chrono::DateTime::from_timestamp(at, 0).unwrap();
         format!(
