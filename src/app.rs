@@ -36,6 +36,7 @@ pub fn run(args: Args) -> Result<()> {
     let style = Style {
         color: use_color(args.color),
         utc: false,
+        ascii: false,
     };
     let cfg = Config {
         period_secs: args.period,

@@ -70,6 +70,12 @@ pub struct Report {
     pub threshold: f64,
     /// Whether an alert is active at the end of the period.
     pub alerting: bool,
+    /// The second the active alert fired at, when `alerting`.
+    pub alert_since: Option<i64>,
+    /// Hits in each second of the alert window at the end of the period,
+    /// oldest first: `window_secs` values that sum to `window_hits`. The
+    /// picture behind the average, for the report's sparkline.
+    pub window_buckets: Vec<u64>,
 }
 
 impl Report {
@@ -95,6 +101,24 @@ pub struct AlertEvent {
     pub window_secs: u32,
     /// The second the state changed.
     pub at: i64,
+    /// The second the alert fired: `at` for an alert, the start of the
+    /// alert that ended for a recovery.
+    pub since: i64,
+    /// Most hits in the window at any second while the alert was active
+    /// (`hits` for an alert).
+    pub peak_hits: u64,
+}
+
+impl AlertEvent {
+    /// How long the alert lasted, in seconds (0 for an alert).
+    pub fn duration_secs(&self) -> i64 {
+        self.at - self.since
+    }
+
+    /// `peak_hits / window_secs`: the highest average while it lasted.
+    pub fn peak_average(&self) -> f64 {
+        self.peak_hits as f64 / f64::from(self.window_secs)
+    }
 }
 
 /// The whole run, printed at the end.
@@ -137,6 +161,8 @@ pub struct Monitor {
     total_bytes: u64,
     total_invalid: u64,
     alerts: u64,
+    /// Most hits in the window while the current alert is active.
+    peak_hits: u64,
     /// Hits too far from the clock to count in the window.
     outside_window: u64,
 }
@@ -169,6 +195,7 @@ impl Monitor {
             total_bytes: 0,
             total_invalid: 0,
             alerts: 0,
+            peak_hits: 0,
             outside_window: 0,
         }
     }
@@ -356,21 +383,29 @@ impl Monitor {
 
     /// Evaluate the alert for the complete second `at`.
     fn evaluate(&mut self, at: i64, out: &mut Vec<Event>) {
-        let Some(t) = self
-            .alert
-            .check(self.window.total(), self.window.span(), at)
-        else {
+        let total = self.window.total();
+        // Read before `check`, which forgets it on recovery.
+        let since = self.alert.firing_since();
+        let Some(t) = self.alert.check(total, self.window.span(), at) else {
+            if since.is_some() {
+                self.peak_hits = self.peak_hits.max(total);
+            }
             return;
         };
         let (hits, at) = match t {
             Transition::Triggered { hits, at } | Transition::Recovered { hits, at } => (hits, at),
         };
+        if let Transition::Triggered { .. } = t {
+            self.peak_hits = hits;
+        }
         let event = AlertEvent {
             hits,
             average: hits as f64 / f64::from(self.cfg.window_secs),
             threshold: self.cfg.threshold,
             window_secs: self.cfg.window_secs,
             at,
+            since: since.unwrap_or(at),
+            peak_hits: self.peak_hits,
         };
         out.push(match t {
             Transition::Triggered { .. } => {
@@ -404,6 +439,8 @@ impl Monitor {
             window_secs: self.cfg.window_secs,
             threshold: self.cfg.threshold,
             alerting: self.alert.firing_since().is_some(),
+            alert_since: self.alert.firing_since(),
+            window_buckets: self.window.per_second().collect(),
         })));
     }
 
@@ -503,6 +540,49 @@ mod tests {
     }
 
     #[test]
+    fn a_recovery_says_when_its_alert_fired_and_how_high_it_peaked() {
+        let mut times = steady(0..300, 15);
+        times.extend(steady(300..600, 2));
+        let out = replay(&[batch(&times, "/a")], CFG);
+        let (alert, recovered) = match &out
+            .iter()
+            .filter(|e| matches!(e, Event::Alert(_) | Event::Recovered(_)))
+            .collect::<Vec<_>>()[..]
+        {
+            [Event::Alert(a), Event::Recovered(r)] => (*a, *r),
+            other => panic!("expected an alert then a recovery: {other:?}"),
+        };
+        assert_eq!(
+            (alert.since, alert.peak_hits, alert.duration_secs()),
+            (80, 1215, 0)
+        );
+        // 15 req/s fills the 120 s window to 1800 hits from second 119 on.
+        assert_eq!((recovered.since, recovered.peak_hits), (80, 1800));
+        assert_eq!(recovered.duration_secs(), 346 - 80);
+        assert_eq!(recovered.peak_average(), 15.0);
+    }
+
+    #[test]
+    fn reports_carry_the_window_second_by_second_and_the_alert_start() {
+        let mut times = steady(0..300, 15);
+        times.extend(steady(300..600, 2));
+        let out = replay(&[batch(&times, "/a")], CFG);
+        let r = reports(&out);
+        let at = |start| r.iter().find(|r| r.start == start).unwrap();
+        let early = at(0);
+        assert_eq!(early.window_buckets.len(), 120);
+        assert_eq!(early.window_buckets[110..], [15; 10]);
+        assert!(early.window_buckets[..110].iter().all(|&n| n == 0));
+        assert_eq!((early.alerting, early.alert_since), (false, None));
+        let firing = at(100);
+        assert_eq!((firing.alerting, firing.alert_since), (true, Some(80)));
+        for r in &r {
+            assert_eq!(r.window_buckets.iter().sum::<u64>(), r.window_hits);
+        }
+        assert_eq!(at(350).alert_since, None, "recovered at 346");
+    }
+
+    #[test]
     fn replay_reports_every_period_with_its_own_hits() {
         let times = steady(0..30, 2);
         let out = replay(&[batch(&times, "/a")], CFG);
@@ -524,7 +604,10 @@ mod tests {
         // Fires when 21 * (s + 1) > 1200: s = 57. For s >= 120 the window
         // holds the busy seconds s-119..=59, 179 - s of them: below 1200
         // once 57 remain, at s = 122, well inside the gap.
-        assert_eq!(alerts(&out), [("alert", 1218, 57), ("recovered", 1197, 122)]);
+        assert_eq!(
+            alerts(&out),
+            [("alert", 1218, 57), ("recovered", 1197, 122)]
+        );
         let starts: Vec<_> = reports(&out).iter().map(|r| r.start).collect();
         assert_eq!(starts, [0, 10, 20, 30, 40, 50, 1000]);
         assert_eq!(summary(&out).hits, 1262);

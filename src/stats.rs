@@ -24,6 +24,8 @@ pub const MAX_EXACT_CLIENTS: usize = 50_000;
 pub struct Count {
     pub hits: u64,
     pub errors: u64,
+    /// The 5xx among `errors`: the server's fault, not the client's.
+    pub server_errors: u64,
 }
 
 /// One row of a report's top-sections list.
@@ -31,7 +33,10 @@ pub struct Count {
 pub struct SectionRow {
     pub section: String,
     pub hits: u64,
+    /// 4xx and 5xx responses.
     pub errors: u64,
+    /// 5xx responses (so 4xx are `errors - server_errors`).
+    pub server_errors: u64,
 }
 
 /// Running statistics of a stretch of traffic.
@@ -76,6 +81,7 @@ impl Stats {
                 };
                 count.hits += 1;
                 count.errors += u64::from(is_error);
+                count.server_errors += u64::from(hit.status >= 500);
             }
             None => self.no_section += 1,
         }
@@ -99,8 +105,7 @@ impl Stats {
     /// The `n` most hit sections, by hits descending then by name, and
     /// whether the counts are exact.
     pub fn top(&self, n: usize) -> (Vec<SectionRow>, bool) {
-        let mut rows: Vec<(&str, Count)> =
-            self.sections.iter().map(|(k, v)| (&**k, *v)).collect();
+        let mut rows: Vec<(&str, Count)> = self.sections.iter().map(|(k, v)| (&**k, *v)).collect();
         let by_rank = |a: &(&str, Count), b: &(&str, Count)| {
             b.1.hits.cmp(&a.1.hits).then_with(|| a.0.cmp(b.0))
         };
@@ -115,6 +120,7 @@ impl Stats {
                 section: name.to_owned(),
                 hits: c.hits,
                 errors: c.errors,
+                server_errors: c.server_errors,
             })
             .collect();
         (rows, !self.sections_pruned)
@@ -244,12 +250,13 @@ mod tests {
         let mut s = Stats::default();
         s.add(&hit(200, 100, 1, Method::Get), Some("/a"));
         s.add(&hit(404, 50, 2, Method::Post), Some("/a"));
+        s.add(&hit(502, 0, 2, Method::Get), Some("/a"));
         s.add(&hit(503, 0, 1, Method::Other), None);
         s.add_invalid(2);
-        assert_eq!((s.hits, s.bytes, s.invalid), (3, 150, 2));
-        assert_eq!(s.status, [0, 1, 0, 1, 1]);
-        assert_eq!(s.errors(), 2);
-        assert_eq!(s.methods[Method::Get as usize], 1);
+        assert_eq!((s.hits, s.bytes, s.invalid), (4, 150, 2));
+        assert_eq!(s.status, [0, 1, 0, 1, 2]);
+        assert_eq!(s.errors(), 3);
+        assert_eq!(s.methods[Method::Get as usize], 2);
         assert_eq!(s.methods[Method::Post as usize], 1);
         assert_eq!(s.methods[Method::Other as usize], 1);
         assert_eq!(s.clients(), (2, true));
@@ -260,8 +267,9 @@ mod tests {
             top,
             [SectionRow {
                 section: "/a".into(),
-                hits: 2,
-                errors: 1
+                hits: 3,
+                errors: 2,
+                server_errors: 1,
             }]
         );
     }
