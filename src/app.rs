@@ -5,10 +5,15 @@
 //! the clock. Then the reader thread sends batches and the loop feeds them to
 //! the `Monitor`, printing what it returns.
 //!
+//! stderr carries diagnostics only (the startup line, notices), and
+//! `--quiet` silences all of them but errors; stdout carries reports and
+//! alerts.
+//!
 //! On the wall clock, every wake of the loop (a message or a timeout, at
 //! least once a second) first closes the seconds that have passed, so alerts
 //! and reports stay on time under any input.
 
+use std::ffi::OsString;
 use std::fs::File;
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -31,12 +36,19 @@ use crate::render::{self, Style};
 /// that outpaces the loop waits instead of filling memory.
 const CHANNEL_DEPTH: usize = 16;
 
+/// How a run ended, for the exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    /// Alerts that fired during the run.
+    pub alerts: u64,
+}
+
 /// Run logmon with parsed arguments until the input ends or a signal.
-pub fn run(args: Args) -> Result<()> {
+pub fn run(args: Args) -> Result<Outcome> {
     let style = Style {
         color: use_color(args.color),
-        utc: false,
-        ascii: false,
+        utc: args.utc,
+        ascii: args.ascii || !utf8_locale(|name| std::env::var_os(name)),
     };
     let cfg = Config {
         period_secs: args.period,
@@ -66,7 +78,7 @@ pub fn run(args: Args) -> Result<()> {
     }
 
     let _demo = if args.demo {
-        Some(Demo::start(stop.clone())?)
+        Some(Demo::start(stop.clone(), args.quiet)?)
     } else {
         None
     };
@@ -107,6 +119,16 @@ pub fn run(args: Args) -> Result<()> {
             }
         };
         reader::spawn(source, name.clone(), tx)?;
+        if !args.quiet {
+            // The first report comes only after a period: say what is going on.
+            eprintln!(
+                "logmon: following {}: alert above {} req/s over {} s, report every {} s",
+                name.display(),
+                args.threshold,
+                args.window,
+                args.period
+            );
+        }
         Monitor::wall(cfg, now)
     };
 
@@ -133,12 +155,13 @@ pub fn run(args: Args) -> Result<()> {
             Msg::Batch(batch) => monitor.add(&batch, &mut events),
             Msg::Backfill(batch) => monitor.backfill(&batch),
             Msg::BackfillDone => monitor.backfill_done(&mut events),
-            Msg::Notice(notice) => eprintln!("logmon: {notice}"),
+            Msg::Notice(notice) if !args.quiet => eprintln!("logmon: {notice}"),
+            Msg::Notice(_) => {}
             Msg::Failed(e) => return Err(e),
             Msg::Done | Msg::Stop => break,
         }
         out.emit(&mut events)?;
-        if wall && !warned_clock && monitor.outside_window() > 0 {
+        if wall && !args.quiet && !warned_clock && monitor.outside_window() > 0 {
             warned_clock = true;
             eprintln!(
                 "logmon: {}: some timestamps are more than {}s away from the clock; \
@@ -152,7 +175,15 @@ pub fn run(args: Args) -> Result<()> {
         monitor.tick(unix_now(), &mut events);
     }
     monitor.finish(&mut events);
-    out.emit(&mut events)
+    let alerts = events
+        .iter()
+        .find_map(|e| match e {
+            Event::Summary(s) => Some(s.alerts),
+            _ => None,
+        })
+        .unwrap_or(0);
+    out.emit(&mut events)?;
+    Ok(Outcome { alerts })
 }
 
 /// Where events are printed.
@@ -200,6 +231,19 @@ fn use_color(choice: ColorChoice) -> bool {
     }
 }
 
+/// Whether the locale's character set is UTF-8: the first of `LC_ALL`,
+/// `LC_CTYPE` and `LANG` that is set and not empty decides, as in
+/// setlocale(3); with none set the locale is "C", which is ASCII.
+pub fn utf8_locale(var: impl Fn(&str) -> Option<OsString>) -> bool {
+    ["LC_ALL", "LC_CTYPE", "LANG"]
+        .into_iter()
+        .find_map(|name| var(name).filter(|v| !v.is_empty()))
+        .is_some_and(|v| {
+            let v = v.to_string_lossy().to_ascii_lowercase();
+            v.contains("utf-8") || v.contains("utf8")
+        })
+}
+
 fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -221,14 +265,16 @@ struct Demo {
 }
 
 impl Demo {
-    fn start(stop: Arc<AtomicBool>) -> Result<Demo> {
+    fn start(stop: Arc<AtomicBool>, quiet: bool) -> Result<Demo> {
         let path = std::env::temp_dir().join(format!("logmon-demo-{}.log", std::process::id()));
         let mut file =
             File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
-        eprintln!(
-            "logmon: demo: writing generated traffic to {} (a burst starts in about 20s)",
-            path.display()
-        );
+        if !quiet {
+            eprintln!(
+                "logmon: demo: writing generated traffic to {} (a burst starts in about 20s)",
+                path.display()
+            );
+        }
         thread::Builder::new().name("demo".into()).spawn(move || {
             let mut gen = Generator::new(unix_now() as u64, GenFormat::Combined);
             let _ = crate::gen::run_live(&mut gen, Shape::demo(), &mut file, &stop);
@@ -240,5 +286,36 @@ impl Demo {
 impl Drop for Demo {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(vars: &'a [(&str, &str)]) -> impl Fn(&str) -> Option<OsString> + 'a {
+        move |name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| OsString::from(v))
+        }
+    }
+
+    #[test]
+    fn the_first_locale_variable_that_is_set_decides_utf8() {
+        assert!(utf8_locale(env(&[("LANG", "en_GB.UTF-8")])));
+        assert!(utf8_locale(env(&[("LANG", "de_DE.utf8")])));
+        assert!(utf8_locale(env(&[("LC_ALL", "C.UTF-8"), ("LANG", "C")])));
+        assert!(!utf8_locale(env(&[
+            ("LC_ALL", "C"),
+            ("LANG", "en_US.UTF-8")
+        ])));
+        assert!(!utf8_locale(env(&[
+            ("LC_CTYPE", "POSIX"),
+            ("LANG", "C.UTF-8")
+        ])));
+        assert!(utf8_locale(env(&[("LC_ALL", ""), ("LANG", "C.UTF-8")])));
+        assert!(!utf8_locale(env(&[("LANG", "fr_FR.ISO-8859-1")])));
+        assert!(!utf8_locale(env(&[])), "no locale is C, which is ASCII");
     }
 }
