@@ -5,9 +5,9 @@
 //! the clock. Then the reader thread sends batches and the loop feeds them to
 //! the `Monitor`, printing what it returns.
 //!
-//! stderr carries diagnostics only (the startup line, notices), and
-//! `--quiet` silences all of them but errors; stdout carries reports and
-//! alerts.
+//! stderr carries diagnostics only (the startup line, notices, the replay
+//! progress bar), and `--quiet` silences all of them but errors; stdout
+//! carries reports and alerts.
 //!
 //! On the wall clock, every wake of the loop (a message or a timeout, at
 //! least once a second) first closes the seconds that have passed, so alerts
@@ -15,15 +15,16 @@
 
 use std::ffi::OsString;
 use std::fs::File;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
 use std::thread;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context as _, Result};
+use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::{Args, ColorChoice, Format};
 use crate::follow::Follower;
@@ -35,6 +36,10 @@ use crate::render::{self, Style};
 /// Batches in flight between the reader and the loop. Bounded, so a reader
 /// that outpaces the loop waits instead of filling memory.
 const CHANNEL_DEPTH: usize = 16;
+
+/// Replays of files at least this large show a progress bar (on a
+/// terminal): smaller ones end before a bar would be worth drawing.
+const PROGRESS_MIN_BYTES: u64 = 4 << 20;
 
 /// How a run ended, for the exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +65,7 @@ pub fn run(args: Args) -> Result<Outcome> {
         w: io::BufWriter::new(io::stdout().lock()),
         format: args.format,
         style,
+        progress: None,
     };
 
     let (tx, rx) = mpsc::sync_channel(CHANNEL_DEPTH);
@@ -97,7 +103,19 @@ pub fn run(args: Args) -> Result<Outcome> {
         let input: Box<dyn io::Read + Send> = if stdin {
             Box::new(io::stdin())
         } else {
-            Box::new(open(&path)?)
+            let file = open(&path)?;
+            let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+            if !args.quiet && size >= PROGRESS_MIN_BYTES && io::stderr().is_terminal() {
+                let progress = Progress::new(size, style.ascii, io::stdout().is_terminal());
+                let input = Counted {
+                    inner: file,
+                    bytes: progress.bytes.clone(),
+                };
+                out.progress = Some(progress);
+                Box::new(input)
+            } else {
+                Box::new(file)
+            }
         };
         reader::spawn(Source::Whole(input), name.clone(), tx)?;
         Monitor::log(cfg)
@@ -152,7 +170,12 @@ pub fn run(args: Args) -> Result<Outcome> {
         }
         let Some(msg) = msg else { continue };
         match msg {
-            Msg::Batch(batch) => monitor.add(&batch, &mut events),
+            Msg::Batch(batch) => {
+                monitor.add(&batch, &mut events);
+                if let Some(p) = &mut out.progress {
+                    p.advance(batch.hits.len() as u64 + batch.invalid);
+                }
+            }
             Msg::Backfill(batch) => monitor.backfill(&batch),
             Msg::BackfillDone => monitor.backfill_done(&mut events),
             Msg::Notice(notice) if !args.quiet => eprintln!("logmon: {notice}"),
@@ -174,6 +197,8 @@ pub fn run(args: Args) -> Result<Outcome> {
     if wall {
         monitor.tick(unix_now(), &mut events);
     }
+    // Off the screen before the last report and the summary.
+    drop(out.progress.take());
     monitor.finish(&mut events);
     let alerts = events
         .iter()
@@ -191,23 +216,111 @@ struct Output<W: Write> {
     w: W,
     format: Format,
     style: Style,
+    /// The replay progress bar on stderr, while one is shown.
+    progress: Option<Progress>,
 }
 
 impl<W: Write> Output<W> {
     /// Print and drain `events`, flushing after each one so that a reader of
     /// a piped file (`tail -f`) sees it at once.
     fn emit(&mut self, events: &mut Vec<Event>) -> Result<()> {
-        for event in events.drain(..) {
-            let text = match self.format {
-                Format::Text => render::text(&event, &self.style),
-                Format::Json => render::json(&event),
-            };
-            self.w
-                .write_all(text.as_bytes())
-                .and_then(|()| self.w.flush())
-                .context("cannot write to stdout")?;
+        if events.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        let Output {
+            w,
+            format,
+            style,
+            progress,
+        } = self;
+        let mut write = || -> Result<()> {
+            for event in events.drain(..) {
+                let text = match format {
+                    Format::Text => render::text(&event, style),
+                    Format::Json => render::json(&event),
+                };
+                w.write_all(text.as_bytes())
+                    .and_then(|()| w.flush())
+                    .context("cannot write to stdout")?;
+            }
+            Ok(())
+        };
+        match progress {
+            // Same terminal: take the bar off the screen while writing, or
+            // the report would be written over it.
+            Some(p) if p.shared_terminal => p.bar.suspend(write),
+            _ => write(),
+        }
+    }
+}
+
+/// The `--replay` progress bar: bytes read, lines per second, ETA.
+struct Progress {
+    bar: ProgressBar,
+    /// Bytes the reader thread has read, shared with its `Counted` input.
+    bytes: Arc<AtomicU64>,
+    lines: u64,
+    started: Instant,
+    /// Whether stdout is the same terminal as stderr.
+    shared_terminal: bool,
+}
+
+impl Progress {
+    fn new(size: u64, ascii: bool, shared_terminal: bool) -> Progress {
+        let (template, chars) = if ascii {
+            (
+                "[{bar:30}] {binary_bytes}/{binary_total_bytes}  {msg}  ETA {eta}",
+                "#>-",
+            )
+        } else {
+            (
+                "{bar:30} {binary_bytes}/{binary_total_bytes}  {msg}  ETA {eta}",
+                "█▉▊▋▌▍▎▏ ",
+            )
+        };
+        let style = ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars(chars);
+        Progress {
+            bar: ProgressBar::new(size).with_style(style),
+            bytes: Arc::new(AtomicU64::new(0)),
+            lines: 0,
+            started: Instant::now(),
+            shared_terminal,
+        }
+    }
+
+    /// `lines` more lines went through the monitor.
+    fn advance(&mut self, lines: u64) {
+        self.lines += lines;
+        self.bar.set_position(self.bytes.load(Ordering::Relaxed));
+        let secs = self.started.elapsed().as_secs_f64().max(1e-3);
+        self.bar.set_message(format!(
+            "{} lines/s",
+            render::human_count((self.lines as f64 / secs) as u64)
+        ));
+    }
+}
+
+impl Drop for Progress {
+    /// Clear the bar however the run ends, an error included, so that
+    /// neither the error message nor the shell prompt lands on top of it.
+    fn drop(&mut self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+/// A reader that counts the bytes it reads, for the progress bar.
+struct Counted<R> {
+    inner: R,
+    bytes: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
     }
 }
 
@@ -317,5 +430,17 @@ mod tests {
         assert!(utf8_locale(env(&[("LC_ALL", ""), ("LANG", "C.UTF-8")])));
         assert!(!utf8_locale(env(&[("LANG", "fr_FR.ISO-8859-1")])));
         assert!(!utf8_locale(env(&[])), "no locale is C, which is ASCII");
+    }
+
+    #[test]
+    fn a_counted_reader_adds_up_the_bytes_it_reads() {
+        let bytes = Arc::new(AtomicU64::new(0));
+        let mut r = Counted {
+            inner: &b"0123456789"[..],
+            bytes: bytes.clone(),
+        };
+        let mut buf = [0; 4];
+        while r.read(&mut buf).unwrap() > 0 {}
+        assert_eq!(bytes.load(Ordering::Relaxed), 10);
     }
 }

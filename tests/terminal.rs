@@ -5,7 +5,7 @@
 //! `tests/data/example.log` is 3 minutes at 4 req/s, then 200 s at 1 req/s:
 //! with `--threshold 2` it alerts once and recovers.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
@@ -200,4 +200,68 @@ fn following_says_what_it_does_on_stderr_unless_quiet() {
         "{line}"
     );
     assert_eq!(first_stderr_line(&log, &["--quiet"]), None);
+}
+
+/// A log of `bytes` or more, well over the progress bar's minimum.
+fn big_log(dir: &Path, bytes: usize) -> std::path::PathBuf {
+    let path = dir.join("big.log");
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    let line = b"127.0.0.1 - - [01/Mar/2026:12:00:00 +0000] \"GET /api/x HTTP/1.1\" 200 512\n";
+    for _ in 0..bytes / line.len() + 1 {
+        file.write_all(line).unwrap();
+    }
+    file.flush().unwrap();
+    path
+}
+
+#[test]
+fn a_replay_shows_no_progress_bar_when_stderr_is_not_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = big_log(dir.path(), 6 << 20);
+    let out = run(logmon().args(["--replay"]).arg(&log));
+    assert!(out.status.success());
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout(&out).contains("== summary"));
+}
+
+/// `script` (util-linux) gives logmon a terminal; skip where it is missing.
+fn script_available() -> bool {
+    Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn a_replay_of_a_big_file_shows_a_progress_bar_on_a_terminal_unless_quiet() {
+    if !script_available() {
+        eprintln!("skipped: no `script` to provide a terminal");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let log = big_log(dir.path(), 16 << 20);
+    let on_terminal = |extra: &str| {
+        // stdout goes to a file; stderr is the terminal `script` records.
+        let shell = format!(
+            "'{}' --replay {extra} '{}' > '{}'",
+            env!("CARGO_BIN_EXE_logmon"),
+            log.display(),
+            dir.path().join("out.txt").display()
+        );
+        let out = run(Command::new("script")
+            .args(["-q", "-e", "-c", &shell, "/dev/null"])
+            .env("TERM", "xterm")
+            .env("LANG", "C.UTF-8"));
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let shown = on_terminal("");
+    assert!(shown.contains("MiB/"), "a bar with bytes read: {shown:?}");
+    assert!(shown.contains("lines/s"), "{shown:?}");
+    let quiet = on_terminal("--quiet");
+    assert!(!quiet.contains("MiB/"), "{quiet:?}");
 }
