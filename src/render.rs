@@ -62,11 +62,12 @@ pub fn text(event: &Event, style: &Style) -> String {
         Event::Report(r) => text_report(r, style),
         Event::Alert(a) => {
             // The words up to the time are a contract: scripts grep them.
+            // What follows is short, so the line fits 120 columns.
             let line = format!(
-                "High traffic generated an alert - hits = {}, triggered at {} (avg {:.1} req/s over {}s, threshold {})\n",
+                "High traffic generated an alert - hits = {}, triggered at {} ({} req/s over {}s, above {})\n",
                 a.hits,
                 time(a.at, style),
-                a.average,
+                human_rate(a.average),
                 a.window_secs,
                 a.threshold
             );
@@ -74,14 +75,11 @@ pub fn text(event: &Event, style: &Style) -> String {
         }
         Event::Recovered(a) => {
             let line = format!(
-                "High traffic alert recovered - hits = {}, recovered at {} (avg {:.1} req/s over {}s, threshold {}; lasted {}, peak avg {:.1} req/s)\n",
+                "High traffic alert recovered - hits = {}, recovered at {} (lasted {}, peak {} req/s)\n",
                 a.hits,
                 time(a.at, style),
-                a.average,
-                a.window_secs,
-                a.threshold,
                 human_duration(a.duration_secs()),
-                a.peak_average(),
+                human_rate(a.peak_average()),
             );
             paint(style, GREEN, &line)
         }
@@ -143,10 +141,22 @@ fn text_report(r: &Report, style: &Style) -> String {
             .filter(|&&m| s.methods[m as usize] > 0)
             .map(|&m| format!("{} {}", m.as_str(), human_count(s.methods[m as usize])))
             .collect();
-        let mut items = classes;
-        items.push(String::new()); // a wider gap between the two groups
-        items.extend(methods);
-        flow(&mut out, &items);
+        let width = |items: &[String]| items.iter().map(|i| i.len() + 2).sum::<usize>() + 1;
+        if width(&classes) + 2 + width(&methods) <= MAX_LINE + 1 {
+            let mut items = classes;
+            items.push(String::new()); // a wider gap between the two groups
+            items.extend(methods);
+            flow(&mut out, &items);
+        } else if width(&methods) <= MAX_LINE {
+            // Break between the groups rather than inside one.
+            flow(&mut out, &classes);
+            flow(&mut out, &methods);
+        } else {
+            let mut items = classes;
+            items.push(String::new());
+            items.extend(methods);
+            flow(&mut out, &items);
+        }
     }
 
     section_table(&mut out, r, style);
@@ -814,7 +824,7 @@ mod tests {
         };
         assert_eq!(
             text(&Event::Alert(a), &UTC),
-            "High traffic generated an alert - hits = 1215, triggered at 2026-03-01T12:01:20Z (avg 10.1 req/s over 120s, threshold 10)\n"
+            "High traffic generated an alert - hits = 1215, triggered at 2026-03-01T12:01:20Z (10.1 req/s over 120s, above 10)\n"
         );
         assert_eq!(
             json(&Event::Alert(a)),
@@ -829,7 +839,7 @@ mod tests {
         };
         assert_eq!(
             text(&Event::Recovered(r), &UTC),
-            "High traffic alert recovered - hits = 1189, recovered at 2026-03-01T12:05:46Z (avg 9.9 req/s over 120s, threshold 10; lasted 4m 26s, peak avg 15.0 req/s)\n"
+            "High traffic alert recovered - hits = 1189, recovered at 2026-03-01T12:05:46Z (lasted 4m 26s, peak 15.0 req/s)\n"
         );
         let v: serde_json::Value = serde_json::from_str(&json(&Event::Recovered(r))).unwrap();
         assert_eq!(v["type"], "recovered");
@@ -839,6 +849,28 @@ mod tests {
         assert_eq!(v["duration_secs"], 266);
         assert_eq!(v["peak_hits"], 1800);
         assert_eq!(v["peak_average"], 15.0);
+    }
+
+    #[test]
+    fn status_and_methods_break_between_the_groups_when_both_fit_that_way() {
+        let r = Report {
+            stats: stats(&[
+                (131, 200, Method::Get, "/a", 1),
+                (8, 304, Method::Head, "/a", 1),
+                (7, 404, Method::Post, "/a", 1),
+                (4, 500, Method::Put, "/a", 1),
+                (1, 200, Method::Delete, "/a", 1),
+                (1, 200, Method::Options, "/a", 1),
+            ]),
+            ..quiet_report()
+        };
+        let out = render(r, UTC);
+        let lines: Vec<_> = out.lines().collect();
+        assert_eq!(lines[2], "   2xx 133  3xx 8  4xx 7  5xx 4");
+        assert_eq!(
+            lines[3],
+            "   GET 131  HEAD 8  POST 7  PUT 4  DELETE 1  OPTIONS 1"
+        );
     }
 
     #[test]
