@@ -375,9 +375,12 @@ pub fn human_count(n: u64) -> String {
     human_decimal(n as f64)
 }
 
-/// A rate: one decimal below 1000, then like `human_count`.
+/// A rate: two decimals below 10 (so 2.03 reads as above a threshold of
+/// 2, not as 2.0), one below 1000, then like `human_count`.
 fn human_rate(r: f64) -> String {
-    if r < 999.95 {
+    if r < 9.995 {
+        format!("{r:.2}")
+    } else if r < 999.95 {
         format!("{r:.1}")
     } else {
         human_decimal(r)
@@ -950,7 +953,9 @@ mod tests {
         ];
         assert_eq!(counts.map(human_count), want);
         assert_eq!(human_count(u64::MAX), "18.4E");
-        assert_eq!(human_rate(0.04), "0.0");
+        assert_eq!(human_rate(0.04), "0.04");
+        assert_eq!(human_rate(2.0333), "2.03");
+        assert_eq!(human_rate(9.996), "10.0");
         assert_eq!(human_rate(999.9), "999.9");
         assert_eq!(human_rate(12_345.0), "12.3k");
         assert_eq!(human_bytes(1023), "1023 B");

@@ -136,7 +136,7 @@ fn recoveries_say_how_long_the_alert_lasted_and_its_peak() {
         .find(|l| l.starts_with("High traffic alert recovered - hits = "))
         .expect("a recovery");
     assert!(line.contains("recovered at 2026-03-01T12:04:20Z"), "{line}");
-    assert!(line.ends_with("(lasted 3m 20s, peak 4.0 req/s)"), "{line}");
+    assert!(line.ends_with("(lasted 3m 20s, peak 4.00 req/s)"), "{line}");
     let during: Vec<_> = out.lines().filter(|l| l.contains("ALERT since")).collect();
     assert!(!during.is_empty() && during.iter().all(|l| l.starts_with("-- ")));
 }
