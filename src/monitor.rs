@@ -190,6 +190,17 @@ impl Monitor {
         self.window.total()
     }
 
+    /// Hits per second in the alert window, oldest first, ending with the
+    /// clock's current second (on the wall clock, the one still filling).
+    pub fn window_per_second(&self) -> impl Iterator<Item = u64> + '_ {
+        self.window.per_second()
+    }
+
+    /// Whether a high-traffic alert is active.
+    pub fn alerting(&self) -> bool {
+        self.alert.firing_since().is_some()
+    }
+
     /// Hits received so far that were too far from the clock to count in
     /// the alert window (they still count in the reports).
     pub fn outside_window(&self) -> u64 {
@@ -520,6 +531,23 @@ mod tests {
         assert_eq!(r[1].window_hits, 40);
         assert_eq!(r[0].top[0].section, "/a");
         assert_eq!(r[0].rate(), 2.0);
+    }
+
+    #[test]
+    fn accessors_describe_the_window_and_the_alert_now() {
+        let cfg = Config {
+            window_secs: 4,
+            threshold: 1.0,
+            ..CFG
+        };
+        let mut m = Monitor::log(cfg);
+        let mut out = Vec::new();
+        m.add(&batch(&steady(0..3, 3), "/a"), &mut out);
+        // The log clock is at second 2; seconds 0 and 1 are complete, and
+        // second 1 took the window to 6 hits, above 1 req/s * 4 s.
+        assert_eq!(m.window_per_second().collect::<Vec<_>>(), [0, 3, 3, 3]);
+        assert!(m.alerting());
+        assert_eq!(alerts(&out), [("alert", 6, 1)]);
     }
 
     #[test]
