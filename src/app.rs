@@ -8,9 +8,14 @@
 //! On the wall clock, every wake of the loop (a message or a timeout, at
 //! least once a second) first closes the seconds that have passed, so alerts
 //! and reports stay on time under any input.
+//!
+//! With `--serve`, the dashboard gets each batch read since start and,
+//! before they are printed, the monitor's gauges and the events; the server
+//! runs on threads of its own and never holds up the loop.
 
 use std::fs::File;
 use std::io::{self, IsTerminal, Write};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -26,6 +31,7 @@ use crate::gen::{GenFormat, Generator, Shape};
 use crate::monitor::{Config, Event, Monitor};
 use crate::reader::{self, Msg, Source};
 use crate::render::{self, Style};
+use crate::serve::Dashboard;
 
 /// Batches in flight between the reader and the loop. Bounded, so a reader
 /// that outpaces the loop waits instead of filling memory.
@@ -47,6 +53,7 @@ pub fn run(args: Args) -> Result<()> {
         w: io::BufWriter::new(io::stdout().lock()),
         format: args.format,
         style,
+        dashboard: None,
     };
 
     let (tx, rx) = mpsc::sync_channel(CHANNEL_DEPTH);
@@ -62,6 +69,11 @@ pub fn run(args: Args) -> Result<()> {
             let _ = tx.try_send(Msg::Stop);
         })
         .context("cannot install the Ctrl-C handler")?;
+    }
+
+    // Before the input: a port in use fails the run before it starts.
+    if let Some(addr) = args.serve {
+        out.dashboard = Some(serve(addr, &cfg)?);
     }
 
     let _demo = if args.demo {
@@ -115,7 +127,7 @@ pub fn run(args: Args) -> Result<()> {
     loop {
         let msg = if wall {
             monitor.tick(unix_now(), &mut events);
-            out.emit(&mut events)?;
+            out.emit(&monitor, &mut events)?;
             match rx.recv_timeout(until_next_second()) {
                 Ok(msg) => Some(msg),
                 Err(RecvTimeoutError::Timeout) => None,
@@ -129,14 +141,19 @@ pub fn run(args: Args) -> Result<()> {
         }
         let Some(msg) = msg else { continue };
         match msg {
-            Msg::Batch(batch) => monitor.add(&batch, &mut events),
+            Msg::Batch(batch) => {
+                if let Some(dashboard) = &out.dashboard {
+                    dashboard.count(&batch);
+                }
+                monitor.add(&batch, &mut events)
+            }
             Msg::Backfill(batch) => monitor.backfill(&batch),
             Msg::BackfillDone => monitor.backfill_done(&mut events),
             Msg::Notice(notice) => eprintln!("logmon: {notice}"),
             Msg::Failed(e) => return Err(e),
             Msg::Done | Msg::Stop => break,
         }
-        out.emit(&mut events)?;
+        out.emit(&monitor, &mut events)?;
         if wall && !warned_clock && monitor.outside_window() > 0 {
             warned_clock = true;
             eprintln!(
@@ -151,20 +168,49 @@ pub fn run(args: Args) -> Result<()> {
         monitor.tick(unix_now(), &mut events);
     }
     monitor.finish(&mut events);
-    out.emit(&mut events)
+    out.emit(&monitor, &mut events)?;
+    if let (Some(dashboard), true) = (&out.dashboard, args.replay) {
+        eprintln!(
+            "logmon: replay done; serving the final state on http://{}/ until Ctrl-C",
+            dashboard.addr()
+        );
+        while !stop.load(Ordering::SeqCst) {
+            let _ = rx.recv_timeout(Duration::from_secs(1));
+        }
+    }
+    Ok(())
 }
 
-/// Where events are printed.
+/// Start `--serve` and say where it listens.
+fn serve(addr: SocketAddr, cfg: &Config) -> Result<Dashboard> {
+    let dashboard = Dashboard::start(addr, cfg.window_secs, cfg.threshold)?;
+    let addr = dashboard.addr();
+    eprintln!("logmon: serving the dashboard on http://{addr}/");
+    if !addr.ip().is_loopback() {
+        eprintln!(
+            "logmon: warning: {addr} is not a loopback address and the dashboard has no \
+             authentication: anyone who can reach it can read this log's traffic"
+        );
+    }
+    Ok(dashboard)
+}
+
+/// Where events are printed (and sent, with `--serve`).
 struct Output<W: Write> {
     w: W,
     format: Format,
     style: Style,
+    dashboard: Option<Dashboard>,
 }
 
 impl<W: Write> Output<W> {
     /// Print and drain `events`, flushing after each one so that a reader of
     /// a piped file (`tail -f`) sees it at once.
-    fn emit(&mut self, events: &mut Vec<Event>) -> Result<()> {
+    /// The dashboard takes the monitor's gauges and the events first.
+    fn emit(&mut self, monitor: &Monitor, events: &mut Vec<Event>) -> Result<()> {
+        if let Some(dashboard) = &self.dashboard {
+            dashboard.update(monitor, events);
+        }
         for event in events.drain(..) {
             let text = match self.format {
                 Format::Text => render::text(&event, &self.style),

@@ -3,6 +3,7 @@
 //! Values are validated while parsing, so a bad value is a usage error
 //! (exit status 2, printed by clap) before anything is opened.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
@@ -77,6 +78,16 @@ pub struct Args {
     /// few minutes you see reports, an alert and a recovery.
     #[arg(long)]
     pub demo: bool,
+
+    /// Serve a live dashboard, Prometheus metrics and JSON on ADDR
+    ///
+    /// ADDR is IP:PORT, [IPv6]:PORT, or :PORT for 127.0.0.1. Port 0 picks a
+    /// free port; the address is printed on stderr. GET / is the dashboard,
+    /// /events a stream of the JSON events, /metrics the Prometheus metrics
+    /// and /api/state the current state. There is no authentication: keep
+    /// it on loopback unless the network is trusted.
+    #[arg(long, value_name = "ADDR", value_parser = crate::serve::parse_addr)]
+    pub serve: Option<SocketAddr>,
 
     /// How often to check the file for new lines, in milliseconds
     #[arg(long, value_name = "MS", default_value = "100", hide = true,
