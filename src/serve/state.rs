@@ -52,7 +52,8 @@ pub struct State {
     sections: Sections,
     /// The monitor's current second, once its clock has started.
     now: Option<i64>,
-    /// Hits per second over the window, oldest first.
+    /// Hits per second over the window, oldest first, ending with the
+    /// clock's current second.
     per_second: Vec<u64>,
     window_hits: u64,
     alerting: bool,
@@ -137,7 +138,10 @@ impl State {
     /// The whole state as one JSON object (`"type": "state"`), for
     /// `/api/state` and the first event of `/events`.
     pub fn to_json(&self) -> Value {
-        let (bucket_secs, rates) = chart(&self.per_second, MAX_CHART_POINTS);
+        // The newest second is still filling (on the wall clock), or empty
+        // (after a replay's end): the chart stops at the last complete one.
+        let complete = &self.per_second[..self.per_second.len().saturating_sub(1)];
+        let (bucket_secs, rates) = chart(complete, MAX_CHART_POINTS);
         let status: serde_json::Map<String, Value> = CLASSES
             .iter()
             .zip(self.requests)
@@ -495,7 +499,7 @@ mod tests {
         let b = Batch {
             hits: vec![
                 Hit {
-                    time: 100,
+                    time: 99,
                     ..hit(200, 1)
                 };
                 8
@@ -508,7 +512,8 @@ mod tests {
         let state = s.to_json();
         assert_eq!(state["window_hits"], 8);
         assert_eq!(state["window_average"], 2.0);
-        assert_eq!(state["chart"]["rates"], json!([0.0, 0.0, 0.0, 8.0]));
+        // Second 100 is still filling and left out of the chart.
+        assert_eq!(state["chart"]["rates"], json!([0.0, 0.0, 8.0]));
         assert_eq!(state["at"], "1970-01-01T00:01:40Z");
         let metrics = s.metrics();
         assert!(metrics.contains("\nlogmon_window_hits 8\n"), "{metrics}");
