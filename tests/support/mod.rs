@@ -63,12 +63,13 @@ impl Logmon {
         }
     }
 
-    /// Send a signal with the `kill` command (std has only SIGKILL).
+    /// Send a signal with the shell's `kill` (std sends only SIGKILL).
     pub fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .args([&format!("-{name}"), &self.child.id().to_string()])
+        let status = Command::new("sh")
+            .arg("-c")
+            .arg(format!("kill -{name} {}", self.child.id()))
             .status()
-            .expect("run kill");
+            .expect("run sh");
         assert!(status.success());
     }
 
