@@ -98,7 +98,7 @@ pub fn run(args: Args) -> Result<()> {
         } else {
             Box::new(open(&path)?)
         };
-        reader::spawn(Source::Whole(input), name.clone(), tx)?;
+        reader::spawn(Source::Whole(input), name.clone(), args.log_format, tx)?;
         Monitor::log(cfg)
     } else {
         let now = unix_now();
@@ -117,7 +117,7 @@ pub fn run(args: Args) -> Result<()> {
                 backfill_after: Some(now - i64::from(args.window)),
             }
         };
-        reader::spawn(source, name.clone(), tx)?;
+        reader::spawn(source, name.clone(), args.log_format, tx)?;
         Monitor::wall(cfg, now)
     };
 

@@ -20,4 +20,5 @@ pub mod render;
 pub mod serve;
 pub mod stats;
 pub mod text;
+pub mod w3c;
 pub mod window;

@@ -19,7 +19,7 @@
 //! aligned to multiples of the period since the epoch.
 
 use crate::batch::{Batch, Hit};
-use crate::stats::{SectionRow, Stats};
+use crate::stats::{Latency, SectionRow, Sketch, Stats};
 use crate::window::{Alert, Transition, Window};
 
 /// What the monitor is asked to watch for.
@@ -105,6 +105,8 @@ pub struct Summary {
     pub hits: u64,
     pub bytes: u64,
     pub invalid: u64,
+    /// Request-time percentiles over the whole run, if any line had one.
+    pub latency: Option<Latency>,
     /// Alerts that fired.
     pub alerts: u64,
     /// Whether an alert is still active.
@@ -136,6 +138,8 @@ pub struct Monitor {
     total_hits: u64,
     total_bytes: u64,
     total_invalid: u64,
+    /// Request times of the whole run, merged from each period's report.
+    total_latency: Option<Box<Sketch>>,
     alerts: u64,
     /// Hits too far from the clock to count in the window.
     outside_window: u64,
@@ -168,6 +172,7 @@ impl Monitor {
             total_hits: 0,
             total_bytes: 0,
             total_invalid: 0,
+            total_latency: None,
             alerts: 0,
             outside_window: 0,
         }
@@ -293,6 +298,7 @@ impl Monitor {
             hits: self.total_hits,
             bytes: self.total_bytes,
             invalid: self.total_invalid,
+            latency: self.total_latency.as_ref().and_then(|s| s.latency()),
             alerts: self.alerts,
             alerting: self.alert.firing_since().is_some(),
         }));
@@ -412,6 +418,13 @@ impl Monitor {
 
     fn report(&mut self, end: i64, out: &mut Vec<Event>) {
         let stats = std::mem::take(&mut self.period);
+        // Every hit is in exactly one report, so merging each period's
+        // histogram gives the run's, at one merge per period.
+        if let Some(sketch) = stats.latency_sketch() {
+            self.total_latency
+                .get_or_insert_with(Default::default)
+                .merge(sketch);
+        }
         let (top, top_exact) = stats.top(self.cfg.top);
         out.push(Event::Report(Box::new(Report {
             start: self.period_start.max(self.first),
@@ -459,6 +472,7 @@ mod tests {
                 section: Some((0, section.len() as u32)),
                 status: 200,
                 method: Method::Get,
+                request_us: None,
             });
         }
         b

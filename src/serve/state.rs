@@ -307,6 +307,7 @@ mod tests {
             section: None,
             status,
             method: Method::Get,
+            request_us: None,
         }
     }
 
@@ -468,6 +469,7 @@ mod tests {
             hits: 0,
             bytes: 0,
             invalid: 0,
+            latency: None,
             alerts: 0,
             alerting: false,
         };
