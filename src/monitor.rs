@@ -411,13 +411,17 @@ impl Monitor {
     fn end_period(&mut self, end: i64, out: &mut Vec<Event>) {
         if self.clock == Clock::Wall || self.period.hits > 0 || self.period.invalid > 0 {
             self.report(end, out);
+        } else {
+            self.period = Stats::default();
         }
-        self.period = Stats::default();
         self.period_start = end;
     }
 
     fn report(&mut self, end: i64, out: &mut Vec<Event>) {
-        let stats = std::mem::take(&mut self.period);
+        // The next period likely sees as many sections and clients: sizing
+        // its tables now saves growing them again, line by line.
+        let next = self.period.empty_like();
+        let stats = std::mem::replace(&mut self.period, next);
         // Every hit is in exactly one report, so merging each period's
         // histogram gives the run's, at one merge per period.
         if let Some(sketch) = stats.latency_sketch() {

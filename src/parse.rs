@@ -230,6 +230,17 @@ impl<'a> Record<'a> {
 /// Returns a subslice of `target` (or a static `/` when nothing is left),
 /// so it never allocates.
 pub fn section(target: &[u8]) -> &[u8] {
+    if let Some(path) = target.strip_prefix(b"/") {
+        // The common origin-form target: one short scan for whichever of
+        // `/`, `?`, `#` comes first ends the section (callgrind: half the
+        // cost of two memchr calls on these short strings).
+        return match path.iter().position(|&b| matches!(b, b'/' | b'?' | b'#')) {
+            // `//x`, `/?q`, `/#f`: the root.
+            Some(0) => &target[..1],
+            Some(i) => &target[..i + 1],
+            None => target,
+        };
+    }
     let end = memchr2(b'?', b'#', target).unwrap_or(target.len());
     let target = &target[..end];
     if target.is_empty() {
@@ -544,7 +555,11 @@ impl Parser {
             }
         };
 
-        let close = memchr(b']', rest).ok_or(ParseError::Time)?;
+        // Every valid stamp is TIME_LEN bytes: look there before scanning.
+        let close = match rest.get(TIME_LEN) {
+            Some(b']') => TIME_LEN,
+            _ => memchr(b']', rest).ok_or(ParseError::Time)?,
+        };
         let time = self.time(&rest[..close]).ok_or(ParseError::Time)?;
 
         let rest = rest[close + 1..]
@@ -719,7 +734,9 @@ pub(crate) fn strip_line_end(line: &[u8]) -> &[u8] {
 /// The field up to the next space, and what follows that space (`None` when
 /// the field runs to the end of the line).
 pub(crate) fn field(s: &[u8]) -> (&[u8], Option<&[u8]>) {
-    match memchr(b' ', s) {
+    // A plain scan: fields before the quotes are a few bytes long, where
+    // memchr's setup costs more than it saves.
+    match s.iter().position(|&b| b == b' ') {
         Some(i) => (&s[..i], Some(&s[i + 1..])),
         None => (s, None),
     }
@@ -770,7 +787,7 @@ fn split_request(request: &[u8]) -> (Method, Option<&[u8]>) {
     let Some((target, protocol)) = word(rest) else {
         return (Method::Other, None);
     };
-    if !protocol.starts_with(b"HTTP/") || memchr(b' ', protocol).is_some() {
+    if !protocol.starts_with(b"HTTP/") || protocol.contains(&b' ') {
         return (Method::Other, None);
     }
     (Method::from_bytes(method), Some(target))
@@ -1457,6 +1474,8 @@ mod tests {
             ("/", "/"),
             ("/?q=1", "/"),
             ("//double", "/"),
+            ("/#frag", "/"),
+            ("/a?b/c#d", "/a"),
             ("/api/v1/users", "/api"),
             (
                 "http://my.site.com/pages/create",

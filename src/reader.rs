@@ -14,7 +14,6 @@
 //! `Msg::Failed` (a fatal error), so the loop never waits on a dead thread;
 //! when a send fails the loop has gone, and the thread returns quietly.
 
-use std::collections::hash_map::RandomState;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::PathBuf;
@@ -28,6 +27,11 @@ use crate::follow::Follower;
 use crate::lines::{Line, Lines};
 use crate::parse::{LogFormat, ParseError, Parser};
 use crate::w3c;
+
+/// Hashes client addresses, which anyone who can send a request chooses.
+/// Seeded at random per run, so no input is known in advance to collide;
+/// the quality variant mixes every bit, as the HyperLogLog in `stats` needs.
+type ClientHasher = foldhash::quality::RandomState;
 
 /// Lines per batch, at most.
 const BATCH_LINES: usize = 4096;
@@ -84,7 +88,7 @@ pub struct Decoder {
 /// back into the other.
 struct Sink {
     parser: Parser,
-    clients: RandomState,
+    clients: ClientHasher,
     batch: Batch,
 }
 
@@ -116,7 +120,7 @@ impl Decoder {
             lines: Lines::new(),
             sink: Sink {
                 parser: Parser::with_format(format),
-                clients: RandomState::new(),
+                clients: ClientHasher::default(),
                 batch: Batch::with_capacity(BATCH_LINES),
             },
         }
