@@ -13,7 +13,7 @@
 //! before they are printed, the monitor's gauges and the events; the server
 //! runs on threads of its own and never holds up the loop.
 
-use std::fs::File;
+use std::fs::{self, File};
 use std::io::{self, IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
 use std::thread;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context as _, Result};
 
@@ -36,6 +36,11 @@ use crate::serve::Dashboard;
 /// Batches in flight between the reader and the loop. Bounded, so a reader
 /// that outpaces the loop waits instead of filling memory.
 const CHANNEL_DEPTH: usize = 16;
+
+/// After Ctrl-C or SIGTERM, how long the loop waits for the follower's last
+/// poll (it sleeps at most `--poll-ms` between polls, 100 ms by default).
+/// Kept well under a second, so that a signal still ends the run at once.
+const LAST_POLL: Duration = Duration::from_millis(500);
 
 /// Run logmon with parsed arguments until the input ends or a signal.
 pub fn run(args: Args) -> Result<()> {
@@ -92,6 +97,9 @@ pub fn run(args: Args) -> Result<()> {
         path.clone()
     };
 
+    // Whether a follower reads the input (not a pipe): it backfills at
+    // start and polls once more at a signal.
+    let mut follows = false;
     let mut monitor = if args.replay {
         let input: Box<dyn io::Read + Send> = if stdin {
             Box::new(io::stdin())
@@ -104,6 +112,10 @@ pub fn run(args: Args) -> Result<()> {
         let now = unix_now();
         let source = if stdin {
             Source::Whole(Box::new(io::stdin()))
+        } else if is_stream(&path) {
+            // A pipe cannot be read at an offset or rotated: read it like
+            // stdin (`logmon <(kubectl logs -f pod)`, a named pipe).
+            Source::Whole(Box::new(open(&path)?))
         } else {
             if path.is_dir() {
                 bail!("cannot open {}: is a directory", path.display());
@@ -115,20 +127,43 @@ pub fn run(args: Args) -> Result<()> {
                 follower,
                 every: Duration::from_millis(args.poll_ms),
                 backfill_after: Some(now - i64::from(args.window)),
+                stop: stop.clone(),
             }
         };
+        follows = matches!(source, Source::Follow { .. });
         reader::spawn(source, name.clone(), args.log_format, tx)?;
-        Monitor::wall(cfg, now)
+        let mut monitor = Monitor::wall(cfg, now);
+        if follows {
+            // The follower backfills first (`Msg::BackfillDone`, even when
+            // there is nothing to read).
+            monitor.await_backfill();
+        }
+        monitor
     };
 
     let wall = !args.replay;
     let mut events = Vec::new();
     let mut warned_clock = false;
+    // After a signal, when to give up waiting for the follower's last poll.
+    let mut deadline: Option<Instant> = None;
     loop {
+        if deadline.is_none() && stop.load(Ordering::SeqCst) {
+            if !follows {
+                // A pipe may block in a read forever: stop now.
+                break;
+            }
+            // The follower polls once more and ends with `Done`, so lines
+            // written up to the signal are counted.
+            deadline = Some(Instant::now() + LAST_POLL);
+        }
         let msg = if wall {
             monitor.tick(unix_now(), &mut events);
             out.emit(&monitor, &mut events)?;
-            match rx.recv_timeout(until_next_second()) {
+            let mut wait = until_next_second();
+            if let Some(deadline) = deadline {
+                wait = wait.min(deadline.saturating_duration_since(Instant::now()));
+            }
+            match rx.recv_timeout(wait) {
                 Ok(msg) => Some(msg),
                 Err(RecvTimeoutError::Timeout) => None,
                 Err(RecvTimeoutError::Disconnected) => Some(Msg::Done),
@@ -136,7 +171,7 @@ pub fn run(args: Args) -> Result<()> {
         } else {
             Some(rx.recv().unwrap_or(Msg::Done))
         };
-        if stop.load(Ordering::SeqCst) {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
             break;
         }
         let Some(msg) = msg else { continue };
@@ -151,7 +186,9 @@ pub fn run(args: Args) -> Result<()> {
             Msg::BackfillDone => monitor.backfill_done(&mut events),
             Msg::Notice(notice) => eprintln!("logmon: {notice}"),
             Msg::Failed(e) => return Err(e),
-            Msg::Done | Msg::Stop => break,
+            // Acted on at the top of the loop, through the flag.
+            Msg::Stop => {}
+            Msg::Done => break,
         }
         out.emit(&monitor, &mut events)?;
         if wall && !warned_clock && monitor.outside_window() > 0 {
@@ -231,6 +268,15 @@ fn open(path: &Path) -> Result<File> {
         bail!("cannot open {}: is a directory", path.display());
     }
     Ok(file)
+}
+
+/// Whether `path` is a pipe, socket or device rather than a file to follow.
+fn is_stream(path: &Path) -> bool {
+    use std::os::unix::fs::FileTypeExt as _;
+    fs::metadata(path).is_ok_and(|m| {
+        let t = m.file_type();
+        t.is_fifo() || t.is_socket() || t.is_char_device()
+    })
 }
 
 /// Colour only on a terminal, and never when NO_COLOR is set (no-color.org).

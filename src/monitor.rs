@@ -143,6 +143,8 @@ pub struct Monitor {
     alerts: u64,
     /// Hits too far from the clock to count in the window.
     outside_window: u64,
+    /// A backfill is on its way: hold the clock at the start until it is in.
+    awaiting_backfill: bool,
 }
 
 impl Monitor {
@@ -175,6 +177,7 @@ impl Monitor {
             total_latency: None,
             alerts: 0,
             outside_window: 0,
+            awaiting_backfill: false,
         }
     }
 
@@ -213,11 +216,22 @@ impl Monitor {
     }
 
     /// Wall clock: the time is now `now`; close every second before it.
-    /// Ignored on the log clock, and when the wall clock steps backward.
+    /// Ignored on the log clock, when the wall clock steps backward, and
+    /// between `await_backfill` and `backfill_done`.
     pub fn tick(&mut self, now: i64, out: &mut Vec<Event>) {
-        if self.clock == Clock::Wall && self.started {
+        if self.clock == Clock::Wall && self.started && !self.awaiting_backfill {
             self.close_until(now, out);
         }
+    }
+
+    /// A backfill will follow: hold the clock at the start second until
+    /// `backfill_done`. Otherwise a tick that crosses a second before the
+    /// backfill arrives (a start just before a second boundary, or a long
+    /// backfill) evaluates seconds on an empty window and reports an alert
+    /// that was active at the start as triggered later. The seconds held back
+    /// are closed by the first tick after `backfill_done`.
+    pub fn await_backfill(&mut self) {
+        self.awaiting_backfill = true;
     }
 
     /// Lines read at startup from before the run: they fill the alert window
@@ -232,6 +246,7 @@ impl Monitor {
     /// After `backfill`: an alert that the backfilled window already
     /// exceeds fires now, at the start time.
     pub fn backfill_done(&mut self, out: &mut Vec<Event>) {
+        self.awaiting_backfill = false;
         let now = self.window.now();
         self.evaluate(now, out);
     }
@@ -721,5 +736,30 @@ mod tests {
         assert_eq!(alerts(&out), [("alert", 14, 100)]);
         m.finish(&mut out);
         assert_eq!(summary(&out).hits, 0, "backfill is not in any report");
+    }
+
+    #[test]
+    fn ticks_wait_for_the_backfill_so_an_active_alert_fires_at_the_start_time() {
+        // The loop ticks at 101 and 102 before a slow backfill arrives.
+        let cfg = Config {
+            window_secs: 10,
+            threshold: 1.0,
+            period_secs: 1,
+            ..CFG
+        };
+        let mut m = Monitor::wall(cfg, 100);
+        m.await_backfill();
+        let mut out = Vec::new();
+        m.tick(101, &mut out);
+        m.tick(102, &mut out);
+        assert!(out.is_empty(), "held at the start: {out:?}");
+        m.backfill(&batch(&steady(90..100, 2), "/a"));
+        m.backfill_done(&mut out);
+        assert_eq!(alerts(&out), [("alert", 18, 100)]);
+        m.tick(102, &mut out);
+        let ends: Vec<i64> = reports(&out).iter().map(|r| r.end).collect();
+        assert_eq!(ends, [101, 102], "the held seconds are closed in order");
+        m.finish(&mut out);
+        assert_eq!(summary(&out).hits, 0);
     }
 }

@@ -17,7 +17,9 @@
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::SyncSender;
+use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
@@ -74,6 +76,9 @@ pub enum Source {
         every: Duration,
         /// Backfill the lines stamped after this second (unix seconds).
         backfill_after: Option<i64>,
+        /// Set on Ctrl-C or SIGTERM: poll once more, then end with `Done`,
+        /// so lines written up to the signal are counted.
+        stop: Arc<AtomicBool>,
     },
 }
 
@@ -178,7 +183,8 @@ pub fn spawn(
                 follower,
                 every,
                 backfill_after,
-            } => follow(follower, every, backfill_after, format, &tx),
+                stop,
+            } => follow(follower, every, backfill_after, format, &stop, &tx),
         };
         let last = match result {
             Ok(()) => Msg::Done,
@@ -246,6 +252,7 @@ fn follow(
     every: Duration,
     backfill_after: Option<i64>,
     format: LogFormat,
+    stop: &AtomicBool,
     tx: &SyncSender<Msg>,
 ) -> Result<(), Gone> {
     let path = follower.path().to_path_buf();
@@ -270,6 +277,9 @@ fn follow(
     let mut decoder = Decoder::new(format);
     decoder.prime(&header.directives);
     loop {
+        // Read before the poll: a poll that starts after the signal sees
+        // every byte written before it.
+        let stopping = stop.load(Ordering::SeqCst);
         let poll = follower.poll(&mut |line| decoder.line(line));
         match poll {
             Ok(poll) => {
@@ -282,6 +292,12 @@ fn follow(
                 send_notices(&mut decoder, &path, tx)?;
                 if !decoder.is_empty() {
                     send(tx, Msg::Batch(decoder.take()))?;
+                }
+                if stopping {
+                    // NOTE: a line without its newline, in the live file or a
+                    // rotated one still lingering, is not complete and is not
+                    // counted, as when the file is followed on.
+                    return Ok(());
                 }
                 if !poll.more {
                     thread::sleep(every);
@@ -303,16 +319,19 @@ fn follow(
 /// NOTE: lines older than the newest `#Fields:` are read with its columns
 /// too, so after a mid-file column change they fail and end the backfill
 /// early. The window then holds fewer old hits; nothing is miscounted.
+///
+/// Returns the bytes read back.
 fn backfill(
     follower: &Follower,
     after: i64,
     format: LogFormat,
     directives: &[Vec<u8>],
     tx: &SyncSender<Msg>,
-) -> Result<(), Gone> {
+) -> Result<u64, Gone> {
     let mut decoder = Decoder::new(format);
     decoder.prime(directives);
     let mut parser = Parser::with_format(format);
+    let mut bytes = 0;
     for line in directives {
         let _ = parser.parse(line);
     }
@@ -320,19 +339,23 @@ fn backfill(
     // line written meanwhile is lost or counted twice.
     if let Some((file, end)) = follower.current() {
         if let Ok(mut file) = file.try_clone() {
-            let _ = read_back(&mut file, end, |line| match parser.parse(line) {
+            // NOTE: a read error only shortens the backfill; following goes on
+            // and reports its own errors.
+            bytes = read_back(&mut file, end, |line| match parser.parse(line) {
                 Ok(record) if record.time > after - BACKFILL_SLACK => {
                     decoder.line(Line::Complete(line));
                     record.time > after
                 }
                 _ => false,
-            });
+            })
+            .unwrap_or(0);
         }
     }
     let mut batch = decoder.take();
     batch.invalid_at.clear(); // invalid lines before the start belong to no report
     send(tx, Msg::Backfill(batch))?;
-    send(tx, Msg::BackfillDone)
+    send(tx, Msg::BackfillDone)?;
+    Ok(bytes)
 }
 
 /// What [`find_header`] found.
@@ -392,7 +415,9 @@ pub fn find_header(file: &mut File, end: u64, format: LogFormat) -> Header {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backfill::BLOCK;
     use std::io::Write;
+    use std::sync::mpsc;
 
     fn file_with(content: &[u8]) -> (File, u64) {
         let mut file = tempfile::tempfile().unwrap();
@@ -465,6 +490,61 @@ mod tests {
         assert_eq!(
             decoder.take_notice().as_deref(),
             Some("log format: w3c (W3C Extended, from its #Fields: directive)")
+        );
+    }
+
+    /// A CLF line stamped at unix second `at`.
+    fn line_at(at: i64) -> String {
+        let stamp = chrono::DateTime::from_timestamp(at, 0).unwrap();
+        format!(
+            "10.0.0.1 - - {} \"GET /api/user HTTP/1.1\" 200 512\n",
+            stamp.format("[%d/%b/%Y:%H:%M:%S +0000]")
+        )
+    }
+
+    #[test]
+    fn backfill_reads_the_window_not_the_file() {
+        // (10 h of old traffic; 2 min of new) > access.log; logmon access.log
+        let now = 1_772_366_400; // 2026-03-01T12:00:00Z
+        let window = 120;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("access.log");
+        let mut file = std::fs::File::create(&path).unwrap();
+        let mut text = String::new();
+        for at in now - 36_000..now - 3600 {
+            text.push_str(&line_at(at));
+        }
+        // 2 lines a second in the window (now - 120, now].
+        for at in now - window..now {
+            text.push_str(&line_at(at + 1));
+            text.push_str(&line_at(at + 1));
+        }
+        text.push_str("half a line being writ");
+        file.write_all(text.as_bytes()).unwrap();
+
+        let follower = Follower::open(&path).unwrap();
+        let (tx, rx) = mpsc::sync_channel(4);
+        let Ok(bytes) = backfill(&follower, now - window, LogFormat::Auto, &[], &tx) else {
+            panic!("the receiver is alive");
+        };
+        let Ok(Msg::Backfill(batch)) = rx.try_recv() else {
+            panic!("no backfill batch");
+        };
+        assert!(matches!(rx.try_recv(), Ok(Msg::BackfillDone)));
+        assert_eq!(batch.hits.len(), 2 * window as usize);
+        assert!(batch.hits.iter().all(|h| h.time > now - window));
+        // The window's lines plus at most two blocks before them: the read
+        // grows with the traffic in the window, not with the file.
+        let recent: usize = 2 * window as usize * line_at(now).len();
+        assert!(
+            bytes as usize <= recent + 2 * BLOCK,
+            "read {bytes} of {} bytes",
+            text.len()
+        );
+        assert!(
+            bytes * 10 < text.len() as u64,
+            "read {bytes} of {}",
+            text.len()
         );
     }
 }
