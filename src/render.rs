@@ -22,6 +22,7 @@ use serde::Serialize;
 
 use crate::monitor::{AlertEvent, Event, Report, Summary};
 use crate::parse::Method;
+use crate::stats::Latency;
 use crate::text::truncate;
 
 /// How text output looks. Resolved once, at startup.
@@ -157,6 +158,9 @@ fn text_report(r: &Report, style: &Style) -> String {
             items.extend(methods);
             flow(&mut out, &items);
         }
+        if let Some(latency) = s.latency() {
+            let _ = writeln!(out, "   latency {}", percentiles(&latency));
+        }
     }
 
     section_table(&mut out, r, style);
@@ -180,27 +184,41 @@ fn flow(out: &mut String, items: &[String]) {
     let _ = writeln!(out, "{}", line.trim_end());
 }
 
-/// The top sections: name, hits, share of the period's hits, 4xx and 5xx.
+/// The top sections: name, hits, share of the period's hits, 4xx and 5xx,
+/// and request-time percentiles when any of them has request times.
 fn section_table(out: &mut String, r: &Report, style: &Style) {
     if r.top.is_empty() {
         return;
     }
-    let rows: Vec<[String; 5]> = r
+    let timed = r.top.iter().any(|row| row.latency.is_some());
+    let rows: Vec<Vec<String>> = r
         .top
         .iter()
         .map(|row| {
-            [
+            let mut cells = vec![
                 truncate(&row.section, MAX_SECTION_WIDTH).into_owned(),
                 human_count(row.hits),
                 format!("{:.1}%", percent(row.hits, r.stats.hits)),
                 human_count(row.errors - row.server_errors),
                 human_count(row.server_errors),
-            ]
+            ];
+            if timed {
+                match &row.latency {
+                    Some(l) => cells.extend([l.p50, l.p95, l.p99].map(millis)),
+                    None => cells.extend([String::new(), String::new(), String::new()]),
+                }
+            }
+            cells
         })
         .collect();
     let title = if r.top_exact { "section" } else { "section ~" };
-    let head = [title, "hits", "share", "4xx", "5xx"].map(String::from);
-    let mut widths = [0; 5];
+    let mut head: Vec<String> = [title, "hits", "share", "4xx", "5xx"]
+        .map(String::from)
+        .into();
+    if timed {
+        head.extend(["p50", "p95", "p99"].map(String::from));
+    }
+    let mut widths = vec![0; head.len()];
     for row in std::iter::once(&head).chain(&rows) {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
@@ -212,6 +230,7 @@ fn section_table(out: &mut String, r: &Report, style: &Style) {
         for (w, cell) in widths[1..].iter().zip(&row[1..]) {
             let _ = write!(line, "  {cell:>w$}");
         }
+        let mut line = line.trim_end().to_owned();
         line.push('\n');
         out.push_str(&if i == 0 {
             paint(style, DIM, &line)
@@ -286,13 +305,16 @@ fn bucket_secs(span: usize) -> usize {
 
 fn text_summary(s: &Summary, style: &Style) -> String {
     let line = format!(
-        "== summary {} to {} ({}s): {} hits, {}, {} invalid, {} alert{}{}\n",
+        "== summary {} to {} ({}s): {} hits, {}, {} invalid, {}{} alert{}{}\n",
         time(s.start, style),
         clock_time(s.end, style),
         s.end - s.start,
         group(s.hits),
         human_bytes(s.bytes),
         group(s.invalid),
+        s.latency
+            .map(|l| format!("latency {}, ", percentiles(&l)))
+            .unwrap_or_default(),
         s.alerts,
         if s.alerts == 1 { "" } else { "s" },
         if s.alerting {
@@ -302,6 +324,35 @@ fn text_summary(s: &Summary, style: &Style) -> String {
         },
     );
     paint(style, BOLD, &line)
+}
+
+/// `p50 12ms p95 80ms p99 210ms`.
+fn percentiles(l: &Latency) -> String {
+    format!(
+        "p50 {} p95 {} p99 {}",
+        millis(l.p50),
+        millis(l.p95),
+        millis(l.p99)
+    )
+}
+
+/// Milliseconds, with a decimal below 10 ms: `0.4ms`, `9.5ms`, `12ms`.
+fn millis(ms: f64) -> String {
+    if ms < 9.95 {
+        format!("{ms:.1}ms")
+    } else {
+        format!("{ms:.0}ms")
+    }
+}
+
+/// Milliseconds rounded to the microsecond, for JSON.
+fn json_latency(l: Option<Latency>) -> Option<Latency> {
+    let round = |ms: f64| (ms * 1000.0).round() / 1000.0;
+    l.map(|l| Latency {
+        p50: round(l.p50),
+        p95: round(l.p95),
+        p99: round(l.p99),
+    })
 }
 
 /// Wrap `text` (which may end in a newline) in an ANSI colour.
@@ -456,6 +507,8 @@ struct JsonReport<'a> {
     clients_exact: bool,
     status: Classes,
     methods: serde_json::Map<String, serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    latency_ms: Option<Latency>,
     sections: Vec<JsonSection<'a>>,
     sections_exact: bool,
     rate: f64,
@@ -487,6 +540,8 @@ struct JsonSection<'a> {
     hits: u64,
     errors: u64,
     server_errors: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    latency_ms: Option<Latency>,
 }
 
 impl<'a> From<&'a Report> for JsonReport<'a> {
@@ -510,6 +565,7 @@ impl<'a> From<&'a Report> for JsonReport<'a> {
             clients_exact,
             status: Classes { c1, c2, c3, c4, c5 },
             methods,
+            latency_ms: json_latency(s.latency()),
             sections: r
                 .top
                 .iter()
@@ -518,6 +574,7 @@ impl<'a> From<&'a Report> for JsonReport<'a> {
                     hits: row.hits,
                     errors: row.errors,
                     server_errors: row.server_errors,
+                    latency_ms: json_latency(row.latency),
                 })
                 .collect(),
             sections_exact: r.top_exact,
@@ -577,6 +634,8 @@ struct JsonSummary {
     hits: u64,
     bytes: u64,
     invalid: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    latency_ms: Option<Latency>,
     alerts: u64,
     alerting: bool,
 }
@@ -590,6 +649,7 @@ impl From<&Summary> for JsonSummary {
             hits: s.hits,
             bytes: s.bytes,
             invalid: s.invalid,
+            latency_ms: json_latency(s.latency),
             alerts: s.alerts,
             alerting: s.alerting,
         }
@@ -624,6 +684,7 @@ mod tests {
                     section: None,
                     status,
                     method,
+                    request_us: None,
                 };
                 stats.add(&hit, Some(section));
             }
@@ -921,6 +982,66 @@ mod tests {
         assert!(v["alert_since"].is_null());
     }
 
+    /// Two sections with request times (/a: 10 ms x 9 and 1 s; /b:
+    /// 0.25 ms), one without.
+    fn timed_report() -> Report {
+        let mut stats = Stats::default();
+        let mut add = |us: Option<u64>, section: &str| {
+            let hit = Hit {
+                time: T,
+                bytes: 100,
+                client: 1,
+                section: None,
+                status: 200,
+                method: Method::Get,
+                request_us: us,
+            };
+            stats.add(&hit, Some(section));
+        };
+        for _ in 0..9 {
+            add(Some(10_000), "/a");
+        }
+        add(Some(1_000_000), "/a");
+        add(Some(250), "/b");
+        add(None, "/c");
+        let (top, top_exact) = stats.top(5);
+        Report {
+            start: T,
+            end: T + 10,
+            stats,
+            top,
+            top_exact,
+            window_hits: 12,
+            window_secs: 120,
+            threshold: 10.0,
+            alerting: false,
+            alert_since: None,
+            window_buckets: [vec![0; 119], vec![12]].concat(),
+        }
+    }
+
+    #[test]
+    fn latency_shows_overall_and_per_section_when_lines_carry_it() {
+        let got = text(&Event::Report(Box::new(timed_report())), &UTC);
+        insta::assert_snapshot!(got);
+        assert!(!text(&Event::Report(Box::new(report())), &UTC).contains("latency"));
+    }
+
+    #[test]
+    fn latency_json_is_in_milliseconds_and_omitted_without_data() {
+        let v: serde_json::Value =
+            serde_json::from_str(&json(&Event::Report(Box::new(timed_report())))).unwrap();
+        assert_eq!(v["latency_ms"]["p50"], 10.016, "{v}");
+        // Each value is the middle of its HDR bucket: within 0.5% of exact.
+        assert_eq!(v["latency_ms"]["p99"], 1001.472);
+        assert_eq!(v["sections"][1]["latency_ms"]["p95"], 0.25);
+        assert!(v["sections"][2].get("latency_ms").is_none());
+        let plain: serde_json::Value =
+            serde_json::from_str(&json(&Event::Report(Box::new(report())))).unwrap();
+        assert!(plain.get("latency_ms").is_none());
+        assert!(plain["sections"][0].get("latency_ms").is_none());
+    }
+
     #[test]
     fn summary_says_when_an_alert_is_still_active() {
         let s = Summary {
@@ -929,6 +1050,7 @@ mod tests {
             hits: 5100,
             bytes: 3 << 20,
             invalid: 0,
+            latency: None,
             alerts: 1,
             alerting: true,
         };
