@@ -35,7 +35,7 @@ use std::time::Duration;
 
 use crate::backfill::read_back;
 use crate::batch::Batch;
-use crate::follow::Follower;
+use crate::follow::{Follower, Notice};
 use crate::lines::{Line, Lines};
 use crate::parse::{LogFormat, ParseError, Parser};
 use crate::w3c;
@@ -375,10 +375,12 @@ fn follow(
         match poll {
             Ok(poll) => {
                 for notice in poll.notices {
-                    send(
-                        tx,
-                        Msg::Notice(format!("{}: {notice}", follower.path().display())),
-                    )?;
+                    let text = match notice {
+                        // The words an operator greps for.
+                        Notice::Waiting => format!("waiting for {} to appear", path.display()),
+                        notice => format!("{}: {notice}", path.display()),
+                    };
+                    send(tx, Msg::Notice(text))?;
                 }
                 send_notices(&mut decoder, &path, tx)?;
                 if !decoder.is_empty() {

@@ -367,7 +367,7 @@ fn a_missing_file_is_waited_for_while_reports_go_on_and_read_from_byte_0() {
     // logmon access.log & sleep 2; seq 3 > access.log
     let (_dir, log) = temp();
     let mut m = Logmon::start(&log, &[]);
-    m.wait_stderr("waiting for");
+    m.wait_stderr(&format!("waiting for {} to appear", log.display()));
     m.wait_report();
     m.wait_report();
     append(&log, &lines(3));
