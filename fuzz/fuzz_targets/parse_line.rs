@@ -1,0 +1,148 @@
+//! Fuzz the path every log line takes: `Parser::parse`, `section`,
+//! `sanitize`, then `Batch::push` and `Stats::add`.
+//!
+//! Anyone who can send an HTTP request chooses bytes of the access log, so
+//! none of these may panic, whatever the bytes. Beyond "no panic" it checks
+//! what the rest of logmon relies on:
+//! - a record's fields borrow from the line (no copy, no invented bytes);
+//! - its status is in `100..=599` and its time is within years 0-9999;
+//! - the timestamp cache gives the same record as a fresh parser;
+//! - a section is a prefix of its target (or `/`), free of `?` and `#`,
+//!   and is its own section;
+//! - `sanitize` leaves no byte that could drive a terminal, and changes
+//!   nothing that did not need it;
+//! - the statistics count every line once, valid or not.
+
+#![no_main]
+
+use std::hash::{BuildHasherDefault, DefaultHasher};
+
+use libfuzzer_sys::fuzz_target;
+use logmon::batch::Batch;
+use logmon::parse::{section, Parser, Record};
+use logmon::stats::Stats;
+use logmon::text::{sanitize, truncate};
+
+/// 01/Jan/0000:00:00:00 +2359, the earliest time a CLF timestamp can name.
+const MIN_TIME: i64 = -62_167_219_200 - 86_340;
+/// 31/Dec/9999:23:59:59 -2359, the latest.
+const MAX_TIME: i64 = 253_402_300_799 + 86_340;
+
+fuzz_target!(|data: &[u8]| {
+    // The whole input as one line: the reader never sends an embedded
+    // newline, but the parser must not care.
+    if let Ok(record) = Parser::new().parse(data) {
+        check_record(&record, data);
+    }
+
+    // Then line by line through one parser, as the reader does, so the
+    // timestamp cache sees sequences of lines.
+    let mut parser = Parser::new();
+    let mut batch = Batch::default();
+    let hasher = BuildHasherDefault::<DefaultHasher>::default();
+    let mut lines = 0u64;
+    for line in data.split_inclusive(|&b| b == b'\n') {
+        lines += 1;
+        match parser.parse(line) {
+            Ok(record) => {
+                check_record(&record, line);
+                assert_eq!(
+                    Parser::new().parse(line).as_ref(),
+                    Ok(&record),
+                    "the timestamp cache changed the record"
+                );
+                batch.push(&record, &hasher);
+                let hit = batch.hits.last().expect("push adds a hit");
+                assert_eq!(
+                    batch.section(hit),
+                    record.section().map(sanitize).as_deref(),
+                    "the batch keeps the sanitized section"
+                );
+            }
+            Err(_) => batch.invalid += 1,
+        }
+    }
+    let mut stats = Stats::default();
+    for hit in &batch.hits {
+        stats.add(hit, batch.section(hit));
+    }
+    stats.add_invalid(batch.invalid);
+    assert_eq!(stats.hits + stats.invalid, lines, "every line counts once");
+    assert_eq!(stats.status.iter().sum::<u64>(), stats.hits);
+    assert_eq!(stats.methods.iter().sum::<u64>(), stats.hits);
+    let _ = stats.top(5);
+    let _ = stats.clients();
+
+    // The raw bytes as a target, whatever they are.
+    check_section(data);
+
+    // The raw bytes as a field to print.
+    let clean = sanitize(data);
+    check_sanitized(data, &clean);
+    let max = data.first().map_or(0, |&b| usize::from(b));
+    assert!(truncate(&clean, max).chars().count() <= max);
+});
+
+fn check_record(record: &Record<'_>, line: &[u8]) {
+    assert!((100..=599).contains(&record.status), "{}", record.status);
+    assert!(
+        (MIN_TIME..=MAX_TIME).contains(&record.time),
+        "{}",
+        record.time
+    );
+    assert!(!record.host.is_empty());
+    let fields = [
+        Some(record.host),
+        Some(record.user),
+        record.target,
+        record.referer,
+        record.user_agent,
+    ];
+    for field in fields.into_iter().flatten() {
+        assert!(within(field, line), "a field is not a subslice of the line");
+    }
+    if let Some(target) = record.target {
+        check_section(target);
+    }
+}
+
+/// Whether `part` lies inside `whole`'s memory.
+fn within(part: &[u8], whole: &[u8]) -> bool {
+    let whole = whole.as_ptr_range();
+    let part = part.as_ptr_range();
+    whole.start <= part.start && part.end <= whole.end
+}
+
+fn check_section(target: &[u8]) {
+    let s = section(target);
+    assert!(!s.is_empty());
+    assert!(
+        s == b"/" || (s.as_ptr() == target.as_ptr() && s.len() <= target.len()),
+        "a section is a prefix of its target, or `/`"
+    );
+    assert!(!s.contains(&b'?') && !s.contains(&b'#'));
+    assert_eq!(section(s), s, "a section is its own section");
+}
+
+fn check_sanitized(input: &[u8], out: &str) {
+    for c in out.chars() {
+        let bad = matches!(
+            c,
+            '\u{0}'..='\u{1f}'
+                | '\u{7f}'..='\u{9f}'
+                | '\u{61c}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{2028}'
+                | '\u{2029}'
+        );
+        assert!(!bad, "sanitize let {c:?} through");
+    }
+    // Every escape starts with a backslash, so output without one had
+    // nothing escaped and must be the input, byte for byte.
+    if !out.contains('\\') {
+        assert_eq!(out.as_bytes(), input);
+    }
+}
