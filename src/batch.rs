@@ -35,8 +35,10 @@ pub struct Batch {
     pub hits: Vec<Hit>,
     /// Sanitized section text, referenced by `Hit::section`.
     pub text: String,
-    /// Lines that did not parse (or were too long).
-    pub invalid: u64,
+    /// Where lines that did not parse (or were too long) fell: each is the
+    /// number of hits before it, so the monitor counts them in the period
+    /// they were read in.
+    pub invalid_at: Vec<u32>,
 }
 
 impl Batch {
@@ -44,12 +46,22 @@ impl Batch {
         Batch {
             hits: Vec::with_capacity(hits),
             text: String::with_capacity(hits * 8),
-            invalid: 0,
+            invalid_at: Vec::new(),
         }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.hits.is_empty() && self.invalid == 0
+        self.hits.is_empty() && self.invalid_at.is_empty()
+    }
+
+    /// Lines in this batch that did not parse.
+    pub fn invalid(&self) -> u64 {
+        self.invalid_at.len() as u64
+    }
+
+    /// Count a line that did not parse, after the hits so far.
+    pub fn push_invalid(&mut self) {
+        self.invalid_at.push(self.hits.len() as u32);
     }
 
     /// Add a parsed line. `clients` hashes the client address; one hasher

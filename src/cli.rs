@@ -20,7 +20,11 @@ use clap::{Parser, ValueEnum};
 #[command(version, about, max_term_width = 100)]
 pub struct Args {
     /// Access log to monitor; `-` reads standard input
-    #[arg(value_name = "LOG_FILE", default_value = "/var/log/access.log", conflicts_with = "demo")]
+    #[arg(
+        value_name = "LOG_FILE",
+        default_value = "/var/log/access.log",
+        conflicts_with = "demo"
+    )]
     pub log_file: PathBuf,
 
     /// Alert when the average rate over the window exceeds this

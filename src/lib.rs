@@ -6,11 +6,16 @@
 //! `backfill`, `reader`, `app`) do the I/O and feed the core; `gen` makes
 //! traffic for the demo, the tests and the benchmarks.
 
+pub mod app;
+pub mod backfill;
 pub mod batch;
 pub mod cli;
+pub mod follow;
 pub mod gen;
+pub mod lines;
 pub mod monitor;
 pub mod parse;
+pub mod reader;
 pub mod render;
 pub mod stats;
 pub mod text;

@@ -222,9 +222,11 @@ impl Monitor {
 
     /// Count a batch of parsed lines.
     pub fn add(&mut self, batch: &Batch, out: &mut Vec<Event>) {
-        self.period.add_invalid(batch.invalid);
-        self.total_invalid = self.total_invalid.saturating_add(batch.invalid);
-        for hit in &batch.hits {
+        let mut invalid = batch.invalid_at.iter().peekable();
+        for (i, hit) in batch.hits.iter().enumerate() {
+            while invalid.next_if(|&&at| at as usize <= i).is_some() {
+                self.count_invalid();
+            }
             let section = batch.section(hit);
             match self.clock {
                 Clock::Wall => {
@@ -234,6 +236,12 @@ impl Monitor {
                 Clock::Log => self.log_hit(hit, section, out),
             }
         }
+        invalid.for_each(|_| self.count_invalid());
+    }
+
+    fn count_invalid(&mut self) {
+        self.period.add_invalid(1);
+        self.total_invalid += 1;
     }
 
     /// End of the run: close what is complete, report the partial period
@@ -524,7 +532,10 @@ mod tests {
         // Fires when 21 * (s + 1) > 1200: s = 57. For s >= 120 the window
         // holds the busy seconds s-119..=59, 179 - s of them: below 1200
         // once 57 remain, at s = 122, well inside the gap.
-        assert_eq!(alerts(&out), [("alert", 1218, 57), ("recovered", 1197, 122)]);
+        assert_eq!(
+            alerts(&out),
+            [("alert", 1218, 57), ("recovered", 1197, 122)]
+        );
         let starts: Vec<_> = reports(&out).iter().map(|r| r.start).collect();
         assert_eq!(starts, [0, 10, 20, 30, 40, 50, 1000]);
         assert_eq!(summary(&out).hits, 1262);
@@ -589,10 +600,17 @@ mod tests {
 
     #[test]
     fn invalid_lines_are_counted_in_the_period_and_the_summary() {
+        // Lines at 5 and 6, two invalid lines, a line at 15, one invalid.
         let mut b = batch(&[5, 6], "/a");
-        b.invalid = 3;
+        b.push_invalid();
+        b.push_invalid();
+        b.hits.push(b.hits[0]);
+        b.hits[2].time = 15;
+        b.push_invalid();
         let out = replay(&[b], CFG);
-        assert_eq!(reports(&out)[0].stats.invalid, 3);
+        let r = reports(&out);
+        assert_eq!(r[0].stats.invalid, 2, "read while the clock was at 6");
+        assert_eq!(r[1].stats.invalid, 1);
         assert_eq!(summary(&out).invalid, 3);
     }
 

@@ -117,7 +117,12 @@ fn text_report(r: &Report, style: &Style) -> String {
         .map(|row| truncate(&row.section, MAX_SECTION_WIDTH))
         .collect();
     let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
-    let hits_width = r.top.iter().map(|row| group(row.hits).len()).max().unwrap_or(0);
+    let hits_width = r
+        .top
+        .iter()
+        .map(|row| group(row.hits).len())
+        .max()
+        .unwrap_or(0);
     for (row, name) in r.top.iter().zip(&names) {
         let pad = width - name.chars().count();
         let _ = write!(
@@ -133,7 +138,10 @@ fn text_report(r: &Report, style: &Style) -> String {
         out.push('\n');
     }
     if !r.top_exact {
-        let _ = writeln!(out, "   (too many distinct sections: counts are approximate)");
+        let _ = writeln!(
+            out,
+            "   (too many distinct sections: counts are approximate)"
+        );
     }
     let window = format!(
         "   window {} hits in {}s = {:.1} req/s (alert above {})",
@@ -487,8 +495,9 @@ mod tests {
             text(&Event::Alert(a), &UTC),
             "High traffic generated an alert - hits = 1215, triggered at 2026-03-01T12:01:20Z (avg 10.1 req/s over 120s, threshold 10)\n"
         );
-        assert!(text(&Event::Recovered(a), &UTC)
-            .starts_with("High traffic alert recovered - hits = 1215, recovered at 2026-03-01T12:01:20Z"));
+        assert!(text(&Event::Recovered(a), &UTC).starts_with(
+            "High traffic alert recovered - hits = 1215, recovered at 2026-03-01T12:01:20Z"
+        ));
         assert_eq!(
             json(&Event::Alert(a)),
             "{\"type\":\"alert\",\"hits\":1215,\"average\":10.125,\"threshold\":10.0,\"window_secs\":120,\"at\":\"2026-03-01T12:01:20Z\"}\n"

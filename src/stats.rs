@@ -99,8 +99,7 @@ impl Stats {
     /// The `n` most hit sections, by hits descending then by name, and
     /// whether the counts are exact.
     pub fn top(&self, n: usize) -> (Vec<SectionRow>, bool) {
-        let mut rows: Vec<(&str, Count)> =
-            self.sections.iter().map(|(k, v)| (&**k, *v)).collect();
+        let mut rows: Vec<(&str, Count)> = self.sections.iter().map(|(k, v)| (&**k, *v)).collect();
         let by_rank = |a: &(&str, Count), b: &(&str, Count)| {
             b.1.hits.cmp(&a.1.hits).then_with(|| a.0.cmp(b.0))
         };

@@ -293,7 +293,10 @@ mod tests {
             t,
             [
                 Transition::Triggered { hits: 1215, at: 80 },
-                Transition::Recovered { hits: 1189, at: 346 }
+                Transition::Recovered {
+                    hits: 1189,
+                    at: 346
+                }
             ]
         );
     }

@@ -1,0 +1,371 @@
+//! The real binary: help, usage errors, missing files, and `--replay` over
+//! fixture logs with known reports and alert times, plus one live run.
+
+use std::fs;
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+
+fn logmon() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_logmon"));
+    // Text output prints local times: pin the zone so the tests pass anywhere.
+    cmd.env("TZ", "UTC").env_remove("NO_COLOR");
+    cmd
+}
+
+fn run(args: &[&str]) -> Output {
+    logmon().args(args).output().expect("run logmon")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn fixture(name: &str) -> String {
+    format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Parse JSON-lines output.
+fn events(o: &Output) -> Vec<Value> {
+    stdout(o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+fn of_type<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    events.iter().filter(|e| e["type"] == kind).collect()
+}
+
+/// A CLF line stamped `t` (unix seconds).
+fn clf(t: i64, path: &str) -> String {
+    let time = chrono::DateTime::from_timestamp(t, 0).unwrap();
+    format!(
+        "10.0.0.{} - - [{}] \"GET {path} HTTP/1.1\" 200 512\n",
+        t % 200,
+        time.format("%d/%b/%Y:%H:%M:%S +0000")
+    )
+}
+
+#[test]
+fn help_documents_every_option() {
+    let o = run(&["--help"]);
+    assert!(o.status.success());
+    let help = stdout(&o);
+    for option in [
+        "--threshold",
+        "--period",
+        "--window",
+        "--top",
+        "--replay",
+        "--format",
+        "--color",
+        "--demo",
+        "--help",
+        "--version",
+        "LOG_FILE",
+        "/var/log/access.log",
+    ] {
+        assert!(help.contains(option), "--help does not mention {option}");
+    }
+    assert!(!help.contains("--poll-ms"), "test knobs stay hidden");
+}
+
+#[test]
+fn version_prints_the_crate_version() {
+    let o = run(&["--version"]);
+    assert!(o.status.success());
+    assert_eq!(
+        stdout(&o).trim(),
+        format!("logmon {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn bad_values_are_usage_errors_with_status_2() {
+    for args in [
+        &["--threshold", "-1"][..],
+        &["--threshold", "abc"],
+        &["--threshold", "0"],
+        &["--period", "0"],
+        &["--window", "0"],
+        &["--top", "-3"],
+        &["--format", "xml"],
+        &["--demo", "access.log"],
+        &["--demo", "--replay"],
+        &["--no-such-flag"],
+    ] {
+        let o = run(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("error:"), "{args:?}");
+        assert!(!stderr(&o).contains("panicked"));
+    }
+}
+
+#[test]
+fn a_missing_file_in_replay_is_one_clear_error() {
+    let o = run(&["--replay", "no/such/access.log"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("logmon: cannot open no/such/access.log: No such file or directory"),
+        "{err}"
+    );
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn a_directory_is_one_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_str().unwrap();
+    for args in [&["--replay", path][..], &[path]] {
+        let o = run(args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        let err = stderr(&o);
+        assert!(err.starts_with("logmon: cannot open"), "{err}");
+        assert!(err.contains("directory"), "{err}");
+    }
+}
+
+#[test]
+fn replay_text_report_of_the_sample_log() {
+    let o = run(&["--replay", "--color", "always", &fixture("sample.log")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // --color always colours; strip it to compare the text.
+    let plain = regex::Regex::new("\x1b\\[[0-9;]*m")
+        .unwrap()
+        .replace_all(&stdout(&o), "")
+        .into_owned();
+    let want = fs::read_to_string(fixture("sample.txt")).unwrap();
+    assert_eq!(plain, want);
+    assert_ne!(stdout(&o), want, "--color always adds colour");
+    // Not a terminal: no colour by default.
+    let o = run(&["--replay", &fixture("sample.log")]);
+    assert_eq!(stdout(&o), want);
+}
+
+#[test]
+fn replay_json_of_the_sample_log() {
+    let o = run(&["--replay", "--format", "json", &fixture("sample.log")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ev = events(&o);
+    let reports = of_type(&ev, "report");
+    let spans: Vec<_> = reports
+        .iter()
+        .map(|r| {
+            (
+                r["start"].as_str().unwrap(),
+                r["end"].as_str().unwrap(),
+                r["hits"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        spans,
+        [
+            ("2018-05-09T16:00:39Z", "2018-05-09T16:00:40Z", 1),
+            ("2018-05-09T16:00:40Z", "2018-05-09T16:00:50Z", 8),
+            ("2018-05-09T16:00:50Z", "2018-05-09T16:01:00Z", 3),
+            ("2018-05-09T16:01:00Z", "2018-05-09T16:01:03Z", 1),
+        ]
+    );
+    let r = reports[1];
+    assert_eq!(r["invalid"], 1);
+    assert_eq!(r["status"]["4xx"], 2);
+    assert_eq!(r["status"]["5xx"], 1);
+    assert_eq!(r["methods"]["OTHER"], 2, "PROPFIND and a \"-\" request");
+    assert_eq!(r["sections"][0]["section"], "/api");
+    assert_eq!(r["sections"][0]["hits"], 4);
+    assert_eq!(r["sections"][0]["errors"], 1);
+    assert_eq!(r["sections"][3]["section"], "http://my.site.com/pages");
+    let s = of_type(&ev, "summary")[0];
+    assert_eq!(
+        (s["hits"].as_u64(), s["invalid"].as_u64()),
+        (Some(13), Some(1))
+    );
+    assert_eq!(s["alerts"], 0);
+    assert!(of_type(&ev, "alert").is_empty());
+}
+
+/// The example: 15 req/s for 300 s, then 2 req/s for 300 s.
+#[test]
+fn replay_alerts_at_second_80_and_recovers_at_second_346() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("access.log");
+    let t0 = 1_772_366_400; // 2026-03-01T12:00:00Z
+    let mut log = String::new();
+    for s in 0..600 {
+        for _ in 0..if s < 300 { 15 } else { 2 } {
+            log.push_str(&clf(t0 + s, "/api/x"));
+        }
+    }
+    fs::write(&path, log).unwrap();
+
+    let o = run(&["--replay", "--format", "json", path.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ev = events(&o);
+    let transitions: Vec<_> = ev
+        .iter()
+        .filter(|e| e["type"] == "alert" || e["type"] == "recovered")
+        .map(|e| {
+            (
+                e["type"].as_str().unwrap(),
+                e["hits"].as_u64().unwrap(),
+                e["at"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        transitions,
+        [
+            ("alert", 1215, "2026-03-01T12:01:20Z"),
+            ("recovered", 1189, "2026-03-01T12:05:46Z"),
+        ]
+    );
+    let reports = of_type(&ev, "report");
+    assert_eq!(reports.len(), 60);
+    let hits: u64 = reports.iter().map(|r| r["hits"].as_u64().unwrap()).sum();
+    assert_eq!(hits, 15 * 300 + 2 * 300);
+    assert_eq!(reports[8]["alerting"], true, "12:01:20 to 12:01:30");
+    assert_eq!(reports[7]["alerting"], false);
+
+    let o = run(&["--replay", path.to_str().unwrap()]);
+    let text = stdout(&o);
+    let alerts: Vec<_> = text
+        .lines()
+        .filter(|l| l.starts_with("High traffic"))
+        .collect();
+    assert_eq!(alerts.len(), 2);
+    assert!(alerts[0].starts_with(
+        "High traffic generated an alert - hits = 1215, triggered at 2026-03-01T12:01:20+00:00"
+    ));
+    assert!(alerts[1].starts_with(
+        "High traffic alert recovered - hits = 1189, recovered at 2026-03-01T12:05:46+00:00"
+    ));
+}
+
+#[test]
+fn replay_parses_a_last_line_without_newline() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("access.log");
+    let mut log = clf(1_000_000, "/a");
+    log.push_str(clf(1_000_001, "/b").trim_end());
+    fs::write(&path, log).unwrap();
+    let o = run(&["--replay", "--format", "json", path.to_str().unwrap()]);
+    let ev = events(&o);
+    assert_eq!(of_type(&ev, "summary")[0]["hits"], 2);
+}
+
+#[test]
+fn replay_reads_standard_input_with_a_dash() {
+    let mut child = logmon()
+        .args(["--replay", "--format", "json", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    for t in 0..30 {
+        stdin
+            .write_all(clf(2_000_000 + t, "/s").as_bytes())
+            .unwrap();
+    }
+    drop(stdin);
+    let o = child.wait_with_output().unwrap();
+    let ev = events(&o);
+    assert_eq!(of_type(&ev, "summary")[0]["hits"], 30);
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// Lines of the child's stdout, read on a thread.
+fn lines_of(stdout: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Wait for a line that satisfies `pred`, up to `timeout`.
+fn wait_for(
+    rx: &mpsc::Receiver<String>,
+    timeout: Duration,
+    pred: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = rx
+            .recv_timeout(left)
+            .unwrap_or_else(|e| panic!("no matching line within {timeout:?}: {e}"));
+        let v: Value = serde_json::from_str(&line).unwrap();
+        if pred(&v) {
+            return v;
+        }
+    }
+}
+
+fn append(path: &Path, text: &str) {
+    let mut f = fs::OpenOptions::new().append(true).open(path).unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+}
+
+/// // logmon access.log & ; echo ... >> access.log ; kill -TERM $!
+#[test]
+fn follows_a_growing_file_and_reports_every_line_by_shutdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("access.log");
+    fs::write(&path, clf(unix_now() - 3600, "/old")).unwrap();
+    let mut child = logmon()
+        .args(["--period", "1", "--poll-ms", "20", "--format", "json"])
+        .arg(&path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let rx = lines_of(child.stdout.take().unwrap());
+    // The first (possibly empty) report proves the loop is running.
+    wait_for(&rx, Duration::from_secs(10), |v| v["type"] == "report");
+    for _ in 0..5 {
+        append(&path, &clf(unix_now(), "/live/page"));
+    }
+    let seen = wait_for(&rx, Duration::from_secs(10), |v| {
+        v["type"] == "report" && v["hits"].as_u64() > Some(0)
+    });
+    assert_eq!(seen["sections"][0]["section"], "/live");
+    append(&path, &clf(unix_now(), "/live/page"));
+    thread::sleep(Duration::from_millis(200));
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let summary = wait_for(&rx, Duration::from_secs(10), |v| v["type"] == "summary");
+    assert_eq!(
+        summary["hits"], 6,
+        "the old line is not reported, the six new are"
+    );
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "SIGTERM ends cleanly: {}", stderr(&o));
+}
