@@ -6,7 +6,7 @@
 //! run may panic: stderr never holds `panicked` or `RUST_BACKTRACE`.
 
 use std::fs::{self, File};
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::thread;
@@ -255,12 +255,18 @@ fn a_100_mib_line_without_a_newline_is_skipped_in_bounded_memory() {
     // nor 100 MiB of memory.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("access.log");
-    let mut bytes = good(T0);
-    bytes.resize(bytes.len() + 100 * 1024 * 1024, b'x');
-    bytes.push(b'\n');
-    bytes.extend(good(T0 + 1));
-    fs::write(&path, &bytes).unwrap();
-    drop(bytes);
+    {
+        // Written in blocks, so the test itself stays small too.
+        let mut file = std::io::BufWriter::new(File::create(&path).unwrap());
+        file.write_all(&good(T0)).unwrap();
+        let block = vec![b'x'; 1024 * 1024];
+        for _ in 0..100 {
+            file.write_all(&block).unwrap();
+        }
+        file.write_all(b"\n").unwrap();
+        file.write_all(&good(T0 + 1)).unwrap();
+        file.flush().unwrap();
+    }
 
     let s = summary(&replay_json(&path, &[]));
     assert_eq!(
