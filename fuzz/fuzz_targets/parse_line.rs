@@ -11,7 +11,8 @@
 //!   and is its own section;
 //! - `sanitize` leaves no byte that could drive a terminal, and changes
 //!   nothing that did not need it;
-//! - the statistics count every line once, valid or not.
+//! - the statistics and the monitor count every line once, valid or not;
+//! - rendered reports, text or JSON, hold no control character but `\n`.
 
 #![no_main]
 
@@ -19,7 +20,9 @@ use std::hash::{BuildHasherDefault, DefaultHasher};
 
 use libfuzzer_sys::fuzz_target;
 use logmon::batch::Batch;
+use logmon::monitor::{Config, Event, Monitor};
 use logmon::parse::{section, Parser, Record};
+use logmon::render::{self, Style};
 use logmon::stats::Stats;
 use logmon::text::{sanitize, truncate};
 
@@ -59,19 +62,51 @@ fuzz_target!(|data: &[u8]| {
                     "the batch keeps the sanitized section"
                 );
             }
-            Err(_) => batch.invalid += 1,
+            Err(_) => batch.push_invalid(),
         }
     }
     let mut stats = Stats::default();
     for hit in &batch.hits {
         stats.add(hit, batch.section(hit));
     }
-    stats.add_invalid(batch.invalid);
+    stats.add_invalid(batch.invalid());
     assert_eq!(stats.hits + stats.invalid, lines, "every line counts once");
     assert_eq!(stats.status.iter().sum::<u64>(), stats.hits);
     assert_eq!(stats.methods.iter().sum::<u64>(), stats.hits);
     let _ = stats.top(5);
     let _ = stats.clients();
+
+    // The batch through the monitor on the log's clock, as `--replay` does,
+    // and every event through both renderers: fuzzed timestamps span years
+    // 0-9999, which the window and the period arithmetic must survive.
+    let cfg = Config {
+        period_secs: 10,
+        window_secs: 120,
+        threshold: 1.0,
+        top: 5,
+    };
+    let mut monitor = Monitor::log(cfg);
+    let mut events = Vec::new();
+    monitor.add(&batch, &mut events);
+    monitor.finish(&mut events);
+    let style = Style {
+        color: false,
+        utc: true,
+    };
+    let mut summaries = 0;
+    for event in &events {
+        if let Event::Summary(s) = event {
+            summaries += 1;
+            assert_eq!((s.hits, s.invalid), (stats.hits, stats.invalid));
+        }
+        for out in [render::text(event, &style), render::json(event)] {
+            assert!(
+                !out.chars().any(|c| c != '\n' && is_unsafe(c)),
+                "unsafe output: {out:?}"
+            );
+        }
+    }
+    assert_eq!(summaries, 1);
 
     // The raw bytes as a target, whatever they are.
     check_section(data);
@@ -124,21 +159,26 @@ fn check_section(target: &[u8]) {
     assert_eq!(section(s), s, "a section is its own section");
 }
 
+/// Whether `c` could drive a terminal or reorder or break the text around
+/// it: C0, DEL, C1, bidi controls, line and paragraph separators.
+fn is_unsafe(c: char) -> bool {
+    matches!(
+        c,
+        '\u{0}'..='\u{1f}'
+            | '\u{7f}'..='\u{9f}'
+            | '\u{61c}'
+            | '\u{200e}'
+            | '\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{2028}'
+            | '\u{2029}'
+    )
+}
+
 fn check_sanitized(input: &[u8], out: &str) {
-    for c in out.chars() {
-        let bad = matches!(
-            c,
-            '\u{0}'..='\u{1f}'
-                | '\u{7f}'..='\u{9f}'
-                | '\u{61c}'
-                | '\u{200e}'
-                | '\u{200f}'
-                | '\u{202a}'..='\u{202e}'
-                | '\u{2066}'..='\u{2069}'
-                | '\u{2028}'
-                | '\u{2029}'
-        );
-        assert!(!bad, "sanitize let {c:?} through");
+    if let Some(c) = out.chars().find(|&c| is_unsafe(c)) {
+        panic!("sanitize let {c:?} through");
     }
     // Every escape starts with a backslash, so output without one had
     // nothing escaped and must be the input, byte for byte.
