@@ -8,15 +8,20 @@
 //! On the wall clock, every wake of the loop (a message or a timeout, at
 //! least once a second) first closes the seconds that have passed, so alerts
 //! and reports stay on time under any input.
+//!
+//! With `--serve`, the dashboard gets each batch read since start and,
+//! before they are printed, the monitor's gauges and the events; the server
+//! runs on threads of its own and never holds up the loop.
 
-use std::fs::File;
+use std::fs::{self, File};
 use std::io::{self, IsTerminal, Write};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
 use std::thread;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context as _, Result};
 
@@ -26,10 +31,16 @@ use crate::gen::{GenFormat, Generator, Shape};
 use crate::monitor::{Config, Event, Monitor};
 use crate::reader::{self, Msg, Source};
 use crate::render::{self, Style};
+use crate::serve::Dashboard;
 
 /// Batches in flight between the reader and the loop. Bounded, so a reader
 /// that outpaces the loop waits instead of filling memory.
 const CHANNEL_DEPTH: usize = 16;
+
+/// After Ctrl-C or SIGTERM, how long the loop waits for the follower's last
+/// poll (it sleeps at most `--poll-ms` between polls, 100 ms by default).
+/// Kept well under a second, so that a signal still ends the run at once.
+const LAST_POLL: Duration = Duration::from_millis(500);
 
 /// Run logmon with parsed arguments until the input ends or a signal.
 pub fn run(args: Args) -> Result<()> {
@@ -47,6 +58,7 @@ pub fn run(args: Args) -> Result<()> {
         w: io::BufWriter::new(io::stdout().lock()),
         format: args.format,
         style,
+        dashboard: None,
     };
 
     let (tx, rx) = mpsc::sync_channel(CHANNEL_DEPTH);
@@ -62,6 +74,11 @@ pub fn run(args: Args) -> Result<()> {
             let _ = tx.try_send(Msg::Stop);
         })
         .context("cannot install the Ctrl-C handler")?;
+    }
+
+    // Before the input: a port in use fails the run before it starts.
+    if let Some(addr) = args.serve {
+        out.dashboard = Some(serve(addr, &cfg)?);
     }
 
     let _demo = if args.demo {
@@ -80,18 +97,25 @@ pub fn run(args: Args) -> Result<()> {
         path.clone()
     };
 
+    // Whether a follower reads the input (not a pipe): it backfills at
+    // start and polls once more at a signal.
+    let mut follows = false;
     let mut monitor = if args.replay {
         let input: Box<dyn io::Read + Send> = if stdin {
             Box::new(io::stdin())
         } else {
             Box::new(open(&path)?)
         };
-        reader::spawn(Source::Whole(input), name.clone(), tx)?;
+        reader::spawn(Source::Whole(input), name.clone(), args.log_format, tx)?;
         Monitor::log(cfg)
     } else {
         let now = unix_now();
         let source = if stdin {
             Source::Whole(Box::new(io::stdin()))
+        } else if is_stream(&path) {
+            // A pipe cannot be read at an offset or rotated: read it like
+            // stdin (`logmon <(kubectl logs -f pod)`, a named pipe).
+            Source::Whole(Box::new(open(&path)?))
         } else {
             if path.is_dir() {
                 bail!("cannot open {}: is a directory", path.display());
@@ -103,20 +127,43 @@ pub fn run(args: Args) -> Result<()> {
                 follower,
                 every: Duration::from_millis(args.poll_ms),
                 backfill_after: Some(now - i64::from(args.window)),
+                stop: stop.clone(),
             }
         };
-        reader::spawn(source, name.clone(), tx)?;
-        Monitor::wall(cfg, now)
+        follows = matches!(source, Source::Follow { .. });
+        reader::spawn(source, name.clone(), args.log_format, tx)?;
+        let mut monitor = Monitor::wall(cfg, now);
+        if follows {
+            // The follower backfills first (`Msg::BackfillDone`, even when
+            // there is nothing to read).
+            monitor.await_backfill();
+        }
+        monitor
     };
 
     let wall = !args.replay;
     let mut events = Vec::new();
     let mut warned_clock = false;
+    // After a signal, when to give up waiting for the follower's last poll.
+    let mut deadline: Option<Instant> = None;
     loop {
+        if deadline.is_none() && stop.load(Ordering::SeqCst) {
+            if !follows {
+                // A pipe may block in a read forever: stop now.
+                break;
+            }
+            // The follower polls once more and ends with `Done`, so lines
+            // written up to the signal are counted.
+            deadline = Some(Instant::now() + LAST_POLL);
+        }
         let msg = if wall {
             monitor.tick(unix_now(), &mut events);
-            out.emit(&mut events)?;
-            match rx.recv_timeout(until_next_second()) {
+            out.emit(&monitor, &mut events)?;
+            let mut wait = until_next_second();
+            if let Some(deadline) = deadline {
+                wait = wait.min(deadline.saturating_duration_since(Instant::now()));
+            }
+            match rx.recv_timeout(wait) {
                 Ok(msg) => Some(msg),
                 Err(RecvTimeoutError::Timeout) => None,
                 Err(RecvTimeoutError::Disconnected) => Some(Msg::Done),
@@ -124,19 +171,26 @@ pub fn run(args: Args) -> Result<()> {
         } else {
             Some(rx.recv().unwrap_or(Msg::Done))
         };
-        if stop.load(Ordering::SeqCst) {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
             break;
         }
         let Some(msg) = msg else { continue };
         match msg {
-            Msg::Batch(batch) => monitor.add(&batch, &mut events),
+            Msg::Batch(batch) => {
+                if let Some(dashboard) = &out.dashboard {
+                    dashboard.count(&batch);
+                }
+                monitor.add(&batch, &mut events)
+            }
             Msg::Backfill(batch) => monitor.backfill(&batch),
             Msg::BackfillDone => monitor.backfill_done(&mut events),
             Msg::Notice(notice) => eprintln!("logmon: {notice}"),
             Msg::Failed(e) => return Err(e),
-            Msg::Done | Msg::Stop => break,
+            // Acted on at the top of the loop, through the flag.
+            Msg::Stop => {}
+            Msg::Done => break,
         }
-        out.emit(&mut events)?;
+        out.emit(&monitor, &mut events)?;
         if wall && !warned_clock && monitor.outside_window() > 0 {
             warned_clock = true;
             eprintln!(
@@ -151,20 +205,49 @@ pub fn run(args: Args) -> Result<()> {
         monitor.tick(unix_now(), &mut events);
     }
     monitor.finish(&mut events);
-    out.emit(&mut events)
+    out.emit(&monitor, &mut events)?;
+    if let (Some(dashboard), true) = (&out.dashboard, args.replay) {
+        eprintln!(
+            "logmon: replay done; serving the final state on http://{}/ until Ctrl-C",
+            dashboard.addr()
+        );
+        while !stop.load(Ordering::SeqCst) {
+            let _ = rx.recv_timeout(Duration::from_secs(1));
+        }
+    }
+    Ok(())
 }
 
-/// Where events are printed.
+/// Start `--serve` and say where it listens.
+fn serve(addr: SocketAddr, cfg: &Config) -> Result<Dashboard> {
+    let dashboard = Dashboard::start(addr, cfg.window_secs, cfg.threshold)?;
+    let addr = dashboard.addr();
+    eprintln!("logmon: serving the dashboard on http://{addr}/");
+    if !addr.ip().is_loopback() {
+        eprintln!(
+            "logmon: warning: {addr} is not a loopback address and the dashboard has no \
+             authentication: anyone who can reach it can read this log's traffic"
+        );
+    }
+    Ok(dashboard)
+}
+
+/// Where events are printed (and sent, with `--serve`).
 struct Output<W: Write> {
     w: W,
     format: Format,
     style: Style,
+    dashboard: Option<Dashboard>,
 }
 
 impl<W: Write> Output<W> {
     /// Print and drain `events`, flushing after each one so that a reader of
     /// a piped file (`tail -f`) sees it at once.
-    fn emit(&mut self, events: &mut Vec<Event>) -> Result<()> {
+    /// The dashboard takes the monitor's gauges and the events first.
+    fn emit(&mut self, monitor: &Monitor, events: &mut Vec<Event>) -> Result<()> {
+        if let Some(dashboard) = &self.dashboard {
+            dashboard.update(monitor, events);
+        }
         for event in events.drain(..) {
             let text = match self.format {
                 Format::Text => render::text(&event, &self.style),
@@ -185,6 +268,15 @@ fn open(path: &Path) -> Result<File> {
         bail!("cannot open {}: is a directory", path.display());
     }
     Ok(file)
+}
+
+/// Whether `path` is a pipe, socket or device rather than a file to follow.
+fn is_stream(path: &Path) -> bool {
+    use std::os::unix::fs::FileTypeExt as _;
+    fs::metadata(path).is_ok_and(|m| {
+        let t = m.file_type();
+        t.is_fifo() || t.is_socket() || t.is_char_device()
+    })
 }
 
 /// Colour only on a terminal, and never when NO_COLOR is set (no-color.org).

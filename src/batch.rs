@@ -27,6 +27,8 @@ pub struct Hit {
     pub section: Option<(u32, u32)>,
     pub status: u16,
     pub method: Method,
+    /// Time taken to answer, in microseconds, if the line said.
+    pub request_us: Option<u64>,
 }
 
 /// Parsed lines from one read, in file order.
@@ -79,6 +81,7 @@ impl Batch {
             section,
             status: record.status,
             method: record.method,
+            request_us: record.request_time_us,
         });
     }
 

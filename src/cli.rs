@@ -3,9 +3,12 @@
 //! Values are validated while parsing, so a bad value is a usage error
 //! (exit status 2, printed by clap) before anything is opened.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
+
+pub use crate::parse::LogFormat;
 
 /// Follow an HTTP access log and report its traffic.
 ///
@@ -14,8 +17,10 @@ use clap::{Parser, ValueEnum};
 /// period, and prints an alert when the average request rate over the alert
 /// window goes above the threshold, and a recovery when it goes back below.
 ///
-/// It reads the Common Log Format and the Combined Log Format. Lines that do
-/// not parse are counted as invalid and skipped.
+/// It reads the Common Log Format family (CLF, Combined, Apache's
+/// vhost-prefixed forms, each with an optional trailing request time) and
+/// W3C Extended (IIS); see --log-format. Lines that do not parse are counted
+/// as invalid and skipped.
 #[derive(Debug, Parser)]
 #[command(version, about, max_term_width = 100)]
 pub struct Args {
@@ -64,6 +69,20 @@ pub struct Args {
     #[arg(long, value_name = "FORMAT", value_enum, default_value_t = Format::Text)]
     pub format: Format,
 
+    /// Log line format
+    ///
+    /// `auto` decides per line: W3C once a `#Fields:` directive has been seen
+    /// (until a line fails W3C and parses as CLF), CLF otherwise, and says on
+    /// stderr which it chose. In W3C, `#` lines are directives, not requests.
+    ///
+    /// Request times, when the lines carry them, add p50/p95/p99 latency to
+    /// the reports. Their units: W3C `time-taken` is milliseconds (IIS); a
+    /// number after the CLF or Combined fields is seconds when it has a
+    /// decimal point (nginx `$request_time`, `0.123`) and microseconds when it
+    /// is an integer (Apache `%D`, `123000`).
+    #[arg(long, value_name = "FORMAT", value_enum, default_value_t = LogFormat::Auto)]
+    pub log_format: LogFormat,
+
     /// When to use colour
     ///
     /// `auto` uses colour only when stdout is a terminal and NO_COLOR is
@@ -77,6 +96,16 @@ pub struct Args {
     /// few minutes you see reports, an alert and a recovery.
     #[arg(long)]
     pub demo: bool,
+
+    /// Serve a live dashboard, Prometheus metrics and JSON on ADDR
+    ///
+    /// ADDR is IP:PORT, [IPv6]:PORT, or :PORT for 127.0.0.1. Port 0 picks a
+    /// free port; the address is printed on stderr. GET / is the dashboard,
+    /// /events a stream of the JSON events, /metrics the Prometheus metrics
+    /// and /api/state the current state. There is no authentication: keep
+    /// it on loopback unless the network is trusted.
+    #[arg(long, value_name = "ADDR", value_parser = crate::serve::parse_addr)]
+    pub serve: Option<SocketAddr>,
 
     /// How often to check the file for new lines, in milliseconds
     #[arg(long, value_name = "MS", default_value = "100", hide = true,
@@ -146,6 +175,20 @@ mod tests {
         assert!(!args.replay && !args.demo);
         assert_eq!(args.format, Format::Text);
         assert_eq!(args.color, ColorChoice::Auto);
+        assert_eq!(args.log_format, LogFormat::Auto);
+    }
+
+    #[test]
+    fn log_format_takes_auto_clf_and_w3c_only() {
+        for (value, format) in [
+            ("auto", LogFormat::Auto),
+            ("clf", LogFormat::Clf),
+            ("w3c", LogFormat::W3c),
+        ] {
+            let args = Args::try_parse_from(["logmon", "--log-format", value]).unwrap();
+            assert_eq!(args.log_format, format);
+        }
+        assert!(Args::try_parse_from(["logmon", "--log-format", "json"]).is_err());
     }
 
     #[test]

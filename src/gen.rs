@@ -9,9 +9,12 @@
 //!   for. The PRNG is a hand-written SplitMix64 rather than the `rand` crate
 //!   so that the same seed gives the same bytes forever, whatever happens to
 //!   a dependency's algorithms.
-//! - Every line is one complete Common or Combined Log Format record ending
-//!   in `'\n'`; the only I/O is the writer the caller passes in, and only
-//!   `run_live` reads a clock.
+//! - Every line is one complete Common, Combined or W3C Extended record
+//!   ending in `'\n'` (W3C output starts with its `#` header); the only I/O
+//!   is the writer the caller passes in, and only `run_live` reads a clock.
+//! - Options only add draws after the existing ones: Common and Combined
+//!   lines without a request time are the same bytes as before W3C and
+//!   latency existed.
 
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -27,7 +30,22 @@ pub enum GenFormat {
     Common,
     /// Combined Log Format: Common plus "referer" "user-agent"
     Combined,
+    /// W3C Extended, as IIS writes it, after a `#Fields:` header
+    W3c,
 }
+
+/// How a CLF line's trailing request time is written (`--latency`). W3C
+/// always writes `time-taken` in milliseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LatencyStyle {
+    /// nginx `$request_time`: seconds with 3 decimals, `0.042`
+    Nginx,
+    /// Apache `%D`: integer microseconds, `42137`
+    Apache,
+}
+
+/// The W3C columns `Generator` writes, before `time-taken`.
+pub const W3C_FIELDS: &str = "date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status sc-bytes";
 
 /// SplitMix64 (Steele, Lea, Flood 2014). Kept in-tree so a seed names one
 /// byte stream forever; do not change the constants or the mixing.
@@ -220,6 +238,8 @@ const IPV6_CLIENTS: usize = 8;
 pub struct Generator {
     rng: SplitMix64,
     format: GenFormat,
+    /// Append a request time to each line, and how (CLF only).
+    latency: Option<LatencyStyle>,
     /// Client addresses, heaviest first: `client` draws low indices most.
     clients: Vec<String>,
     /// `at` whose text is in `stamp`, so a second is formatted only once.
@@ -247,10 +267,40 @@ impl Generator {
         Generator {
             rng,
             format,
+            latency: None,
             clients,
             stamp_at: None,
             stamp: [b' '; 26],
         }
+    }
+
+    /// Also write a request time on every line: in `style` for CLF, as
+    /// `time-taken` milliseconds for W3C.
+    pub fn with_latency(mut self, style: LatencyStyle) -> Generator {
+        self.latency = Some(style);
+        self
+    }
+
+    /// Append what a log starts with, stamped `at` (unix seconds): the W3C
+    /// directives, nothing for CLF. Writing it again mid-file is what IIS
+    /// does after a restart.
+    pub fn header(&self, at: i64, out: &mut Vec<u8>) {
+        if self.format != GenFormat::W3c {
+            return;
+        }
+        let t = DateTime::from_timestamp(at, 0).unwrap_or_default();
+        out.extend_from_slice(b"#Software: loggen (logmon's traffic generator)\n#Version: 1.0\n");
+        out.extend_from_slice(
+            t.format("#Date: %Y-%m-%d %H:%M:%S\n")
+                .to_string()
+                .as_bytes(),
+        );
+        out.extend_from_slice(b"#Fields: ");
+        out.extend_from_slice(W3C_FIELDS.as_bytes());
+        if self.latency.is_some() {
+            out.extend_from_slice(b" time-taken");
+        }
+        out.push(b'\n');
     }
 
     /// Append one line stamped `at` (unix seconds, shown in UTC as
@@ -258,6 +308,9 @@ impl Generator {
     ///
     /// `at` is clamped to years 0000..=9999 so the line keeps its shape.
     pub fn line(&mut self, at: i64, out: &mut Vec<u8>) {
+        if self.format == GenFormat::W3c {
+            return self.w3c_line(at, out);
+        }
         // Cubing a uniform draw skews towards the front of the pool: the
         // first tenth of the clients sends almost half the requests.
         let u = self.rng.unit();
@@ -288,7 +341,74 @@ impl Generator {
             out.extend_from_slice(USER_AGENTS[self.rng.weighted(USER_AGENTS)].0.as_bytes());
             out.push(b'"');
         }
+        if let Some(style) = self.latency {
+            let us = self.request_us(status);
+            out.push(b' ');
+            match style {
+                LatencyStyle::Nginx => {
+                    // Seconds with 3 decimals, rounded like nginx's %.3f.
+                    let ms = (us + 500) / 1000;
+                    push_u64(out, ms / 1000);
+                    out.push(b'.');
+                    let frac = ms % 1000;
+                    out.extend_from_slice(&[
+                        b'0' + (frac / 100) as u8,
+                        b'0' + (frac / 10 % 10) as u8,
+                        b'0' + (frac % 10) as u8,
+                    ]);
+                }
+                LatencyStyle::Apache => push_u64(out, us),
+            }
+        }
         out.push(b'\n');
+    }
+
+    /// One W3C line in the columns of `header`.
+    fn w3c_line(&mut self, at: i64, out: &mut Vec<u8>) {
+        let t = DateTime::from_timestamp(at.clamp(0, 253_402_300_799), 0).unwrap_or_default();
+        out.extend_from_slice(t.format("%Y-%m-%d %H:%M:%S").to_string().as_bytes());
+        out.extend_from_slice(b" 10.0.0.5 ");
+        out.extend_from_slice(METHODS[self.rng.weighted(METHODS)].0.as_bytes());
+        out.push(b' ');
+        // IIS splits the target into stem and query.
+        let path_at = out.len();
+        self.path(out);
+        match out[path_at..].iter().position(|&b| b == b'?') {
+            Some(q) => out[path_at + q] = b' ',
+            None => out.extend_from_slice(b" -"),
+        }
+        out.extend_from_slice(b" 443 ");
+        out.extend_from_slice(USERS[self.rng.weighted(USERS)].0.as_bytes());
+        out.push(b' ');
+        let u = self.rng.unit();
+        let client = ((u * u * u) * self.clients.len() as f64) as usize;
+        out.extend_from_slice(self.clients[client.min(self.clients.len() - 1)].as_bytes());
+        out.push(b' ');
+        // W3C fields cannot hold spaces: IIS writes them as `+`.
+        let agent = USER_AGENTS[self.rng.weighted(USER_AGENTS)].0;
+        out.extend(agent.bytes().map(|b| if b == b' ' { b'+' } else { b }));
+        out.push(b' ');
+        out.extend_from_slice(REFERERS[self.rng.weighted(REFERERS)].0.as_bytes());
+        out.push(b' ');
+        let status = STATUSES[self.rng.weighted(STATUSES)].0;
+        push_u64(out, u64::from(status));
+        out.extend_from_slice(b" 0 0 ");
+        push_u64(out, self.size(status).unwrap_or(0));
+        if self.latency.is_some() {
+            let us = self.request_us(status);
+            out.push(b' ');
+            push_u64(out, (us + 500) / 1000);
+        }
+        out.push(b'\n');
+    }
+
+    /// A request time in microseconds: mostly a few milliseconds with a
+    /// long tail (median about 4 ms, p99 under a second); 5xx are slower.
+    fn request_us(&mut self, status: u16) -> u64 {
+        let u = self.rng.unit();
+        let ms = 2.0 * 500f64.powf(u * u * u);
+        let ms = if status >= 500 { ms * 10.0 } else { ms };
+        (ms * 1000.0) as u64
     }
 
     /// Expand one path template of a weighted section into `out`.
@@ -483,6 +603,7 @@ pub fn run_live(
     let start = Instant::now();
     let mut written = 0u64;
     let mut buf = Vec::with_capacity(CHUNK);
+    gen.header(chrono::Utc::now().timestamp(), &mut buf);
     while !stop.load(Ordering::Relaxed) {
         let due = shape.due(start.elapsed());
         if due > written {
@@ -522,6 +643,7 @@ pub fn write_lines(
         ));
     }
     let mut buf = Vec::with_capacity(CHUNK + 1024);
+    gen.header(start, &mut buf);
     for i in 0..n {
         // Dividing exact integers is exact when the quotient is, so whole
         // rates give exactly `rate` lines per second.
@@ -698,5 +820,79 @@ mod tests {
         // About 30 lines are due; allow for a slow, loaded machine.
         assert!((5..=60).contains(&n), "{n} lines");
         assert_eq!(out.iter().filter(|&&b| b == b'\n').count() as u64, n);
+    }
+
+    #[test]
+    fn w3c_output_parses_line_for_line_with_its_header() {
+        for latency in [false, true] {
+            let mut gen = Generator::new(11, GenFormat::W3c);
+            if latency {
+                gen = gen.with_latency(LatencyStyle::Nginx);
+            }
+            let mut out = Vec::new();
+            write_lines(&mut gen, 2000, T, 10.0, &mut out).unwrap();
+            let mut parser = crate::parse::Parser::with_format(crate::parse::LogFormat::W3c);
+            let (mut hits, mut directives) = (0, 0);
+            for line in out.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+                match parser.parse(line) {
+                    Ok(r) => {
+                        hits += 1;
+                        assert_eq!(r.request_time_us.is_some(), latency);
+                        assert!(r.time >= T && r.time < T + 200);
+                    }
+                    Err(crate::parse::ParseError::Directive) => directives += 1,
+                    Err(e) => panic!("{e}: {}", String::from_utf8_lossy(line)),
+                }
+            }
+            assert_eq!((hits, directives), (2000, 4));
+        }
+    }
+
+    #[test]
+    fn latency_styles_write_seconds_or_microseconds() {
+        let parse = |style| {
+            let mut out = Vec::new();
+            let mut gen = Generator::new(12, GenFormat::Combined).with_latency(style);
+            write_lines(&mut gen, 500, T, 10.0, &mut out).unwrap();
+            let text = String::from_utf8(out).unwrap();
+            let last: Vec<String> = text
+                .lines()
+                .map(|l| l.rsplit(' ').next().unwrap().to_owned())
+                .collect();
+            let mut parser = crate::parse::Parser::new();
+            let times: Vec<u64> = text
+                .lines()
+                .map(|l| parser.parse(l.as_bytes()).unwrap().request_time_us.unwrap())
+                .collect();
+            (last, times)
+        };
+        let (nginx, nginx_us) = parse(LatencyStyle::Nginx);
+        let (apache, apache_us) = parse(LatencyStyle::Apache);
+        assert!(nginx
+            .iter()
+            .all(|t| Regex::new(r"^\d+\.\d{3}$").unwrap().is_match(t)));
+        assert!(apache.iter().all(|t| t.bytes().all(|b| b.is_ascii_digit())));
+        // Same seed, same draws: nginx's value is Apache's to the millisecond.
+        for (n, a) in nginx_us.iter().zip(&apache_us) {
+            assert_eq!(*n, (a + 500) / 1000 * 1000);
+        }
+        let mut sorted = apache_us.clone();
+        sorted.sort_unstable();
+        assert!(
+            (1_000..20_000).contains(&sorted[250]),
+            "median {}",
+            sorted[250]
+        );
+    }
+
+    #[test]
+    fn latency_does_not_change_the_lines_without_it() {
+        let plain = String::from_utf8(lines(13, GenFormat::Combined, 300)).unwrap();
+        let mut out = Vec::new();
+        let mut gen = Generator::new(13, GenFormat::Combined).with_latency(LatencyStyle::Apache);
+        write_lines(&mut gen, 1, T, 10.0, &mut out).unwrap();
+        let first = String::from_utf8(out).unwrap();
+        let (head, _) = first.trim_end().rsplit_once(' ').unwrap();
+        assert_eq!(plain.lines().next().unwrap(), head);
     }
 }

@@ -17,6 +17,8 @@ pub mod monitor;
 pub mod parse;
 pub mod reader;
 pub mod render;
+pub mod serve;
 pub mod stats;
 pub mod text;
+pub mod w3c;
 pub mod window;

@@ -19,7 +19,7 @@
 //! aligned to multiples of the period since the epoch.
 
 use crate::batch::{Batch, Hit};
-use crate::stats::{SectionRow, Stats};
+use crate::stats::{Latency, SectionRow, Sketch, Stats};
 use crate::window::{Alert, Transition, Window};
 
 /// What the monitor is asked to watch for.
@@ -105,6 +105,8 @@ pub struct Summary {
     pub hits: u64,
     pub bytes: u64,
     pub invalid: u64,
+    /// Request-time percentiles over the whole run, if any line had one.
+    pub latency: Option<Latency>,
     /// Alerts that fired.
     pub alerts: u64,
     /// Whether an alert is still active.
@@ -136,9 +138,13 @@ pub struct Monitor {
     total_hits: u64,
     total_bytes: u64,
     total_invalid: u64,
+    /// Request times of the whole run, merged from each period's report.
+    total_latency: Option<Box<Sketch>>,
     alerts: u64,
     /// Hits too far from the clock to count in the window.
     outside_window: u64,
+    /// A backfill is on its way: hold the clock at the start until it is in.
+    awaiting_backfill: bool,
 }
 
 impl Monitor {
@@ -168,8 +174,10 @@ impl Monitor {
             total_hits: 0,
             total_bytes: 0,
             total_invalid: 0,
+            total_latency: None,
             alerts: 0,
             outside_window: 0,
+            awaiting_backfill: false,
         }
     }
 
@@ -190,6 +198,17 @@ impl Monitor {
         self.window.total()
     }
 
+    /// Hits per second in the alert window, oldest first, ending with the
+    /// clock's current second (on the wall clock, the one still filling).
+    pub fn window_per_second(&self) -> impl Iterator<Item = u64> + '_ {
+        self.window.per_second()
+    }
+
+    /// Whether a high-traffic alert is active.
+    pub fn alerting(&self) -> bool {
+        self.alert.firing_since().is_some()
+    }
+
     /// Hits received so far that were too far from the clock to count in
     /// the alert window (they still count in the reports).
     pub fn outside_window(&self) -> u64 {
@@ -197,11 +216,22 @@ impl Monitor {
     }
 
     /// Wall clock: the time is now `now`; close every second before it.
-    /// Ignored on the log clock, and when the wall clock steps backward.
+    /// Ignored on the log clock, when the wall clock steps backward, and
+    /// between `await_backfill` and `backfill_done`.
     pub fn tick(&mut self, now: i64, out: &mut Vec<Event>) {
-        if self.clock == Clock::Wall && self.started {
+        if self.clock == Clock::Wall && self.started && !self.awaiting_backfill {
             self.close_until(now, out);
         }
+    }
+
+    /// A backfill will follow: hold the clock at the start second until
+    /// `backfill_done`. Otherwise a tick that crosses a second before the
+    /// backfill arrives (a start just before a second boundary, or a long
+    /// backfill) evaluates seconds on an empty window and reports an alert
+    /// that was active at the start as triggered later. The seconds held back
+    /// are closed by the first tick after `backfill_done`.
+    pub fn await_backfill(&mut self) {
+        self.awaiting_backfill = true;
     }
 
     /// Lines read at startup from before the run: they fill the alert window
@@ -216,6 +246,7 @@ impl Monitor {
     /// After `backfill`: an alert that the backfilled window already
     /// exceeds fires now, at the start time.
     pub fn backfill_done(&mut self, out: &mut Vec<Event>) {
+        self.awaiting_backfill = false;
         let now = self.window.now();
         self.evaluate(now, out);
     }
@@ -282,6 +313,7 @@ impl Monitor {
             hits: self.total_hits,
             bytes: self.total_bytes,
             invalid: self.total_invalid,
+            latency: self.total_latency.as_ref().and_then(|s| s.latency()),
             alerts: self.alerts,
             alerting: self.alert.firing_since().is_some(),
         }));
@@ -394,13 +426,24 @@ impl Monitor {
     fn end_period(&mut self, end: i64, out: &mut Vec<Event>) {
         if self.clock == Clock::Wall || self.period.hits > 0 || self.period.invalid > 0 {
             self.report(end, out);
+        } else {
+            self.period = Stats::default();
         }
-        self.period = Stats::default();
         self.period_start = end;
     }
 
     fn report(&mut self, end: i64, out: &mut Vec<Event>) {
-        let stats = std::mem::take(&mut self.period);
+        // The next period likely sees as many sections and clients: sizing
+        // its tables now saves growing them again, line by line.
+        let next = self.period.empty_like();
+        let stats = std::mem::replace(&mut self.period, next);
+        // Every hit is in exactly one report, so merging each period's
+        // histogram gives the run's, at one merge per period.
+        if let Some(sketch) = stats.latency_sketch() {
+            self.total_latency
+                .get_or_insert_with(Default::default)
+                .merge(sketch);
+        }
         let (top, top_exact) = stats.top(self.cfg.top);
         out.push(Event::Report(Box::new(Report {
             start: self.period_start.max(self.first),
@@ -448,6 +491,7 @@ mod tests {
                 section: Some((0, section.len() as u32)),
                 status: 200,
                 method: Method::Get,
+                request_us: None,
             });
         }
         b
@@ -520,6 +564,23 @@ mod tests {
         assert_eq!(r[1].window_hits, 40);
         assert_eq!(r[0].top[0].section, "/a");
         assert_eq!(r[0].rate(), 2.0);
+    }
+
+    #[test]
+    fn accessors_describe_the_window_and_the_alert_now() {
+        let cfg = Config {
+            window_secs: 4,
+            threshold: 1.0,
+            ..CFG
+        };
+        let mut m = Monitor::log(cfg);
+        let mut out = Vec::new();
+        m.add(&batch(&steady(0..3, 3), "/a"), &mut out);
+        // The log clock is at second 2; seconds 0 and 1 are complete, and
+        // second 1 took the window to 6 hits, above 1 req/s * 4 s.
+        assert_eq!(m.window_per_second().collect::<Vec<_>>(), [0, 3, 3, 3]);
+        assert!(m.alerting());
+        assert_eq!(alerts(&out), [("alert", 6, 1)]);
     }
 
     #[test]
@@ -675,5 +736,30 @@ mod tests {
         assert_eq!(alerts(&out), [("alert", 14, 100)]);
         m.finish(&mut out);
         assert_eq!(summary(&out).hits, 0, "backfill is not in any report");
+    }
+
+    #[test]
+    fn ticks_wait_for_the_backfill_so_an_active_alert_fires_at_the_start_time() {
+        // The loop ticks at 101 and 102 before a slow backfill arrives.
+        let cfg = Config {
+            window_secs: 10,
+            threshold: 1.0,
+            period_secs: 1,
+            ..CFG
+        };
+        let mut m = Monitor::wall(cfg, 100);
+        m.await_backfill();
+        let mut out = Vec::new();
+        m.tick(101, &mut out);
+        m.tick(102, &mut out);
+        assert!(out.is_empty(), "held at the start: {out:?}");
+        m.backfill(&batch(&steady(90..100, 2), "/a"));
+        m.backfill_done(&mut out);
+        assert_eq!(alerts(&out), [("alert", 18, 100)]);
+        m.tick(102, &mut out);
+        let ends: Vec<i64> = reports(&out).iter().map(|r| r.end).collect();
+        assert_eq!(ends, [101, 102], "the held seconds are closed in order");
+        m.finish(&mut out);
+        assert_eq!(summary(&out).hits, 0);
     }
 }

@@ -1,12 +1,25 @@
 //! One access-log line (bytes) -> [`Record`] borrowing the line, and the
 //! `section` of a request target.
 //!
-//! Accepts the Common Log Format and the Combined Log Format, plus any
-//! further trailing fields (a request time, say), which are ignored:
+//! Reads two families of formats, chosen by [`LogFormat`]:
+//! - CLF: the Common Log Format, the Combined Log Format, Apache's
+//!   vhost-prefixed forms (`%v` or `%v:%p` before the host), and any of these
+//!   followed by further fields. The first further field, when it is a
+//!   number, is the request time: nginx's `$request_time` in seconds when it
+//!   has a decimal point (`0.123`), Apache's `%D` in microseconds when it is
+//!   an integer (`123000`). Other further fields are ignored.
+//! - W3C Extended (IIS), in `crate::w3c`: `#` directives and space-separated
+//!   columns named by the last `#Fields:` directive.
 //!
 //! ```text
 //! 127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 123 "referer" "agent"
+//! www.example.com:443 127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 123 0.042
+//! 2018-05-09 16:00:39 GET /report - 443 - 127.0.0.1 Mozilla/5.0+(X11) - 200 0 0 123 42
 //! ```
+//!
+//! [`Parser`] holds the format, the W3C columns and the auto-detection
+//! state, and queues what it wants said on stderr as notices
+//! ([`Parser::take_notice`]): it never prints.
 //!
 //! Invariants:
 //! - Pure: no I/O, no clock, no allocation and no regex per line. Fields are
@@ -19,9 +32,14 @@
 //! - Escapes are not undone: `target`, `referer` and `user_agent` are the raw
 //!   bytes between the quotes, so `\"` stays two bytes.
 
+use std::borrow::Cow;
+use std::collections::VecDeque;
 use std::fmt;
 
 use memchr::{memchr, memchr2};
+
+use crate::text::{sanitize, truncate};
+use crate::w3c::W3c;
 
 /// An HTTP request method. `Other` covers non-standard methods (WebDAV's
 /// `PROPFIND`, say) and requests that are not `METHOD TARGET PROTOCOL`.
@@ -89,12 +107,62 @@ impl Method {
     }
 }
 
+/// Which format to read lines in (`--log-format`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Decide per line: W3C once a `#Fields:` directive has been seen (until
+    /// a line fails W3C and parses as CLF), CLF otherwise
+    #[default]
+    Auto,
+    /// Common Log Format family: CLF, Combined, vhost-prefixed, with or
+    /// without a trailing request time
+    Clf,
+    /// W3C Extended Log File Format, as IIS writes it
+    W3c,
+}
+
+impl LogFormat {
+    /// The value's name on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogFormat::Auto => "auto",
+            LogFormat::Clf => "clf",
+            LogFormat::W3c => "w3c",
+        }
+    }
+}
+
+/// The format one line was actually read in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Syntax {
+    /// The Common Log Format family.
+    Clf,
+    /// W3C Extended.
+    W3c,
+}
+
+impl Syntax {
+    /// `"clf"` or `"w3c"`, as `--log-format` names them.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Syntax::Clf => "clf",
+            Syntax::W3c => "w3c",
+        }
+    }
+}
+
 /// One parsed line. Every byte field borrows from the line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Record<'a> {
-    /// Client address, the first field (IPv4, IPv6 or a host name).
+    /// The format the line was in.
+    pub syntax: Syntax,
+    /// Virtual host: Apache's `%v` or `%v:%p` prefix, raw, or W3C's
+    /// `cs-host`. `None` when the line has none.
+    pub vhost: Option<&'a [u8]>,
+    /// Client address: CLF's host field or W3C's `c-ip` (IPv4, IPv6 or a
+    /// host name); empty when a W3C line has no `c-ip` column.
     pub host: &'a [u8],
-    /// Authenticated user, raw: `-` is kept as is.
+    /// Authenticated user, raw: `-` (no user, in both formats) is kept as is.
     pub user: &'a [u8],
     /// Request time in unix seconds, UTC (the line's offset applied).
     pub time: i64,
@@ -103,22 +171,48 @@ pub struct Record<'a> {
     pub method: Method,
     /// Request target, raw. `None` when the request is not
     /// `METHOD TARGET PROTOCOL` (nginx's `"-"` on a 408, TLS bytes on a
-    /// plain-text port): such a line still counts as a hit.
+    /// plain-text port): such a line still counts as a hit. In W3C it is
+    /// `cs-uri-stem` (the query is apart, in `query`), `None` when that
+    /// column is missing or `-`.
     pub target: Option<&'a [u8]>,
+    /// W3C's `cs-uri-query`, `None` when missing or `-`. Always `None` in
+    /// CLF, where the query stays inside `target`.
+    pub query: Option<&'a [u8]>,
     /// Response status, always in `100..=599`.
     pub status: u16,
     /// Response body size in bytes; `-` in the log means 0.
     pub bytes: u64,
     /// Referer, raw content between the quotes. Combined format only.
     pub referer: Option<&'a [u8]>,
-    /// User agent, raw content between the quotes. Combined format only.
+    /// User agent, raw content between the quotes in Combined, or W3C's
+    /// `cs(User-Agent)` (`None` for `-`), where `+` stands for a space:
+    /// [`Record::user_agent_text`] undoes that.
     pub user_agent: Option<&'a [u8]>,
+    /// Time the server took to answer, in microseconds: CLF's trailing
+    /// `$request_time` (seconds) or `%D` (microseconds), W3C's `time-taken`
+    /// (milliseconds). `None` when the line has none.
+    pub request_time_us: Option<u64>,
 }
 
 impl<'a> Record<'a> {
     /// The [`section`] of the target, if the request had one.
     pub fn section(&self) -> Option<&'a [u8]> {
         self.target.map(section)
+    }
+
+    /// The user agent as the client sent it: W3C's `+` turned back into
+    /// spaces (allocating only then).
+    pub fn user_agent_text(&self) -> Option<Cow<'a, [u8]>> {
+        let agent = self.user_agent?;
+        Some(match self.syntax {
+            Syntax::W3c if memchr(b'+', agent).is_some() => Cow::Owned(
+                agent
+                    .iter()
+                    .map(|&b| if b == b'+' { b' ' } else { b })
+                    .collect(),
+            ),
+            _ => Cow::Borrowed(agent),
+        })
     }
 }
 
@@ -136,6 +230,17 @@ impl<'a> Record<'a> {
 /// Returns a subslice of `target` (or a static `/` when nothing is left),
 /// so it never allocates.
 pub fn section(target: &[u8]) -> &[u8] {
+    if let Some(path) = target.strip_prefix(b"/") {
+        // The common origin-form target: one short scan for whichever of
+        // `/`, `?`, `#` comes first ends the section (callgrind: half the
+        // cost of two memchr calls on these short strings).
+        return match path.iter().position(|&b| matches!(b, b'/' | b'?' | b'#')) {
+            // `//x`, `/?q`, `/#f`: the root.
+            Some(0) => &target[..1],
+            Some(i) => &target[..i + 1],
+            None => target,
+        };
+    }
     let end = memchr2(b'?', b'#', target).unwrap_or(target.len());
     let target = &target[..end];
     if target.is_empty() {
@@ -213,6 +318,13 @@ pub enum ParseError {
     Referer,
     /// The quoted user agent is unterminated.
     UserAgent,
+    /// A W3C line came before any `#Fields:` directive.
+    NoFields,
+    /// A W3C line has more or fewer fields than its `#Fields:` directive.
+    FieldCount,
+    /// Not a request: a W3C directive (`#Fields:`, `#Date:`, a comment),
+    /// in `auto` or `w3c`. Callers skip it without counting it as invalid.
+    Directive,
 }
 
 impl fmt::Display for ParseError {
@@ -227,6 +339,9 @@ impl fmt::Display for ParseError {
             ParseError::Bytes => "bad byte count",
             ParseError::Referer => "bad referer",
             ParseError::UserAgent => "bad user agent",
+            ParseError::NoFields => "no #Fields: directive yet",
+            ParseError::FieldCount => "field count differs from #Fields:",
+            ParseError::Directive => "directive",
         })
     }
 }
@@ -238,35 +353,213 @@ const TIME_LEN: usize = 26;
 /// Where the seconds digits sit in the timestamp text.
 const SECS_AT: usize = 18;
 
-/// Parses lines, remembering the last timestamp: a log repeats the same
-/// minute on many consecutive lines, so most lines skip the date arithmetic.
-#[derive(Default)]
+/// Non-directive lines that may fail, with nothing parsed, before a notice
+/// says that nothing parses.
+pub const NOTHING_PARSES_AFTER: u32 = 100;
+
+/// Longest offending line quoted in the "nothing parses" notice, in
+/// characters.
+const QUOTED_LINE_WIDTH: usize = 200;
+
+/// Parses lines in one [`LogFormat`], remembering what the next line needs:
+/// the last CLF timestamp (a log repeats the same minute on many consecutive
+/// lines, so most lines skip the date arithmetic), the W3C columns, and in
+/// `auto` which format the last line parsed in.
 pub struct Parser {
+    format: LogFormat,
     /// Last valid timestamp text; its seconds digits are ignored on compare.
     last_text: [u8; TIME_LEN],
     /// `last_text`'s time in unix seconds, minus its seconds. `None` until
     /// a timestamp has been parsed.
     last_minute: Option<i64>,
+    w3c: W3c,
+    /// `auto`: the format tried first, the last one a line parsed in (or
+    /// W3C from a `#Fields:` directive on).
+    current: Syntax,
+    /// The format of the last line that parsed, `None` before the first.
+    announced: Option<Syntax>,
+    /// Non-directive lines that failed while nothing had parsed, counted up
+    /// to `NOTHING_PARSES_AFTER`.
+    failures: u32,
+    /// The first of those lines, escaped, kept for the notice.
+    first_failure: Option<String>,
+    /// What to say on stderr, oldest first.
+    notices: VecDeque<String>,
+}
+
+impl Default for Parser {
+    fn default() -> Parser {
+        Parser::with_format(LogFormat::Auto)
+    }
 }
 
 impl Parser {
-    /// A parser with an empty timestamp cache.
+    /// A parser in `auto` mode.
     pub fn new() -> Parser {
         Parser::default()
     }
 
+    /// A parser for `format`, with nothing seen yet.
+    pub fn with_format(format: LogFormat) -> Parser {
+        Parser {
+            format,
+            last_text: [0; TIME_LEN],
+            last_minute: None,
+            w3c: W3c::default(),
+            current: Syntax::Clf,
+            announced: None,
+            failures: 0,
+            first_failure: None,
+            notices: VecDeque::new(),
+        }
+    }
+
+    /// The format this parser was made for.
+    pub fn format(&self) -> LogFormat {
+        self.format
+    }
+
+    /// The next thing to say on stderr (a lowercase fragment, without the
+    /// program name), oldest first. Poll after each batch of lines:
+    /// - `auto` says which format it chose and when it switches;
+    /// - any mode says once when none of the first
+    ///   [`NOTHING_PARSES_AFTER`] non-directive lines parse, quoting the
+    ///   first of them, escaped.
+    pub fn take_notice(&mut self) -> Option<String> {
+        self.notices.pop_front()
+    }
+
     /// Parse one line. A trailing `\n`, `\r\n` or `\r` is ignored.
+    ///
+    /// `Err(ParseError::Directive)` is a W3C directive (taken into account,
+    /// not a request and not invalid); any other error is an invalid line.
     pub fn parse<'a>(&mut self, line: &'a [u8]) -> Result<Record<'a>, ParseError> {
         let line = strip_line_end(line);
+        let result = match self.format {
+            LogFormat::Clf => self.parse_clf(line),
+            LogFormat::W3c if line.first() == Some(&b'#') => {
+                self.w3c.directive(line);
+                Err(ParseError::Directive)
+            }
+            LogFormat::W3c => self.w3c.parse(line),
+            LogFormat::Auto => self.parse_auto(line),
+        };
+        match &result {
+            // One compare per good line: the hot path stays as it was.
+            Ok(record) if self.announced != Some(record.syntax) => self.announce(record.syntax),
+            Ok(_) | Err(ParseError::Directive) => {}
+            Err(_) if self.announced.is_none() => self.note_failure(line),
+            Err(_) => {}
+        }
+        result
+    }
+
+    /// `auto`: the current format first, then the other one (W3C only once
+    /// columns are known); a line that parses only in the other one
+    /// switches to it.
+    fn parse_auto<'a>(&mut self, line: &'a [u8]) -> Result<Record<'a>, ParseError> {
+        if line.first() == Some(&b'#') {
+            if self.w3c.directive(line) {
+                self.current = Syntax::W3c;
+            }
+            return Err(ParseError::Directive);
+        }
+        match self.current {
+            Syntax::Clf => {
+                let error = match self.parse_clf(line) {
+                    Ok(record) => return Ok(record),
+                    Err(e) => e,
+                };
+                if !self.w3c.has_fields() {
+                    return Err(error);
+                }
+                let record = self.w3c.parse(line).map_err(|_| error)?;
+                self.current = Syntax::W3c;
+                Ok(record)
+            }
+            Syntax::W3c => {
+                let error = match self.w3c.parse(line) {
+                    Ok(record) => return Ok(record),
+                    Err(e) => e,
+                };
+                let record = self.parse_clf(line).map_err(|_| error)?;
+                self.current = Syntax::Clf;
+                Ok(record)
+            }
+        }
+    }
+
+    /// The first line that parses, or one in another format than the last.
+    fn announce(&mut self, syntax: Syntax) {
+        let previous = self.announced.replace(syntax);
+        if self.format != LogFormat::Auto {
+            return;
+        }
+        self.notices.push_back(match previous {
+            None => match syntax {
+                Syntax::Clf => "log format: clf (Common Log Format family)".to_owned(),
+                Syntax::W3c => {
+                    "log format: w3c (W3C Extended, from its #Fields: directive)".to_owned()
+                }
+            },
+            Some(previous) => format!(
+                "log format: switched from {} to {}",
+                previous.as_str(),
+                syntax.as_str()
+            ),
+        });
+    }
+
+    /// A non-directive line failed and nothing has parsed yet.
+    fn note_failure(&mut self, line: &[u8]) {
+        if self.failures >= NOTHING_PARSES_AFTER {
+            return;
+        }
+        self.failures += 1;
+        if self.first_failure.is_none() {
+            self.first_failure = Some(truncate(&sanitize(line), QUOTED_LINE_WIDTH).into_owned());
+        }
+        if self.failures == NOTHING_PARSES_AFTER {
+            let expected = match self.format {
+                LogFormat::Auto => "clf or w3c",
+                LogFormat::Clf => "clf",
+                LogFormat::W3c => "w3c",
+            };
+            self.notices.push_back(format!(
+                "none of the first {NOTHING_PARSES_AFTER} lines parse as {expected} \
+                 (see --log-format); the first: {}",
+                self.first_failure.as_deref().unwrap_or_default()
+            ));
+        }
+    }
+
+    /// One line of the CLF family, line end already stripped. Inlined: it
+    /// is the hot path, and a call would copy the record once more.
+    #[inline(always)]
+    fn parse_clf<'a>(&mut self, line: &'a [u8]) -> Result<Record<'a>, ParseError> {
         if line.is_empty() {
             return Err(ParseError::Empty);
         }
         let (host, rest) = word(line).ok_or(ParseError::Host)?;
-        let (_ident, rest) = user_word(rest).ok_or(ParseError::User)?;
+        let (ident, rest) = user_word(rest).ok_or(ParseError::User)?;
         let (user, rest) = user_word(rest).ok_or(ParseError::User)?;
+        // CLF has three fields before `[`. A fourth means Apache's
+        // vhost-prefixed form (`%v %h %l %u`): the first was the vhost. The
+        // common case pays only the `[` test it needed anyway.
+        let (vhost, host, user, rest) = match rest.strip_prefix(b"[") {
+            Some(rest) => (None, host, user, rest),
+            None => {
+                let (real_user, rest) = user_word(rest).ok_or(ParseError::Time)?;
+                let rest = rest.strip_prefix(b"[").ok_or(ParseError::Time)?;
+                (Some(host), ident, real_user, rest)
+            }
+        };
 
-        let rest = rest.strip_prefix(b"[").ok_or(ParseError::Time)?;
-        let close = memchr(b']', rest).ok_or(ParseError::Time)?;
+        // Every valid stamp is TIME_LEN bytes: look there before scanning.
+        let close = match rest.get(TIME_LEN) {
+            Some(b']') => TIME_LEN,
+            _ => memchr(b']', rest).ok_or(ParseError::Time)?,
+        };
         let time = self.time(&rest[..close]).ok_or(ParseError::Time)?;
 
         let rest = rest[close + 1..]
@@ -282,29 +575,40 @@ impl Parser {
         let (bytes, rest) = field(rest);
         let bytes = parse_bytes(bytes).ok_or(ParseError::Bytes)?;
 
-        let (referer, user_agent) = match rest.and_then(|r| r.strip_prefix(b"\"")) {
-            // CLF, or trailing fields that are not Combined's quoted pair.
-            None => (None, None),
-            Some(rest) => {
-                let (referer, rest) = quoted(rest).ok_or(ParseError::Referer)?;
-                let user_agent = match rest.strip_prefix(b" \"") {
-                    Some(rest) => Some(quoted(rest).ok_or(ParseError::UserAgent)?.0),
-                    None => None,
-                };
-                (Some(referer), user_agent)
-            }
+        // `extra` is what follows the CLF or Combined fields, if anything.
+        let (referer, user_agent, extra) = match rest {
+            None => (None, None, None),
+            Some(rest) => match rest.strip_prefix(b"\"") {
+                // CLF, and trailing fields that are not Combined's pair.
+                None => (None, None, Some(rest)),
+                Some(rest) => {
+                    let (referer, rest) = quoted(rest).ok_or(ParseError::Referer)?;
+                    match rest.strip_prefix(b" \"") {
+                        Some(rest) => {
+                            let (agent, rest) = quoted(rest).ok_or(ParseError::UserAgent)?;
+                            (Some(referer), Some(agent), rest.strip_prefix(b" "))
+                        }
+                        None => (Some(referer), None, rest.strip_prefix(b" ")),
+                    }
+                }
+            },
         };
+        let request_time_us = extra.and_then(|extra| parse_request_time(field(extra).0));
 
         Ok(Record {
+            syntax: Syntax::Clf,
+            vhost,
             host,
             user,
             time,
             method,
             target,
+            query: None,
             status,
             bytes,
             referer,
             user_agent,
+            request_time_us,
         })
     }
 
@@ -371,7 +675,7 @@ pub fn parse_clf_time(text: &[u8]) -> Option<i64> {
 }
 
 /// The value of two ASCII digits.
-fn two_digits(a: u8, b: u8) -> Option<u32> {
+pub(crate) fn two_digits(a: u8, b: u8) -> Option<u32> {
     if a.is_ascii_digit() && b.is_ascii_digit() {
         Some(u32::from(a - b'0') * 10 + u32::from(b - b'0'))
     } else {
@@ -399,7 +703,7 @@ fn month_number(name: [u8; 3]) -> Option<u32> {
 }
 
 /// Days in `month` (1-12) of the proleptic Gregorian `year`.
-fn days_in_month(year: u32, month: u32) -> u32 {
+pub(crate) fn days_in_month(year: u32, month: u32) -> u32 {
     match month {
         2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
         2 => 28,
@@ -411,7 +715,7 @@ fn days_in_month(year: u32, month: u32) -> u32 {
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
 /// `days_from_civil`): counting from March makes the leap day the last day
 /// of the year, so every other month has a fixed offset.
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let year = if month <= 2 { year - 1 } else { year };
     let era = year.div_euclid(400);
     let year_of_era = year.rem_euclid(400);
@@ -422,15 +726,17 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
 }
 
 /// `line` without one trailing `\n`, `\r\n` or `\r`.
-fn strip_line_end(line: &[u8]) -> &[u8] {
+pub(crate) fn strip_line_end(line: &[u8]) -> &[u8] {
     let line = line.strip_suffix(b"\n").unwrap_or(line);
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
 /// The field up to the next space, and what follows that space (`None` when
 /// the field runs to the end of the line).
-fn field(s: &[u8]) -> (&[u8], Option<&[u8]>) {
-    match memchr(b' ', s) {
+pub(crate) fn field(s: &[u8]) -> (&[u8], Option<&[u8]>) {
+    // A plain scan: fields before the quotes are a few bytes long, where
+    // memchr's setup costs more than it saves.
+    match s.iter().position(|&b| b == b' ') {
         Some(i) => (&s[..i], Some(&s[i + 1..])),
         None => (s, None),
     }
@@ -481,14 +787,14 @@ fn split_request(request: &[u8]) -> (Method, Option<&[u8]>) {
     let Some((target, protocol)) = word(rest) else {
         return (Method::Other, None);
     };
-    if !protocol.starts_with(b"HTTP/") || memchr(b' ', protocol).is_some() {
+    if !protocol.starts_with(b"HTTP/") || protocol.contains(&b' ') {
         return (Method::Other, None);
     }
     (Method::from_bytes(method), Some(target))
 }
 
 /// Exactly three digits in `100..=599`.
-fn parse_status(s: &[u8]) -> Option<u16> {
+pub(crate) fn parse_status(s: &[u8]) -> Option<u16> {
     let &[a, b, c] = s else { return None };
     let status = two_digits(a, b)? * 10 + two_digits(b'0', c)?;
     let status = u16::try_from(status).ok()?;
@@ -496,10 +802,49 @@ fn parse_status(s: &[u8]) -> Option<u16> {
 }
 
 /// Decimal digits that fit a `u64`, or `-` for 0.
-fn parse_bytes(s: &[u8]) -> Option<u64> {
+pub(crate) fn parse_bytes(s: &[u8]) -> Option<u64> {
     if s == b"-" {
         return Some(0);
     }
+    parse_digits(s)
+}
+
+/// A CLF trailing request time in microseconds: decimal seconds when it has
+/// a decimal point (nginx's `$request_time`, `0.123`), integer microseconds
+/// otherwise (Apache's `%D`). Digits past microseconds are dropped. `None`
+/// for anything else (nginx's `-`, a word, a negative or huge number).
+pub fn parse_request_time(s: &[u8]) -> Option<u64> {
+    let (whole, fraction) = match memchr(b'.', s) {
+        Some(dot) => (&s[..dot], Some(&s[dot + 1..])),
+        None => (s, None),
+    };
+    let whole = parse_digits(whole)?;
+    match fraction {
+        None => Some(whole),
+        Some(fraction) => {
+            let micros = decimal_fraction(fraction, 6)?;
+            whole.checked_mul(1_000_000)?.checked_add(micros)
+        }
+    }
+}
+
+/// Digits after a decimal point, as a count of `10^-places` units (so
+/// `"5"` with 3 places is 500); extra digits are dropped. At least one
+/// digit, digits only.
+pub(crate) fn decimal_fraction(s: &[u8], places: u32) -> Option<u64> {
+    if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut value = 0u64;
+    for i in 0..places as usize {
+        let digit = s.get(i).map_or(0, |&b| u64::from(b - b'0'));
+        value = value * 10 + digit;
+    }
+    Some(value)
+}
+
+/// Decimal digits that fit a `u64` (at least one).
+pub(crate) fn parse_digits(s: &[u8]) -> Option<u64> {
     if s.is_empty() {
         return None;
     }
@@ -524,6 +869,8 @@ mod tests {
     /// The record of the brief's example line; tests override fields.
     fn base() -> Record<'static> {
         Record {
+            syntax: Syntax::Clf,
+            vhost: None,
             host: b"127.0.0.1",
             user: b"james",
             time: T0,
@@ -531,8 +878,10 @@ mod tests {
             target: Some(b"/report"),
             status: 200,
             bytes: 123,
+            query: None,
             referer: None,
             user_agent: None,
+            request_time_us: None,
         }
     }
 
@@ -699,18 +1048,76 @@ mod tests {
                     ..base()
                 }),
             ),
-            // Trailing request-time field after CLF and after Combined.
+            // Trailing request time after CLF and after Combined: nginx's
+            // seconds with a decimal point, Apache's integer microseconds.
             (
                 br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 123 0.123"#,
-                Ok(base()),
+                Ok(Record {
+                    request_time_us: Some(123_000),
+                    ..base()
+                }),
             ),
             (
                 br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 123 "-" "curl/8.0" 0.123 upstream=1"#,
                 Ok(Record {
                     referer: Some(b"-"),
                     user_agent: Some(b"curl/8.0"),
+                    request_time_us: Some(123_000),
                     ..base()
                 }),
+            ),
+            (
+                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 123 "-" "curl/8.0" 4512"#,
+                Ok(Record {
+                    referer: Some(b"-"),
+                    user_agent: Some(b"curl/8.0"),
+                    request_time_us: Some(4512),
+                    ..base()
+                }),
+            ),
+            (
+                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 123 "-" 2.5"#,
+                Ok(Record {
+                    referer: Some(b"-"),
+                    request_time_us: Some(2_500_000),
+                    ..base()
+                }),
+            ),
+            // A trailing field that is not a number is no request time.
+            (
+                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 123 "-" "curl/8.0" -"#,
+                Ok(Record {
+                    referer: Some(b"-"),
+                    user_agent: Some(b"curl/8.0"),
+                    ..base()
+                }),
+            ),
+            (
+                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 123 rt=0.1"#,
+                Ok(base()),
+            ),
+            // Apache's vhost_combined (`%v:%p`) and `%v` common forms.
+            (
+                br#"www.example.com:443 127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 123 "-" "curl/8.0""#,
+                Ok(Record {
+                    vhost: Some(b"www.example.com:443"),
+                    referer: Some(b"-"),
+                    user_agent: Some(b"curl/8.0"),
+                    ..base()
+                }),
+            ),
+            (
+                br#"www.example.com 127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 123 0.5"#,
+                Ok(Record {
+                    vhost: Some(b"www.example.com"),
+                    request_time_us: Some(500_000),
+                    ..base()
+                }),
+            ),
+            // Five fields before the timestamp is neither form.
+            (
+                br#"a.example b.example 127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 123"#,
+                Err(ParseError::Time),
             ),
             // Referer without an agent.
             (
@@ -909,6 +1316,143 @@ mod tests {
         }
     }
 
+    const CLF_LINE: &[u8] =
+        br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 123"#;
+    const W3C_FIELDS: &[u8] =
+        b"#Fields: date time c-ip cs-method cs-uri-stem sc-status sc-bytes time-taken";
+    const W3C_LINE: &[u8] = b"2018-05-09 16:00:39 127.0.0.1 GET /report 200 123 7\r\n";
+
+    fn notices(parser: &mut Parser) -> Vec<String> {
+        std::iter::from_fn(|| parser.take_notice()).collect()
+    }
+
+    #[test]
+    fn auto_reads_clf_until_a_fields_directive_then_w3c() {
+        let mut p = Parser::new();
+        assert_eq!(p.parse(CLF_LINE).map(|r| r.syntax), Ok(Syntax::Clf));
+        assert_eq!(
+            notices(&mut p),
+            ["log format: clf (Common Log Format family)"]
+        );
+        assert_eq!(p.parse(CLF_LINE).map(|r| r.time), Ok(T0));
+        assert!(notices(&mut p).is_empty(), "said once");
+
+        assert_eq!(p.parse(b"#Software: IIS\n"), Err(ParseError::Directive));
+        assert_eq!(p.parse(W3C_FIELDS), Err(ParseError::Directive));
+        let r = p.parse(W3C_LINE).unwrap();
+        assert_eq!(
+            (r.syntax, r.time, r.request_time_us),
+            (Syntax::W3c, T0, Some(7000))
+        );
+        assert_eq!(notices(&mut p), ["log format: switched from clf to w3c"]);
+
+        // A line that fails W3C but parses as CLF switches back.
+        assert_eq!(p.parse(CLF_LINE).map(|r| r.syntax), Ok(Syntax::Clf));
+        assert_eq!(notices(&mut p), ["log format: switched from w3c to clf"]);
+        // With the columns still known, a W3C line switches again.
+        assert_eq!(p.parse(W3C_LINE).map(|r| r.syntax), Ok(Syntax::W3c));
+        assert_eq!(notices(&mut p), ["log format: switched from clf to w3c"]);
+        // Junk fails both and changes nothing.
+        assert_eq!(p.parse(b"junk"), Err(ParseError::FieldCount));
+        assert!(notices(&mut p).is_empty());
+    }
+
+    #[test]
+    fn auto_on_a_w3c_log_announces_w3c_first() {
+        let mut p = Parser::with_format(LogFormat::Auto);
+        assert_eq!(p.parse(b"#Version: 1.0"), Err(ParseError::Directive));
+        assert_eq!(p.parse(W3C_FIELDS), Err(ParseError::Directive));
+        assert_eq!(p.parse(W3C_LINE).map(|r| r.status), Ok(200));
+        assert_eq!(
+            notices(&mut p),
+            ["log format: w3c (W3C Extended, from its #Fields: directive)"]
+        );
+    }
+
+    #[test]
+    fn each_forced_format_reads_only_its_own_lines() {
+        let mut clf = Parser::with_format(LogFormat::Clf);
+        assert_eq!(
+            clf.parse(W3C_FIELDS),
+            Err(ParseError::Time),
+            "a directive is invalid"
+        );
+        assert!(clf.parse(W3C_LINE).is_err());
+        assert!(clf.parse(CLF_LINE).is_ok());
+
+        let mut w3c = Parser::with_format(LogFormat::W3c);
+        assert_eq!(w3c.parse(W3C_LINE), Err(ParseError::NoFields));
+        assert_eq!(w3c.parse(W3C_FIELDS), Err(ParseError::Directive));
+        assert_eq!(w3c.parse(b"#Remark"), Err(ParseError::Directive));
+        assert!(w3c.parse(W3C_LINE).is_ok());
+        assert!(w3c.parse(CLF_LINE).is_err());
+        assert!(notices(&mut clf).is_empty() && notices(&mut w3c).is_empty());
+    }
+
+    #[test]
+    fn nothing_parsing_is_said_once_quoting_the_first_line_escaped() {
+        let mut p = Parser::with_format(LogFormat::Clf);
+        p.parse(b"first \x1b[31mbad\n").unwrap_err();
+        for _ in 1..NOTHING_PARSES_AFTER - 1 {
+            p.parse(b"#directives are lines too in clf").unwrap_err();
+        }
+        assert!(notices(&mut p).is_empty(), "not before the 100th line");
+        p.parse(b"more junk").unwrap_err();
+        assert_eq!(
+            notices(&mut p),
+            ["none of the first 100 lines parse as clf (see --log-format); the first: first \\x1b[31mbad"]
+        );
+        for _ in 0..300 {
+            p.parse(b"junk").unwrap_err();
+        }
+        assert!(notices(&mut p).is_empty(), "said once");
+    }
+
+    #[test]
+    fn directives_do_not_count_towards_nothing_parsing() {
+        let mut p = Parser::new();
+        for _ in 0..NOTHING_PARSES_AFTER * 2 {
+            assert_eq!(p.parse(b"#Remark: x"), Err(ParseError::Directive));
+        }
+        for _ in 0..NOTHING_PARSES_AFTER - 1 {
+            p.parse(b"junk").unwrap_err();
+        }
+        assert!(p.parse(CLF_LINE).is_ok());
+        for _ in 0..NOTHING_PARSES_AFTER {
+            p.parse(b"junk").unwrap_err();
+        }
+        assert_eq!(
+            notices(&mut p),
+            ["log format: clf (Common Log Format family)"]
+        );
+    }
+
+    #[test]
+    fn request_times_are_seconds_with_a_point_and_microseconds_without() {
+        assert_eq!(parse_request_time(b"0.123"), Some(123_000));
+        assert_eq!(parse_request_time(b"0.000"), Some(0));
+        assert_eq!(parse_request_time(b"12.3456789"), Some(12_345_678));
+        assert_eq!(parse_request_time(b"123"), Some(123));
+        assert_eq!(parse_request_time(b"0"), Some(0));
+        for bad in [
+            &b""[..],
+            b"-",
+            b".5",
+            b"1.",
+            b"1.2.3",
+            b"-1",
+            b"1e3",
+            b"99999999999999999999",
+        ] {
+            assert_eq!(
+                parse_request_time(bad),
+                None,
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
+
     #[test]
     fn record_section_is_the_section_of_its_target() {
         let line =
@@ -930,6 +1474,8 @@ mod tests {
             ("/", "/"),
             ("/?q=1", "/"),
             ("//double", "/"),
+            ("/#frag", "/"),
+            ("/a?b/c#d", "/a"),
             ("/api/v1/users", "/api"),
             (
                 "http://my.site.com/pages/create",

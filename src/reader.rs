@@ -5,22 +5,35 @@
 //! main loop aggregates on the other. One message carries thousands of
 //! lines: a message per line would cost more than the parsing.
 //!
+//! The parser's notices (format chosen or switched, nothing parses) go to
+//! the loop as `Msg::Notice`s after each read. When following a W3C log from
+//! its end, the header is found first by reading backward
+//! ([`find_header`]), so the lines that follow have their columns.
+//!
 //! Invariant: the thread always ends by sending `Msg::Done` (end of input) or
 //! `Msg::Failed` (a fatal error), so the loop never waits on a dead thread;
 //! when a send fails the loop has gone, and the thread returns quietly.
 
-use std::collections::hash_map::RandomState;
+use std::fs::File;
 use std::io::{self, Read};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::SyncSender;
+use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use crate::backfill::read_back;
 use crate::batch::Batch;
-use crate::follow::Follower;
+use crate::follow::{Follower, Notice};
 use crate::lines::{Line, Lines};
-use crate::parse::Parser;
+use crate::parse::{LogFormat, ParseError, Parser};
+use crate::w3c;
+
+/// Hashes client addresses, which anyone who can send a request chooses.
+/// Seeded at random per run, so no input is known in advance to collide;
+/// the quality variant mixes every bit, as the HyperLogLog in `stats` needs.
+type ClientHasher = foldhash::quality::RandomState;
 
 /// Lines per batch, at most.
 const BATCH_LINES: usize = 4096;
@@ -29,6 +42,9 @@ const READ_SIZE: usize = 256 * 1024;
 /// Out-of-order stamps allowed when backfilling, in seconds: reading back
 /// stops after a block whose lines are all older than the window by more.
 const BACKFILL_SLACK: i64 = 5;
+/// How far back, in bytes, following a W3C log looks for its newest
+/// `#Fields:` directive before giving up.
+pub const HEADER_SEARCH: u64 = 64 << 20;
 
 /// From the reader thread to the main loop.
 #[derive(Debug)]
@@ -60,6 +76,9 @@ pub enum Source {
         every: Duration,
         /// Backfill the lines stamped after this second (unix seconds).
         backfill_after: Option<i64>,
+        /// Set on Ctrl-C or SIGTERM: poll once more, then end with `Done`,
+        /// so lines written up to the signal are counted.
+        stop: Arc<AtomicBool>,
     },
 }
 
@@ -74,7 +93,7 @@ pub struct Decoder {
 /// back into the other.
 struct Sink {
     parser: Parser,
-    clients: RandomState,
+    clients: ClientHasher,
     batch: Batch,
 }
 
@@ -83,6 +102,9 @@ impl Sink {
         match line {
             Line::Complete(bytes) => match self.parser.parse(bytes) {
                 Ok(record) => self.batch.push(&record, &self.clients),
+                // A W3C directive: taken in by the parser, neither a hit
+                // nor an invalid line.
+                Err(ParseError::Directive) => {}
                 Err(_) => self.batch.push_invalid(),
             },
             Line::TooLong => self.batch.push_invalid(),
@@ -92,18 +114,36 @@ impl Sink {
 
 impl Default for Decoder {
     fn default() -> Self {
-        Decoder {
-            lines: Lines::new(),
-            sink: Sink {
-                parser: Parser::new(),
-                clients: RandomState::new(),
-                batch: Batch::with_capacity(BATCH_LINES),
-            },
-        }
+        Decoder::new(LogFormat::Auto)
     }
 }
 
 impl Decoder {
+    /// A decoder reading lines in `format`.
+    pub fn new(format: LogFormat) -> Decoder {
+        Decoder {
+            lines: Lines::new(),
+            sink: Sink {
+                parser: Parser::with_format(format),
+                clients: ClientHasher::default(),
+                batch: Batch::with_capacity(BATCH_LINES),
+            },
+        }
+    }
+
+    /// Give the parser directives read from before the start (a W3C
+    /// header found backward), in file order.
+    pub fn prime(&mut self, directives: &[Vec<u8>]) {
+        for line in directives {
+            let _ = self.sink.parser.parse(line);
+        }
+    }
+
+    /// The parser's next notice, if any (see `Parser::take_notice`).
+    pub fn take_notice(&mut self) -> Option<String> {
+        self.sink.parser.take_notice()
+    }
+
     /// Decode one line that was split elsewhere.
     pub fn line(&mut self, line: Line<'_>) {
         self.sink.line(line);
@@ -130,15 +170,21 @@ impl Decoder {
 }
 
 /// Start the reader thread.
-pub fn spawn(source: Source, name: PathBuf, tx: SyncSender<Msg>) -> io::Result<JoinHandle<()>> {
+pub fn spawn(
+    source: Source,
+    name: PathBuf,
+    format: LogFormat,
+    tx: SyncSender<Msg>,
+) -> io::Result<JoinHandle<()>> {
     thread::Builder::new().name("reader".into()).spawn(move || {
         let result = match source {
-            Source::Whole(input) => read_whole(input, &name, &tx),
+            Source::Whole(input) => read_whole(input, &name, format, &tx),
             Source::Follow {
                 follower,
                 every,
                 backfill_after,
-            } => follow(follower, every, backfill_after, &tx),
+                stop,
+            } => follow(follower, every, backfill_after, format, &stop, &tx),
         };
         let last = match result {
             Ok(()) => Msg::Done,
@@ -155,18 +201,32 @@ fn send(tx: &SyncSender<Msg>, msg: Msg) -> Result<(), Gone> {
     tx.send(msg).map_err(|_| Gone)
 }
 
-fn read_whole(
-    mut input: Box<dyn Read + Send>,
+/// Send the parser's notices, naming the input.
+fn send_notices(
+    decoder: &mut Decoder,
     name: &std::path::Path,
     tx: &SyncSender<Msg>,
 ) -> Result<(), Gone> {
-    let mut decoder = Decoder::default();
+    while let Some(notice) = decoder.take_notice() {
+        send(tx, Msg::Notice(format!("{}: {notice}", name.display())))?;
+    }
+    Ok(())
+}
+
+fn read_whole(
+    mut input: Box<dyn Read + Send>,
+    name: &std::path::Path,
+    format: LogFormat,
+    tx: &SyncSender<Msg>,
+) -> Result<(), Gone> {
+    let mut decoder = Decoder::new(format);
     let mut buf = vec![0; READ_SIZE];
     loop {
         match input.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => {
                 decoder.push(&buf[..n]);
+                send_notices(&mut decoder, name, tx)?;
                 if !decoder.is_empty() {
                     send(tx, Msg::Batch(decoder.take()))?;
                 }
@@ -180,6 +240,7 @@ fn read_whole(
         }
     }
     decoder.finish();
+    send_notices(&mut decoder, name, tx)?;
     if !decoder.is_empty() {
         send(tx, Msg::Batch(decoder.take()))?;
     }
@@ -190,24 +251,55 @@ fn follow(
     mut follower: Box<Follower>,
     every: Duration,
     backfill_after: Option<i64>,
+    format: LogFormat,
+    stop: &AtomicBool,
     tx: &SyncSender<Msg>,
 ) -> Result<(), Gone> {
-    if let Some(after) = backfill_after {
-        backfill(&follower, after, tx)?;
+    let path = follower.path().to_path_buf();
+    let header = match follower.current() {
+        Some((file, end)) if format != LogFormat::Clf => match file.try_clone() {
+            Ok(mut file) => find_header(&mut file, end, format),
+            Err(_) => Header::default(),
+        },
+        _ => Header::default(),
+    };
+    if header.gave_up {
+        let notice = format!(
+            "{}: no #Fields: directive in the last {} MiB; lines before the next one are counted invalid",
+            path.display(),
+            HEADER_SEARCH >> 20
+        );
+        send(tx, Msg::Notice(notice))?;
     }
-    let mut decoder = Decoder::default();
+    if let Some(after) = backfill_after {
+        backfill(&follower, after, format, &header.directives, tx)?;
+    }
+    let mut decoder = Decoder::new(format);
+    decoder.prime(&header.directives);
     loop {
+        // Read before the poll: a poll that starts after the signal sees
+        // every byte written before it.
+        let stopping = stop.load(Ordering::SeqCst);
         let poll = follower.poll(&mut |line| decoder.line(line));
         match poll {
             Ok(poll) => {
                 for notice in poll.notices {
-                    send(
-                        tx,
-                        Msg::Notice(format!("{}: {notice}", follower.path().display())),
-                    )?;
+                    let text = match notice {
+                        // The words an operator greps for.
+                        Notice::Waiting => format!("waiting for {} to appear", path.display()),
+                        notice => format!("{}: {notice}", path.display()),
+                    };
+                    send(tx, Msg::Notice(text))?;
                 }
+                send_notices(&mut decoder, &path, tx)?;
                 if !decoder.is_empty() {
                     send(tx, Msg::Batch(decoder.take()))?;
+                }
+                if stopping {
+                    // NOTE: a line without its newline, in the live file or a
+                    // rotated one still lingering, is not complete and is not
+                    // counted, as when the file is followed on.
+                    return Ok(());
                 }
                 if !poll.more {
                     thread::sleep(every);
@@ -225,24 +317,236 @@ fn follow(
 
 /// Read the end of the followed file backward and send the lines stamped
 /// after `after` (and a few seconds before, for out-of-order stamps).
-fn backfill(follower: &Follower, after: i64, tx: &SyncSender<Msg>) -> Result<(), Gone> {
-    let mut decoder = Decoder::default();
-    let mut parser = Parser::new();
+///
+/// NOTE: lines older than the newest `#Fields:` are read with its columns
+/// too, so after a mid-file column change they fail and end the backfill
+/// early. The window then holds fewer old hits; nothing is miscounted.
+///
+/// Returns the bytes read back.
+fn backfill(
+    follower: &Follower,
+    after: i64,
+    format: LogFormat,
+    directives: &[Vec<u8>],
+    tx: &SyncSender<Msg>,
+) -> Result<u64, Gone> {
+    let mut decoder = Decoder::new(format);
+    decoder.prime(directives);
+    let mut parser = Parser::with_format(format);
+    let mut bytes = 0;
+    for line in directives {
+        let _ = parser.parse(line);
+    }
     // Read back from the follower's own handle and start position, so no
     // line written meanwhile is lost or counted twice.
     if let Some((file, end)) = follower.current() {
         if let Ok(mut file) = file.try_clone() {
-            let _ = read_back(&mut file, end, |line| match parser.parse(line) {
+            // NOTE: a read error only shortens the backfill; following goes on
+            // and reports its own errors.
+            bytes = read_back(&mut file, end, |line| match parser.parse(line) {
                 Ok(record) if record.time > after - BACKFILL_SLACK => {
                     decoder.line(Line::Complete(line));
                     record.time > after
                 }
                 _ => false,
-            });
+            })
+            .unwrap_or(0);
         }
     }
     let mut batch = decoder.take();
     batch.invalid_at.clear(); // invalid lines before the start belong to no report
     send(tx, Msg::Backfill(batch))?;
-    send(tx, Msg::BackfillDone)
+    send(tx, Msg::BackfillDone)?;
+    Ok(bytes)
+}
+
+/// What [`find_header`] found.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Header {
+    /// The newest `#Date:` and `#Fields:` directives, in file order.
+    pub directives: Vec<Vec<u8>>,
+    /// Whether it read [`HEADER_SEARCH`] bytes of W3C-looking lines without
+    /// finding a `#Fields:` directive.
+    pub gave_up: bool,
+}
+
+/// Following from `end`: find the W3C header the next lines need, by reading
+/// backward from `end` (as the backfill does) to the newest `#Fields:`
+/// directive and the directives just above it, for the newest `#Date:`.
+///
+/// In `auto` the search stops at once when the newest request line parses
+/// as CLF: a CLF log has no header to find, and must not cost a 64 MiB read
+/// at startup. It gives up after [`HEADER_SEARCH`] bytes.
+pub fn find_header(file: &mut File, end: u64, format: LogFormat) -> Header {
+    let mut fields: Option<Vec<u8>> = None;
+    let mut date: Option<Vec<u8>> = None;
+    let mut probe = Parser::with_format(LogFormat::Clf);
+    let mut requests = 0u64;
+    let mut scanned = 0u64;
+    let mut gave_up = false;
+    let mut done = false;
+    let _ = read_back(file, end, |line| {
+        if done {
+            return false;
+        }
+        scanned += line.len() as u64 + 1;
+        if line.first() == Some(&b'#') {
+            if fields.is_none() && w3c::directive_is(line, b"Fields") {
+                fields = Some(line.to_vec());
+            } else if date.is_none() && w3c::directive_is(line, b"Date") {
+                date = Some(line.to_vec());
+            }
+            return true;
+        }
+        requests += 1;
+        // A request line above the `#Fields:` ends its header block.
+        done = fields.is_some()
+            || (format == LogFormat::Auto && requests == 1 && probe.parse(line).is_ok());
+        if !done && scanned > HEADER_SEARCH {
+            gave_up = true;
+            done = true;
+        }
+        !done
+    });
+    Header {
+        directives: date.into_iter().chain(fields).collect(),
+        gave_up,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backfill::BLOCK;
+    use std::io::Write;
+    use std::sync::mpsc;
+
+    fn file_with(content: &[u8]) -> (File, u64) {
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(content).unwrap();
+        (file, content.len() as u64)
+    }
+
+    const W3C: &[u8] = b"#Software: IIS\n#Date: 2026-03-01 00:00:00\n#Fields: date time sc-status\n2026-03-01 12:00:00 200\n";
+
+    #[test]
+    fn finds_the_newest_fields_and_date_of_a_w3c_log() {
+        let mut log = W3C.to_vec();
+        log.extend_from_slice(
+            b"#Date: 2026-03-02 00:00:00\n#Fields: time sc-status\n12:00:00 200\n12:00:01 200\n",
+        );
+        let (mut file, end) = file_with(&log);
+        for format in [LogFormat::Auto, LogFormat::W3c] {
+            let header = find_header(&mut file, end, format);
+            assert_eq!(
+                header,
+                Header {
+                    directives: vec![
+                        b"#Date: 2026-03-02 00:00:00".to_vec(),
+                        b"#Fields: time sc-status".to_vec()
+                    ],
+                    gave_up: false
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn a_primed_decoder_reads_w3c_lines_from_the_end() {
+        let (mut file, end) = file_with(W3C);
+        let header = find_header(&mut file, end, LogFormat::W3c);
+        let mut decoder = Decoder::new(LogFormat::W3c);
+        decoder.prime(&header.directives);
+        decoder.push(b"2026-03-01 12:00:01 404\n");
+        let batch = decoder.take();
+        assert_eq!((batch.hits.len(), batch.invalid()), (1, 0));
+        assert_eq!(batch.hits[0].status, 404);
+    }
+
+    #[test]
+    fn auto_does_not_search_a_clf_log() {
+        let clf = b"1.2.3.4 - - [01/Mar/2026:12:00:00 +0000] \"GET / HTTP/1.1\" 200 1\n";
+        let (mut file, end) = file_with(&clf.repeat(1000));
+        assert_eq!(
+            find_header(&mut file, end, LogFormat::Auto),
+            Header::default()
+        );
+    }
+
+    #[test]
+    fn a_w3c_log_without_fields_gives_no_header() {
+        let (mut file, end) = file_with(&b"2026-03-01 12:00:00 200\n".repeat(100));
+        assert_eq!(
+            find_header(&mut file, end, LogFormat::W3c),
+            Header::default()
+        );
+    }
+
+    #[test]
+    fn directives_are_neither_hits_nor_invalid() {
+        let mut decoder = Decoder::new(LogFormat::Auto);
+        decoder.push(W3C);
+        decoder.push(b"junk\n");
+        let batch = decoder.take();
+        assert_eq!((batch.hits.len(), batch.invalid()), (1, 1));
+        assert_eq!(
+            decoder.take_notice().as_deref(),
+            Some("log format: w3c (W3C Extended, from its #Fields: directive)")
+        );
+    }
+
+    /// A CLF line stamped at unix second `at`.
+    fn line_at(at: i64) -> String {
+        let stamp = chrono::DateTime::from_timestamp(at, 0).unwrap();
+        format!(
+            "10.0.0.1 - - {} \"GET /api/user HTTP/1.1\" 200 512\n",
+            stamp.format("[%d/%b/%Y:%H:%M:%S +0000]")
+        )
+    }
+
+    #[test]
+    fn backfill_reads_the_window_not_the_file() {
+        // (10 h of old traffic; 2 min of new) > access.log; logmon access.log
+        let now = 1_772_366_400; // 2026-03-01T12:00:00Z
+        let window = 120;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("access.log");
+        let mut file = std::fs::File::create(&path).unwrap();
+        let mut text = String::new();
+        for at in now - 36_000..now - 3600 {
+            text.push_str(&line_at(at));
+        }
+        // 2 lines a second in the window (now - 120, now].
+        for at in now - window..now {
+            text.push_str(&line_at(at + 1));
+            text.push_str(&line_at(at + 1));
+        }
+        text.push_str("half a line being writ");
+        file.write_all(text.as_bytes()).unwrap();
+
+        let follower = Follower::open(&path).unwrap();
+        let (tx, rx) = mpsc::sync_channel(4);
+        let Ok(bytes) = backfill(&follower, now - window, LogFormat::Auto, &[], &tx) else {
+            panic!("the receiver is alive");
+        };
+        let Ok(Msg::Backfill(batch)) = rx.try_recv() else {
+            panic!("no backfill batch");
+        };
+        assert!(matches!(rx.try_recv(), Ok(Msg::BackfillDone)));
+        assert_eq!(batch.hits.len(), 2 * window as usize);
+        assert!(batch.hits.iter().all(|h| h.time > now - window));
+        // The window's lines plus at most two blocks before them: the read
+        // grows with the traffic in the window, not with the file.
+        let recent: usize = 2 * window as usize * line_at(now).len();
+        assert!(
+            bytes as usize <= recent + 2 * BLOCK,
+            "read {bytes} of {} bytes",
+            text.len()
+        );
+        assert!(
+            bytes * 10 < text.len() as u64,
+            "read {bytes} of {}",
+            text.len()
+        );
+    }
 }

@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use crate::monitor::{AlertEvent, Event, Report, Summary};
 use crate::parse::Method;
+use crate::stats::Latency;
 use crate::text::truncate;
 
 /// How text output looks. Resolved once, at startup.
@@ -110,6 +111,9 @@ fn text_report(r: &Report, style: &Style) -> String {
             }
         }
         out.push('\n');
+        if let Some(latency) = s.latency() {
+            let _ = writeln!(out, "   latency {}", percentiles(&latency));
+        }
     }
     let names: Vec<_> = r
         .top
@@ -134,6 +138,9 @@ fn text_report(r: &Report, style: &Style) -> String {
         );
         if row.errors > 0 {
             let _ = write!(out, "  {} errors", group(row.errors));
+        }
+        if let Some(latency) = &row.latency {
+            let _ = write!(out, "  {}", percentiles(latency));
         }
         out.push('\n');
     }
@@ -160,13 +167,16 @@ fn text_report(r: &Report, style: &Style) -> String {
 
 fn text_summary(s: &Summary, style: &Style) -> String {
     let line = format!(
-        "== summary {} to {} ({}s): {} hits, {}, {} invalid, {} alert{}{}\n",
+        "== summary {} to {} ({}s): {} hits, {}, {} invalid, {}{} alert{}{}\n",
         time(s.start, style),
         clock_time(s.end, style),
         s.end - s.start,
         group(s.hits),
         human_bytes(s.bytes),
         group(s.invalid),
+        s.latency
+            .map(|l| format!("latency {}, ", percentiles(&l)))
+            .unwrap_or_default(),
         s.alerts,
         if s.alerts == 1 { "" } else { "s" },
         if s.alerting {
@@ -176,6 +186,35 @@ fn text_summary(s: &Summary, style: &Style) -> String {
         },
     );
     paint(style, BOLD, &line)
+}
+
+/// `p50 12ms p95 80ms p99 210ms`.
+fn percentiles(l: &Latency) -> String {
+    format!(
+        "p50 {} p95 {} p99 {}",
+        millis(l.p50),
+        millis(l.p95),
+        millis(l.p99)
+    )
+}
+
+/// Milliseconds, with a decimal below 10 ms: `0.4ms`, `9.5ms`, `12ms`.
+fn millis(ms: f64) -> String {
+    if ms < 9.95 {
+        format!("{ms:.1}ms")
+    } else {
+        format!("{ms:.0}ms")
+    }
+}
+
+/// Milliseconds rounded to the microsecond, for JSON.
+fn json_latency(l: Option<Latency>) -> Option<Latency> {
+    let round = |ms: f64| (ms * 1000.0).round() / 1000.0;
+    l.map(|l| Latency {
+        p50: round(l.p50),
+        p95: round(l.p95),
+        p99: round(l.p99),
+    })
 }
 
 /// Wrap `text` (which may end in a newline) in an ANSI colour.
@@ -280,6 +319,8 @@ struct JsonReport<'a> {
     clients_exact: bool,
     status: Classes,
     methods: serde_json::Map<String, serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    latency_ms: Option<Latency>,
     sections: Vec<JsonSection<'a>>,
     sections_exact: bool,
     rate: f64,
@@ -308,6 +349,8 @@ struct JsonSection<'a> {
     section: &'a str,
     hits: u64,
     errors: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    latency_ms: Option<Latency>,
 }
 
 impl<'a> From<&'a Report> for JsonReport<'a> {
@@ -331,6 +374,7 @@ impl<'a> From<&'a Report> for JsonReport<'a> {
             clients_exact,
             status: Classes { c1, c2, c3, c4, c5 },
             methods,
+            latency_ms: json_latency(s.latency()),
             sections: r
                 .top
                 .iter()
@@ -338,6 +382,7 @@ impl<'a> From<&'a Report> for JsonReport<'a> {
                     section: &row.section,
                     hits: row.hits,
                     errors: row.errors,
+                    latency_ms: json_latency(row.latency),
                 })
                 .collect(),
             sections_exact: r.top_exact,
@@ -381,6 +426,8 @@ struct JsonSummary {
     hits: u64,
     bytes: u64,
     invalid: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    latency_ms: Option<Latency>,
     alerts: u64,
     alerting: bool,
 }
@@ -394,6 +441,7 @@ impl From<&Summary> for JsonSummary {
             hits: s.hits,
             bytes: s.bytes,
             invalid: s.invalid,
+            latency_ms: json_latency(s.latency),
             alerts: s.alerts,
             alerting: s.alerting,
         }
@@ -425,6 +473,7 @@ mod tests {
                     section: None,
                     status,
                     method,
+                    request_us: None,
                 };
                 stats.add(&hit, Some(section));
             }
@@ -526,6 +575,75 @@ mod tests {
         assert_eq!(v["alerting"], true);
     }
 
+    /// Two sections with request times (/a: 10 ms x 9 and 1 s; /b:
+    /// 0.25 ms), one without.
+    fn timed_report() -> Report {
+        let mut stats = Stats::default();
+        let mut add = |us: Option<u64>, section: &str| {
+            let hit = Hit {
+                time: T,
+                bytes: 100,
+                client: 1,
+                section: None,
+                status: 200,
+                method: Method::Get,
+                request_us: us,
+            };
+            stats.add(&hit, Some(section));
+        };
+        for _ in 0..9 {
+            add(Some(10_000), "/a");
+        }
+        add(Some(1_000_000), "/a");
+        add(Some(250), "/b");
+        add(None, "/c");
+        let (top, top_exact) = stats.top(5);
+        Report {
+            start: T,
+            end: T + 10,
+            stats,
+            top,
+            top_exact,
+            window_hits: 12,
+            window_secs: 120,
+            threshold: 10.0,
+            alerting: false,
+        }
+    }
+
+    #[test]
+    fn latency_shows_overall_and_per_section_when_lines_carry_it() {
+        let got = text(&Event::Report(Box::new(timed_report())), &UTC);
+        let want = "\
+-- 2026-03-01T12:00:00Z to 12:00:10 (10s)
+   12 hits  1.2 req/s  1.2 KiB (mean 100 B)  1 clients
+   status  2xx 12  errors 0.0%
+   methods  GET 12
+   latency p50 10ms p95 1001ms p99 1001ms
+   /a  10   83.3%  p50 10ms p95 1001ms p99 1001ms
+   /b   1    8.3%  p50 0.2ms p95 0.2ms p99 0.2ms
+   /c   1    8.3%
+   window 12 hits in 120s = 0.1 req/s (alert above 10)
+";
+        assert_eq!(got, want);
+        assert!(!text(&Event::Report(Box::new(report())), &UTC).contains("latency"));
+    }
+
+    #[test]
+    fn latency_json_is_in_milliseconds_and_omitted_without_data() {
+        let v: serde_json::Value =
+            serde_json::from_str(&json(&Event::Report(Box::new(timed_report())))).unwrap();
+        assert_eq!(v["latency_ms"]["p50"], 10.016, "{v}");
+        // Each value is the middle of its HDR bucket: within 0.5% of exact.
+        assert_eq!(v["latency_ms"]["p99"], 1001.472);
+        assert_eq!(v["sections"][1]["latency_ms"]["p95"], 0.25);
+        assert!(v["sections"][2].get("latency_ms").is_none());
+        let plain: serde_json::Value =
+            serde_json::from_str(&json(&Event::Report(Box::new(report())))).unwrap();
+        assert!(plain.get("latency_ms").is_none());
+        assert!(plain["sections"][0].get("latency_ms").is_none());
+    }
+
     #[test]
     fn summary_says_when_an_alert_is_still_active() {
         let s = Summary {
@@ -534,6 +652,7 @@ mod tests {
             hits: 5100,
             bytes: 3 << 20,
             invalid: 0,
+            latency: None,
             alerts: 1,
             alerting: true,
         };

@@ -209,19 +209,25 @@ fn each_hostile_line_is_counted_and_the_good_lines_around_it_survive() {
     for (name, bytes, valid) in cases {
         let path = dir.path().join("access.log");
         fs::write(&path, [good(T0), bytes, good(T0 + 1)].concat()).unwrap();
-        let o = replay_json(&path, &[]);
-        let s = summary(&o);
         let (hits, invalid) = if valid { (3, 0) } else { (2, 1) };
-        assert_eq!(
-            (s["hits"].as_u64(), s["invalid"].as_u64()),
-            (Some(hits), Some(invalid)),
-            "{name}: {s}"
-        );
-        assert!(
-            o.stderr.is_empty(),
-            "{name}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        // `auto` (the default) announces the format it chose on stderr;
+        // with the format named, a bad line costs no message at all.
+        for format in ["auto", "clf"] {
+            let o = replay_json(&path, &["--log-format", format]);
+            let s = summary(&o);
+            assert_eq!(
+                (s["hits"].as_u64(), s["invalid"].as_u64()),
+                (Some(hits), Some(invalid)),
+                "{name}, {format}: {s}"
+            );
+            if format == "clf" {
+                assert!(
+                    o.stderr.is_empty(),
+                    "{name}: {}",
+                    String::from_utf8_lossy(&o.stderr)
+                );
+            }
+        }
     }
 }
 
@@ -390,8 +396,10 @@ fn a_reader_that_stops_early_ends_the_run_quietly() {
     // reader goes.
     let lines: Vec<u8> = (0..5000).flat_map(good).collect();
     fs::write(&path, lines).unwrap();
+    // `--log-format clf`: `auto` would announce its choice on stderr.
     let mut child = logmon()
-        .args(["--replay", "--period", "1", "--color", "never"])
+        .args(["--replay", "--log-format", "clf", "--period", "1"])
+        .args(["--color", "never"])
         .arg(&path)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -426,8 +434,9 @@ fn a_full_disk_on_stdout_is_one_error_line() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("access.log");
     fs::write(&path, [good(T0), good(T0 + 1)].concat()).unwrap();
+    // `--log-format clf`: `auto` would announce its choice on stderr.
     let mut child = logmon()
-        .arg("--replay")
+        .args(["--replay", "--log-format", "clf"])
         .arg(&path)
         .stdin(Stdio::null())
         .stdout(full)

@@ -61,3 +61,28 @@ fn lines_are_appended_to_an_existing_file() {
     assert!(text.starts_with("first\n"));
     assert_eq!(text.lines().count(), 4);
 }
+
+#[test]
+fn w3c_output_starts_with_its_header_and_latency_adds_time_taken() {
+    let out = loggen(&["--lines", "3", "--log-format", "w3c", "--latency", "-"]);
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 7);
+    assert_eq!(lines[1], "#Version: 1.0");
+    assert_eq!(lines[2], "#Date: 2026-03-01 12:00:00");
+    assert!(lines[3].starts_with("#Fields: date time s-ip cs-method"));
+    assert!(lines[3].ends_with(" sc-bytes time-taken"));
+    assert!(lines[4].starts_with("2026-03-01 12:00:00 10.0.0.5 "));
+    assert_eq!(lines[4].split(' ').count(), 16);
+}
+
+#[test]
+fn latency_style_is_given_with_an_equals_sign() {
+    let out = loggen(&["--lines", "1", "--latency=apache", "-"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let last = text.trim_end().rsplit(' ').next().unwrap();
+    assert!(last.bytes().all(|b| b.is_ascii_digit()), "{text}");
+    let out = loggen(&["--lines", "1", "--latency=seconds", "-"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -14,9 +14,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use logmon::gen::{self, Burst, GenFormat, Generator, Shape};
+use logmon::gen::{self, Burst, GenFormat, Generator, LatencyStyle, Shape};
 
-/// Write a realistic HTTP access log (Common or Combined Log Format).
+/// Write a realistic HTTP access log (Common, Combined or W3C Extended).
 ///
 /// Without --lines, append lines in real time, stamped with the wall clock,
 /// until Ctrl-C, SIGTERM or a closed pipe. `--rate 4 --burst 40:60` is a
@@ -48,6 +48,15 @@ struct Args {
     /// Line layout
     #[arg(long, value_enum, default_value_t = GenFormat::Combined)]
     log_format: GenFormat,
+
+    /// Append a request time to every line
+    ///
+    /// For common and combined, STYLE says how: nginx seconds with a decimal
+    /// point (`0.042`, the default) or apache integer microseconds
+    /// (`42137`). w3c gets a time-taken column in milliseconds.
+    #[arg(long, value_name = "STYLE", value_enum, num_args = 0..=1,
+          default_missing_value = "nginx", require_equals = true)]
+    latency: Option<LatencyStyle>,
 
     /// PRNG seed: the same seed gives the same lines
     #[arg(long, value_name = "SEED", default_value_t = 1)]
@@ -138,6 +147,9 @@ fn run(args: Args) -> anyhow::Result<()> {
         Box::new(file)
     };
     let mut gen = Generator::new(args.seed, args.log_format);
+    if let Some(style) = args.latency {
+        gen = gen.with_latency(style);
+    }
 
     if let Some(n) = args.lines {
         let mut out = BufWriter::with_capacity(1 << 20, out);

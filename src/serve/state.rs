@@ -1,0 +1,539 @@
+//! What the dashboard knows: counters since start, the window's gauges, the
+//! last report and the history of alerts, kept up to date by the main loop.
+//!
+//! Pure: no clock, no I/O, no threads (`serve` wraps it in a mutex). It is
+//! fed three ways:
+//! - `count(batch)` with every batch read since start. Backfilled lines are
+//!   not given to it: they feed only the window, which `observe` reads.
+//! - `observe(monitor)` on every wake of the main loop: the window gauges,
+//!   the per-second counts for the chart and the alert state.
+//! - `event(event)` with every event the loop prints. Reports and alert
+//!   transitions are kept, and come back as the `--format json` line to
+//!   send to live clients, so `render::json` stays the one source of event
+//!   JSON.
+//!
+//! Memory is bounded: at most `MAX_SECTION_SERIES` section series,
+//! `MAX_HISTORY` history entries and `MAX_CHART_POINTS` chart points,
+//! whatever the log holds and however long the window is.
+
+use std::collections::{HashMap, VecDeque};
+
+use serde_json::{json, Value};
+
+use crate::batch::Batch;
+use crate::monitor::{Event, Monitor, Report};
+use crate::render;
+
+use super::prom::{Exposition, Kind};
+
+/// Most sections with a series of their own in
+/// `logmon_section_requests_total`; the rest count under `other`.
+pub const MAX_SECTION_SERIES: usize = 100;
+/// Alerts and recoveries kept for the page, newest last.
+pub const MAX_HISTORY: usize = 100;
+/// Most points in the state's chart: a longer window is drawn in buckets
+/// of several seconds, so the state stays small.
+pub const MAX_CHART_POINTS: usize = 600;
+
+/// The label of the series that counts every section without its own.
+pub const OTHER_SECTION: &str = "other";
+
+const CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+
+/// The dashboard's view of the run.
+#[derive(Debug)]
+pub struct State {
+    window_secs: u32,
+    threshold: f64,
+    /// Requests since start by status class, `requests[0]` is 1xx.
+    requests: [u64; 5],
+    bytes: u64,
+    invalid: u64,
+    sections: Sections,
+    /// The monitor's current second, once its clock has started.
+    now: Option<i64>,
+    /// Hits per second over the window, oldest first, ending with the
+    /// clock's current second.
+    per_second: Vec<u64>,
+    window_hits: u64,
+    alerting: bool,
+    /// The last report, as `--format json` prints it.
+    report: Option<Value>,
+    /// Alerts and recoveries, as `--format json` prints them, oldest first.
+    history: VecDeque<Value>,
+}
+
+impl State {
+    /// An empty state for a run with this alert window and threshold.
+    pub fn new(window_secs: u32, threshold: f64) -> State {
+        State {
+            window_secs,
+            threshold,
+            requests: [0; 5],
+            bytes: 0,
+            invalid: 0,
+            sections: Sections::default(),
+            now: None,
+            per_second: Vec::new(),
+            window_hits: 0,
+            alerting: false,
+            report: None,
+            history: VecDeque::new(),
+        }
+    }
+
+    /// Count a batch of lines read since start.
+    pub fn count(&mut self, batch: &Batch) {
+        for hit in &batch.hits {
+            // The same classes as `Stats`: anything outside 100..=599 is
+            // clamped into the nearest class rather than dropped.
+            let class = (hit.status / 100).clamp(1, 5) as usize - 1;
+            self.requests[class] += 1;
+            self.bytes = self.bytes.saturating_add(hit.bytes);
+        }
+        self.invalid = self.invalid.saturating_add(batch.invalid());
+    }
+
+    /// Take the window's gauges and the alert state from the monitor.
+    pub fn observe(&mut self, monitor: &Monitor) {
+        self.now = monitor.now();
+        self.per_second.clear();
+        self.per_second.extend(monitor.window_per_second());
+        self.window_hits = monitor.window_hits();
+        self.alerting = monitor.alerting();
+    }
+
+    /// Keep what `event` says. Returns its JSON line (without the newline)
+    /// for live clients, or `None` for an event they are not sent.
+    pub fn event(&mut self, event: &Event) -> Option<String> {
+        let line = match event {
+            Event::Report(_) | Event::Alert(_) | Event::Recovered(_) => render::json(event),
+            Event::Summary(_) => return None,
+        };
+        let line = line.trim_end().to_owned();
+        let value: Value = serde_json::from_str(&line).ok()?;
+        match event {
+            Event::Report(r) => {
+                self.sections.report(r);
+                self.alerting = r.alerting;
+                self.report = Some(value);
+            }
+            Event::Alert(_) | Event::Recovered(_) => {
+                self.alerting = matches!(event, Event::Alert(_));
+                if self.history.len() == MAX_HISTORY {
+                    self.history.pop_front();
+                }
+                self.history.push_back(value);
+            }
+            Event::Summary(_) => {}
+        }
+        Some(line)
+    }
+
+    /// Requests counted since start.
+    pub fn requests(&self) -> u64 {
+        self.requests.iter().sum()
+    }
+
+    /// The whole state as one JSON object (`"type": "state"`), for
+    /// `/api/state` and the first event of `/events`.
+    pub fn to_json(&self) -> Value {
+        // The newest second is still filling (on the wall clock), or empty
+        // (after a replay's end): the chart stops at the last complete one.
+        let complete = &self.per_second[..self.per_second.len().saturating_sub(1)];
+        let (bucket_secs, rates) = chart(complete, MAX_CHART_POINTS);
+        let status: serde_json::Map<String, Value> = CLASSES
+            .iter()
+            .zip(self.requests)
+            .map(|(class, n)| ((*class).to_owned(), n.into()))
+            .collect();
+        json!({
+            "type": "state",
+            "at": self.now.map(render::utc),
+            "window_secs": self.window_secs,
+            "threshold": self.threshold,
+            "window_hits": self.window_hits,
+            "window_average": self.window_average(),
+            "alerting": self.alerting,
+            "chart": { "bucket_secs": bucket_secs, "rates": rates },
+            "totals": {
+                "hits": self.requests(),
+                "bytes": self.bytes,
+                "invalid": self.invalid,
+                "status": status,
+            },
+            "report": self.report,
+            "history": self.history,
+        })
+    }
+
+    /// The state in the Prometheus text format.
+    pub fn metrics(&self) -> String {
+        let mut e = Exposition::default();
+        let name = "logmon_requests_total";
+        e.family(
+            name,
+            Kind::Counter,
+            "Requests read since start, by status class (lines backfilled at startup are not counted).",
+        );
+        for (class, n) in CLASSES.iter().zip(self.requests) {
+            e.sample(name, &[("class", class)], n);
+        }
+        let name = "logmon_bytes_total";
+        e.family(
+            name,
+            Kind::Counter,
+            "Response bytes of the requests read since start.",
+        );
+        e.sample(name, &[], self.bytes);
+        let name = "logmon_invalid_lines_total";
+        e.family(
+            name,
+            Kind::Counter,
+            "Lines read since start that did not parse.",
+        );
+        e.sample(name, &[], self.invalid);
+
+        let name = "logmon_window_hits";
+        e.family(name, Kind::Gauge, "Requests in the alert window.");
+        e.sample(name, &[], self.window_hits);
+        let name = "logmon_window_average_requests_per_second";
+        e.family(
+            name,
+            Kind::Gauge,
+            "Average request rate over the alert window.",
+        );
+        e.sample(name, &[], self.window_average());
+        let name = "logmon_alert_threshold_requests_per_second";
+        e.family(
+            name,
+            Kind::Gauge,
+            "The alert fires when the window average is strictly above this.",
+        );
+        e.sample(name, &[], self.threshold);
+        let name = "logmon_alert_active";
+        e.family(
+            name,
+            Kind::Gauge,
+            "1 while a high-traffic alert is active, else 0.",
+        );
+        e.sample(name, &[], u64::from(self.alerting));
+
+        let name = "logmon_section_requests_total";
+        e.family(
+            name,
+            Kind::Counter,
+            "Requests by section, counted at each report, for sections that have been in a report's top list; every other request counts under section=\"other\".",
+        );
+        for (section, n) in self.sections.series() {
+            e.sample(name, &[("section", section)], n);
+        }
+        e.sample(name, &[("section", OTHER_SECTION)], self.sections.other);
+        e.finish()
+    }
+
+    fn window_average(&self) -> f64 {
+        self.window_hits as f64 / f64::from(self.window_secs.max(1))
+    }
+}
+
+/// Per-section counters with bounded cardinality.
+#[derive(Debug, Default)]
+struct Sections {
+    series: HashMap<Box<str>, u64>,
+    /// Requests of sections without a series, and requests with no section.
+    other: u64,
+}
+
+impl Sections {
+    /// Count a period. Its top sections get a series (while there is room)
+    /// before its counts are added, so a section's first period counts too.
+    fn report(&mut self, r: &Report) {
+        for row in &r.top {
+            if self.series.len() < MAX_SECTION_SERIES && !self.series.contains_key(&*row.section) {
+                self.series.insert(row.section.as_str().into(), 0);
+            }
+        }
+        let mut counted = 0;
+        if !self.series.is_empty() {
+            let (rows, _) = r.stats.top(usize::MAX);
+            for row in rows {
+                if let Some(n) = self.series.get_mut(row.section.as_str()) {
+                    *n += row.hits;
+                    counted += row.hits;
+                }
+            }
+        }
+        // The rest goes to `other`, including what a pruned section table
+        // no longer knows the section of: the series add up to every
+        // request reported.
+        self.other += r.stats.hits.saturating_sub(counted);
+    }
+
+    /// `(section, requests)` in name order, so the output is stable.
+    fn series(&self) -> Vec<(&str, u64)> {
+        let mut all: Vec<_> = self.series.iter().map(|(k, &v)| (&**k, v)).collect();
+        all.sort_unstable();
+        all
+    }
+}
+
+/// Average rates over buckets of whole seconds, oldest first, with at most
+/// `max_points` buckets. Buckets are cut from the newest second backwards,
+/// so only the oldest bucket can be short. Returns the bucket length too.
+pub fn chart(per_second: &[u64], max_points: usize) -> (usize, Vec<f64>) {
+    let bucket = per_second.len().div_ceil(max_points.max(1)).max(1);
+    let mut rates: Vec<f64> = per_second
+        .rchunks(bucket)
+        .map(|c| c.iter().sum::<u64>() as f64 / c.len() as f64)
+        .collect();
+    rates.reverse();
+    (bucket, rates)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::batch::Hit;
+    use crate::monitor::AlertEvent;
+    use crate::parse::Method;
+    use crate::stats::Stats;
+
+    fn hit(status: u16, bytes: u64) -> Hit {
+        Hit {
+            time: 0,
+            bytes,
+            client: 0,
+            section: None,
+            status,
+            method: Method::Get,
+            request_us: None,
+        }
+    }
+
+    /// A report of `hits` per section, with the top `top` sections listed.
+    fn report(hits: &[(&str, u64)], top: usize) -> Event {
+        let mut stats = Stats::default();
+        for &(section, n) in hits {
+            for _ in 0..n {
+                stats.add(&hit(200, 1), Some(section));
+            }
+        }
+        let (top, top_exact) = stats.top(top);
+        Event::Report(Box::new(Report {
+            start: 0,
+            end: 10,
+            stats,
+            top,
+            top_exact,
+            window_hits: 0,
+            window_secs: 120,
+            threshold: 10.0,
+            alerting: false,
+        }))
+    }
+
+    fn alert(at: i64) -> AlertEvent {
+        AlertEvent {
+            hits: 1215,
+            average: 10.125,
+            threshold: 10.0,
+            window_secs: 120,
+            at,
+        }
+    }
+
+    /// The value of the sample `line_start` (name and labels) in `text`.
+    fn sample(text: &str, line_start: &str) -> Option<u64> {
+        text.lines()
+            .find_map(|l| l.strip_prefix(line_start)?.strip_prefix(' '))
+            .map(|v| v.parse().unwrap())
+    }
+
+    #[test]
+    fn request_counters_add_up_by_class_bytes_and_invalid_lines() {
+        let mut s = State::new(120, 10.0);
+        let mut b = Batch::default();
+        for (status, bytes) in [(200, 10), (204, 5), (301, 0), (404, 1), (503, 2), (99, 0)] {
+            b.hits.push(hit(status, bytes));
+        }
+        b.push_invalid();
+        s.count(&b);
+        s.count(&b);
+        let m = s.metrics();
+        assert_eq!(sample(&m, r#"logmon_requests_total{class="1xx"}"#), Some(2));
+        assert_eq!(sample(&m, r#"logmon_requests_total{class="2xx"}"#), Some(4));
+        assert_eq!(sample(&m, r#"logmon_requests_total{class="5xx"}"#), Some(2));
+        assert_eq!(sample(&m, "logmon_bytes_total"), Some(36));
+        assert_eq!(sample(&m, "logmon_invalid_lines_total"), Some(2));
+        assert_eq!(s.requests(), 12);
+        assert_eq!(s.to_json()["totals"]["status"]["3xx"], 2);
+    }
+
+    #[test]
+    fn a_section_gets_a_series_when_it_enters_a_top_list_and_keeps_it() {
+        let mut s = State::new(120, 10.0);
+        s.event(&report(&[("/api", 5), ("/img", 3), ("/x", 1)], 2));
+        let m = s.metrics();
+        assert_eq!(
+            sample(&m, r#"logmon_section_requests_total{section="/api"}"#),
+            Some(5)
+        );
+        assert_eq!(
+            sample(&m, r#"logmon_section_requests_total{section="/img"}"#),
+            Some(3)
+        );
+        assert_eq!(
+            sample(&m, r#"logmon_section_requests_total{section="other"}"#),
+            Some(1)
+        );
+        assert!(!m.contains(r#"section="/x""#));
+
+        // `/img` drops out of the top list but keeps counting in its series.
+        s.event(&report(&[("/api", 5), ("/x", 4), ("/img", 2)], 2));
+        let m = s.metrics();
+        assert_eq!(
+            sample(&m, r#"logmon_section_requests_total{section="/api"}"#),
+            Some(10)
+        );
+        assert_eq!(
+            sample(&m, r#"logmon_section_requests_total{section="/img"}"#),
+            Some(5)
+        );
+        assert_eq!(
+            sample(&m, r#"logmon_section_requests_total{section="/x"}"#),
+            Some(4)
+        );
+        assert_eq!(
+            sample(&m, r#"logmon_section_requests_total{section="other"}"#),
+            Some(1)
+        );
+    }
+
+    #[test]
+    fn section_series_stay_bounded_and_still_add_up() {
+        let mut s = State::new(120, 10.0);
+        let mut total = 0;
+        for round in 0..30u64 {
+            let names: Vec<String> = (0..10).map(|i| format!("/s{round}-{i}")).collect();
+            let hits: Vec<(&str, u64)> = names.iter().map(|n| (n.as_str(), 2)).collect();
+            s.event(&report(&hits, 5));
+            total += 20;
+        }
+        let m = s.metrics();
+        let series: Vec<&str> = m
+            .lines()
+            .filter(|l| l.starts_with("logmon_section_requests_total{"))
+            .collect();
+        assert_eq!(
+            series.len(),
+            MAX_SECTION_SERIES + 1,
+            "100 sections and other"
+        );
+        let sum: u64 = series
+            .iter()
+            .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
+            .sum();
+        assert_eq!(sum, total);
+    }
+
+    #[test]
+    fn section_labels_are_escaped() {
+        let mut s = State::new(120, 10.0);
+        s.event(&report(&[("/a\"b\\c", 1)], 5));
+        assert!(s
+            .metrics()
+            .contains(r#"logmon_section_requests_total{section="/a\"b\\c"} 1"#));
+    }
+
+    #[test]
+    fn events_come_back_as_their_json_lines_and_build_the_history() {
+        let mut s = State::new(120, 10.0);
+        let line = s.event(&Event::Alert(alert(80))).unwrap();
+        assert_eq!(line, render::json(&Event::Alert(alert(80))).trim_end());
+        assert!(s.to_json()["alerting"].as_bool().unwrap());
+        s.event(&Event::Recovered(alert(346)));
+        let state = s.to_json();
+        assert_eq!(state["alerting"], false);
+        let kinds: Vec<_> = state["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["type"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(kinds, ["alert", "recovered"]);
+        assert_eq!(state["history"][1]["at"], "1970-01-01T00:05:46Z");
+        let summary = crate::monitor::Summary {
+            start: 0,
+            end: 1,
+            hits: 0,
+            bytes: 0,
+            invalid: 0,
+            latency: None,
+            alerts: 0,
+            alerting: false,
+        };
+        assert_eq!(s.event(&Event::Summary(summary)), None);
+    }
+
+    #[test]
+    fn history_keeps_the_newest_entries() {
+        let mut s = State::new(120, 10.0);
+        for at in 0..(MAX_HISTORY as i64 + 5) {
+            s.event(&Event::Alert(alert(at)));
+        }
+        let state = s.to_json();
+        let history = state["history"].as_array().unwrap();
+        assert_eq!(history.len(), MAX_HISTORY);
+        assert_eq!(history[0]["at"], "1970-01-01T00:00:05Z");
+    }
+
+    #[test]
+    fn gauges_follow_the_monitor() {
+        use crate::monitor::Config;
+        let cfg = Config {
+            period_secs: 10,
+            window_secs: 4,
+            threshold: 1.0,
+            top: 5,
+        };
+        let mut m = Monitor::wall(cfg, 100);
+        let b = Batch {
+            hits: vec![
+                Hit {
+                    time: 99,
+                    ..hit(200, 1)
+                };
+                8
+            ],
+            ..Batch::default()
+        };
+        m.add(&b, &mut Vec::new());
+        let mut s = State::new(4, 1.0);
+        s.observe(&m);
+        let state = s.to_json();
+        assert_eq!(state["window_hits"], 8);
+        assert_eq!(state["window_average"], 2.0);
+        // Second 100 is still filling and left out of the chart.
+        assert_eq!(state["chart"]["rates"], json!([0.0, 0.0, 8.0]));
+        assert_eq!(state["at"], "1970-01-01T00:01:40Z");
+        let metrics = s.metrics();
+        assert!(metrics.contains("\nlogmon_window_hits 8\n"), "{metrics}");
+        assert!(metrics.contains("\nlogmon_window_average_requests_per_second 2\n"));
+        assert!(metrics.contains("\nlogmon_alert_threshold_requests_per_second 1\n"));
+        assert!(metrics.contains("\nlogmon_alert_active 0\n"));
+    }
+
+    #[test]
+    fn long_windows_are_charted_in_buckets_cut_from_the_newest_second() {
+        assert_eq!(chart(&[1, 2, 3], 600), (1, vec![1.0, 2.0, 3.0]));
+        assert_eq!(chart(&[], 600), (1, vec![]));
+        // 5 seconds in at most 2 points: buckets of 3, the oldest short.
+        assert_eq!(chart(&[4, 1, 2, 3, 4], 2), (3, vec![2.5, 3.0]));
+        let day = vec![1; 86_400];
+        let (bucket, rates) = chart(&day, MAX_CHART_POINTS);
+        assert_eq!(bucket, 144);
+        assert_eq!(rates.len(), 600);
+        assert!(rates.iter().all(|&r| r == 1.0));
+    }
+}

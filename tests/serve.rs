@@ -1,0 +1,401 @@
+//! `--serve` with the real binary on 127.0.0.1: address errors, `/metrics`
+//! compared with what was written, `/api/state`, `/events`, the page's
+//! headers, and a replay that keeps serving until Ctrl-C.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::net::{SocketAddr, TcpListener};
+use std::process::Command;
+use std::sync::mpsc::{self, Receiver};
+use std::thread;
+
+use serde_json::Value;
+use support::*;
+
+fn fixture(name: &str) -> String {
+    format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Open `/events` and forward the JSON of each `data:` line.
+fn events(addr: SocketAddr) -> Receiver<Value> {
+    let stream = request(addr, "GET", "/events", "127.0.0.1");
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let mut lines = BufReader::new(stream).lines();
+        let status = lines.next().and_then(Result::ok).unwrap_or_default();
+        assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+        for line in lines {
+            let Ok(line) = line else { break };
+            if let Some(data) = line.strip_prefix("data: ") {
+                let value = serde_json::from_str(data).expect("JSON in data:");
+                if tx.send(value).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    rx
+}
+
+/// The next event of `type`, skipping others, within `WAIT`.
+fn next_of(rx: &Receiver<Value>, kind: &str) -> Value {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let e = rx
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("no {kind} event"));
+        if e["type"] == kind {
+            return e;
+        }
+    }
+}
+
+/// Start a replay of `log` with a server, and wait until it is done.
+fn replay(log: &str, extra: &[&str]) -> Logmon {
+    let mut args = vec!["--replay", "--serve", "127.0.0.1:0"];
+    args.extend_from_slice(extra);
+    args.push(log);
+    let lm = Logmon::start(&args);
+    wait_for(&lm.stderr, "replay done", WAIT).expect("the replay ends");
+    lm
+}
+
+#[test]
+fn a_bad_address_is_a_usage_error() {
+    for bad in ["nonsense", "127.0.0.1", ":99999", "example.com:80"] {
+        let o = Command::new(env!("CARGO_BIN_EXE_logmon"))
+            .args(["--replay", "--serve", bad, &fixture("sample.log")])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{bad}");
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            stderr.contains("--serve") && stderr.contains(":PORT"),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_port_in_use_exits_1_with_a_clear_message() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let o = Command::new(env!("CARGO_BIN_EXE_logmon"))
+        .args(["--replay", "--serve", &addr, &fixture("sample.log")])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.starts_with(&format!("logmon: cannot listen on {addr}: ")),
+        "{stderr}"
+    );
+    assert!(stderr.to_lowercase().contains("in use"), "{stderr}");
+    assert!(
+        o.stdout.is_empty(),
+        "nothing is read before the server is up"
+    );
+}
+
+#[test]
+fn a_non_loopback_address_warns_that_there_is_no_authentication() {
+    // Listens on every interface for a moment; the test talks to nothing.
+    let lm = Logmon::start(&["--replay", "--serve", "0.0.0.0:0", &fixture("sample.log")]);
+    let warning = wait_for(&lm.stderr, "warning", WAIT).expect("a warning");
+    assert!(warning.contains("no authentication"), "{warning}");
+}
+
+#[test]
+fn a_loopback_address_gives_no_warning() {
+    let lm = replay(&fixture("sample.log"), &[]);
+    let seen: Vec<String> = lm.stderr.try_iter().collect();
+    assert!(!seen.iter().any(|l| l.contains("warning")), "{seen:?}");
+}
+
+/// Sockets the process has open, from /proc.
+#[cfg(target_os = "linux")]
+fn sockets(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter(|target| target.to_string_lossy().starts_with("socket:"))
+        .count()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn without_the_flag_nothing_listens() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    append(&log, "");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_logmon"))
+        .args(["--poll-ms", "20", log.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    // Up once it has the log open.
+    let opened = |pid: u32| {
+        std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .map(|d| {
+                d.filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+                    .any(|t| t == log)
+            })
+            .unwrap_or(false)
+    };
+    eventually("logmon to open the log", || opened(pid).then_some(()));
+    let without = sockets(pid);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(without, 0);
+
+    let lm = Logmon::start(&["--serve", "127.0.0.1:0", log.to_str().unwrap()]);
+    assert!(sockets(lm.child.id()) > 0, "the check can see a listener");
+}
+
+#[test]
+fn live_metrics_state_and_events_match_what_was_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    let now = unix_now();
+    // Already in the log at startup: backfilled into the window only.
+    for _ in 0..20 {
+        append(&log, &clf(now - 2, "/old/page", 200, 1000));
+    }
+    let lm = Logmon::start(&[
+        "--serve",
+        "127.0.0.1:0",
+        "--period",
+        "1",
+        "--poll-ms",
+        "50",
+        "--window",
+        "60",
+        "--threshold",
+        "0.5",
+        log.to_str().unwrap(),
+    ]);
+    let rx = events(lm.addr);
+    let first = rx.recv_timeout(WAIT).expect("a first event");
+    assert_eq!(first["type"], "state");
+    assert_eq!(first["threshold"], 0.5);
+    assert_eq!(first["window_secs"], 60);
+    eventually("the backfill in the window", || {
+        (state(lm.addr)["window_hits"] == 20).then_some(())
+    });
+
+    // 12 new requests and 2 lines that do not parse: 32 hits in 60 s is
+    // above 0.5 req/s, so the alert fires.
+    let written = [
+        ("/api/a", 200, 100),
+        ("/api/b", 200, 200),
+        ("/api/c", 201, 300),
+        ("/api/d", 204, 0),
+        ("/api/e", 200, 50),
+        ("/img/1", 301, 10),
+        ("/img/2", 302, 10),
+        ("/api/f", 404, 20),
+        ("/api/g", 404, 20),
+        ("/img/3", 404, 20),
+        ("/api/h", 503, 5),
+        ("/api/i", 500, 5),
+    ];
+    let mut text = String::new();
+    for (path, status, bytes) in written {
+        text.push_str(&clf(unix_now(), path, status, bytes));
+        if status == 301 {
+            text.push_str("garbage\n");
+        }
+    }
+    text.push_str("\"GET / HTTP/1.1\" nonsense\n");
+    append(&log, &text);
+
+    let metrics = eventually("the counters to reach what was written", || {
+        let m = parse_metrics(&get(lm.addr, "/metrics").body);
+        (metric(&m, "logmon_requests_total", None) == Some(12.0)).then_some(m)
+    });
+    let class = |c| metric(&metrics, "logmon_requests_total", Some(("class", c)));
+    assert_eq!(class("1xx"), Some(0.0));
+    assert_eq!(class("2xx"), Some(5.0));
+    assert_eq!(class("3xx"), Some(2.0));
+    assert_eq!(class("4xx"), Some(3.0));
+    assert_eq!(class("5xx"), Some(2.0));
+    assert_eq!(metric(&metrics, "logmon_bytes_total", None), Some(740.0));
+    assert_eq!(
+        metric(&metrics, "logmon_invalid_lines_total", None),
+        Some(2.0)
+    );
+    assert_eq!(
+        metric(&metrics, "logmon_alert_threshold_requests_per_second", None),
+        Some(0.5)
+    );
+
+    let alert = next_of(&rx, "alert");
+    assert_eq!(alert["hits"], 32, "{alert}");
+    assert_eq!(alert["window_secs"], 60);
+    let report = next_of(&rx, "report");
+    assert_eq!(report["alerting"], true);
+    for field in [
+        "start",
+        "end",
+        "status",
+        "methods",
+        "sections",
+        "window_average",
+    ] {
+        assert!(
+            report.get(field).is_some(),
+            "report has no {field}: {report}"
+        );
+    }
+
+    let m = parse_metrics(&get(lm.addr, "/metrics").body);
+    assert_eq!(metric(&m, "logmon_alert_active", None), Some(1.0));
+    assert_eq!(metric(&m, "logmon_window_hits", None), Some(32.0));
+    let avg = metric(&m, "logmon_window_average_requests_per_second", None).unwrap();
+    assert!((avg - 32.0 / 60.0).abs() < 1e-9, "{avg}");
+    // Reported sections have series; with the backfill left out, the
+    // section series add up to the requests read, once reported.
+    let m = eventually("every request to be reported", || {
+        let m = parse_metrics(&get(lm.addr, "/metrics").body);
+        (metric(&m, "logmon_section_requests_total", None) == Some(12.0)).then_some(m)
+    });
+    assert!(
+        metric(
+            &m,
+            "logmon_section_requests_total",
+            Some(("section", "/api"))
+        )
+        .unwrap()
+            >= 9.0
+    );
+    assert_eq!(
+        metric(
+            &m,
+            "logmon_section_requests_total",
+            Some(("section", "/old"))
+        ),
+        None,
+        "backfilled lines are in no report"
+    );
+
+    let s = state(lm.addr);
+    assert_eq!(s["type"], "state");
+    assert_eq!(s["alerting"], true);
+    assert_eq!(s["totals"]["hits"], 12);
+    assert_eq!(s["totals"]["invalid"], 2);
+    assert_eq!(s["history"][0]["type"], "alert");
+    assert_eq!(s["chart"]["bucket_secs"], 1);
+    let rates = s["chart"]["rates"].as_array().unwrap();
+    assert_eq!(rates.len(), 59, "the complete seconds of the window");
+    let charted: f64 = rates.iter().map(|r| r.as_f64().unwrap()).sum();
+    assert_eq!(charted, 32.0);
+}
+
+#[test]
+fn replay_keeps_serving_the_final_state_until_ctrl_c() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    // 2 req/s, a minute at 30 req/s (alert above 10 over 30 s), 2 req/s.
+    let mut text = phases(
+        1_772_366_400,
+        &[(60, 2), (60, 30), (120, 2)],
+        &["/api", "/img"],
+    );
+    text.push_str("not a log line\n");
+    append(&log, &text);
+    let lines = text.lines().count() - 1;
+
+    let mut lm = replay(
+        log.to_str().unwrap(),
+        &["--window", "30", "--threshold", "10"],
+    );
+    let m = parse_metrics(&get(lm.addr, "/metrics").body);
+    assert_eq!(
+        metric(&m, "logmon_requests_total", None),
+        Some(lines as f64)
+    );
+    // Statuses cycle 200, 200, 200, 404, 503, 301.
+    let per = |class| metric(&m, "logmon_requests_total", Some(("class", class))).unwrap();
+    assert_eq!(per("2xx"), (lines / 2) as f64);
+    assert_eq!(per("3xx") + per("4xx") + per("5xx"), (lines / 2) as f64);
+    let bytes: u64 = (0..lines as u64).map(|n| 100 + n % 10).sum();
+    assert_eq!(metric(&m, "logmon_bytes_total", None), Some(bytes as f64));
+    assert_eq!(metric(&m, "logmon_invalid_lines_total", None), Some(1.0));
+    assert_eq!(
+        metric(&m, "logmon_section_requests_total", None),
+        Some(lines as f64),
+        "every reported request is in a section series"
+    );
+    assert_eq!(metric(&m, "logmon_alert_active", None), Some(0.0));
+
+    let s = state(lm.addr);
+    let kinds: Vec<&str> = s["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["alert", "recovered"]);
+    assert_eq!(s["report"]["type"], "report");
+    assert_eq!(s["totals"]["hits"], lines);
+
+    // A client that connects after the end still gets the final state.
+    let rx = events(lm.addr);
+    let first = rx.recv_timeout(WAIT).expect("a first event");
+    assert_eq!(first["type"], "state");
+    assert_eq!(first["history"], s["history"]);
+
+    lm.signal("INT");
+    assert!(lm.wait_exit().success());
+}
+
+#[test]
+fn the_page_and_its_assets_are_served_with_a_strict_policy() {
+    let lm = replay(&fixture("sample.log"), &[]);
+    let page = get(lm.addr, "/");
+    assert_eq!(page.status, 200);
+    assert_eq!(
+        page.header("Content-Type"),
+        Some("text/html; charset=utf-8")
+    );
+    let csp = page.header("Content-Security-Policy").expect("a CSP");
+    assert!(csp.starts_with("default-src 'none'"), "{csp}");
+    assert!(csp.contains("connect-src 'self'"));
+    assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"));
+    assert!(page.body.contains("<script src=\"/app.js\""));
+
+    let js = get(lm.addr, "/app.js");
+    assert_eq!(js.status, 200);
+    assert!(js
+        .header("Content-Type")
+        .unwrap()
+        .starts_with("text/javascript"));
+    assert!(js.body.contains("EventSource('/events')"));
+    let css = get(lm.addr, "/app.css");
+    assert!(css.header("Content-Type").unwrap().starts_with("text/css"));
+    for a in [&page, &js, &css] {
+        assert_eq!(a.header("X-Content-Type-Options"), Some("nosniff"));
+    }
+
+    assert_eq!(get(lm.addr, "/nothing-here").status, 404);
+    assert_eq!(
+        fetch(lm.addr, "POST", "/api/state", "127.0.0.1").status,
+        405
+    );
+    let head = fetch(lm.addr, "HEAD", "/metrics", "127.0.0.1");
+    assert_eq!((head.status, head.body.as_str()), (200, ""));
+    let metrics = get(lm.addr, "/metrics?x=1");
+    assert_eq!(
+        metrics.header("Content-Type"),
+        Some("text/plain; version=0.0.4; charset=utf-8")
+    );
+    // DNS rebinding: another site's name pointing at 127.0.0.1.
+    assert_eq!(
+        fetch(lm.addr, "GET", "/api/state", "attacker.example:80").status,
+        421
+    );
+    assert_eq!(fetch(lm.addr, "GET", "/api/state", "localhost").status, 200);
+}

@@ -1,0 +1,314 @@
+//! Shared by the `--serve` tests: start logmon with a server on 127.0.0.1,
+//! a tiny HTTP/1.1 client, and log lines to feed it.
+//!
+//! Every wait is bounded, and the child is killed when its guard drops, so
+//! a failing test cannot leave a server behind.
+
+// Each test file uses a different part of this module.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long any one wait may take before the test fails.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// A running logmon, killed on drop.
+pub struct Logmon {
+    pub child: Child,
+    pub addr: SocketAddr,
+    /// stderr, line by line.
+    pub stderr: Receiver<String>,
+}
+
+impl Drop for Logmon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Logmon {
+    /// Start logmon with `args` (which include `--serve 127.0.0.1:0`) and
+    /// wait for the address it prints.
+    pub fn start(args: &[&str]) -> Logmon {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_logmon"))
+            .args(args)
+            .env("TZ", "UTC")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start logmon");
+        let stderr = lines_of(child.stderr.take().unwrap());
+        let line =
+            wait_for(&stderr, "serving the dashboard on http://", WAIT).unwrap_or_else(|seen| {
+                let _ = child.kill();
+                panic!("no address on stderr; saw {seen:?}")
+            });
+        let addr = line
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.trim_end_matches('/').parse().ok())
+            .unwrap_or_else(|| panic!("no address in {line:?}"));
+        Logmon {
+            child,
+            addr,
+            stderr,
+        }
+    }
+
+    /// Send a signal with the shell's `kill` (std sends only SIGKILL).
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("sh")
+            .arg("-c")
+            .arg(format!("kill -{name} {}", self.child.id()))
+            .status()
+            .expect("run sh");
+        assert!(status.success());
+    }
+
+    /// Wait for the process to exit, at most `WAIT`.
+    pub fn wait_exit(&mut self) -> std::process::ExitStatus {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "logmon did not exit");
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// Forward lines from `r` to a channel, from a thread.
+pub fn lines_of(r: impl Read + Send + 'static) -> Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(r).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Wait for a line containing `needle`; on timeout, return the lines seen.
+pub fn wait_for(
+    rx: &Receiver<String>,
+    needle: &str,
+    within: Duration,
+) -> Result<String, Vec<String>> {
+    let deadline = Instant::now() + within;
+    let mut seen = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) if line.contains(needle) => return Ok(line),
+            Ok(line) => seen.push(line),
+            Err(_) => return Err(seen),
+        }
+    }
+}
+
+/// An HTTP response.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    /// Header lines, as sent.
+    pub head: String,
+    pub body: String,
+}
+
+impl Answer {
+    /// The value of header `name` (case-insensitive), if present.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
+}
+
+/// Open a connection and send a request; the answer is read by the caller.
+pub fn request(addr: SocketAddr, method: &str, path: &str, host: &str) -> TcpStream {
+    let mut s = TcpStream::connect_timeout(&addr, WAIT).expect("connect");
+    s.set_read_timeout(Some(WAIT)).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    s
+}
+
+/// GET `path` and read the whole answer.
+pub fn get(addr: SocketAddr, path: &str) -> Answer {
+    fetch(addr, "GET", path, "127.0.0.1")
+}
+
+/// Send a request and read the whole answer (`Connection: close`).
+pub fn fetch(addr: SocketAddr, method: &str, path: &str, host: &str) -> Answer {
+    let mut s = request(addr, method, path, host);
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("read the answer");
+    let raw = String::from_utf8(raw).expect("UTF-8 answer");
+    let (head, body) = raw.split_once("\r\n\r\n").expect("a head and a body");
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status");
+    Answer {
+        status,
+        head: head.to_owned(),
+        body: body.to_owned(),
+    }
+}
+
+/// GET `/api/state` as JSON.
+pub fn state(addr: SocketAddr) -> serde_json::Value {
+    let a = get(addr, "/api/state");
+    assert_eq!(a.status, 200, "{a:?}");
+    serde_json::from_str(&a.body).expect("JSON state")
+}
+
+/// Poll `f` every 50 ms until it returns `Some`, at most `WAIT`.
+pub fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A Common Log Format line stamped `t` (unix seconds).
+pub fn clf(t: i64, path: &str, status: u16, bytes: u64) -> String {
+    let time = chrono::DateTime::from_timestamp(t, 0).unwrap();
+    format!(
+        "10.0.0.{} - - [{}] \"GET {path} HTTP/1.1\" {status} {bytes}\n",
+        t % 200,
+        time.format("%d/%b/%Y:%H:%M:%S +0000")
+    )
+}
+
+pub fn append(path: &Path, text: &str) {
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+}
+
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// A log for replays: `rate` lines per second on `sections` (in turn) for
+/// each `(seconds, rate)` phase, from second `start`. Statuses cycle
+/// through 200, 200, 200, 404, 503, 301 and bytes through 100..=109.
+pub fn phases(start: i64, phases: &[(i64, usize)], sections: &[&str]) -> String {
+    let mut out = String::new();
+    let mut t = start;
+    let mut n = 0usize;
+    for &(secs, rate) in phases {
+        for _ in 0..secs {
+            for _ in 0..rate {
+                let status = [200, 200, 200, 404, 503, 301][n % 6];
+                let path = format!("{}/{n}", sections[n % sections.len()]);
+                out.push_str(&clf(t, &path, status, 100 + (n % 10) as u64));
+                n += 1;
+            }
+            t += 1;
+        }
+    }
+    out
+}
+
+/// One sample of an exposition: name, labels, value.
+pub type Sample = (String, Vec<(String, String)>, f64);
+
+/// Parse a Prometheus text exposition into `(name, labels, value)`,
+/// checking that each family's `# TYPE` comes before its samples.
+pub fn parse_metrics(text: &str) -> Vec<Sample> {
+    let mut typed = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').expect("TYPE name kind");
+            assert!(["counter", "gauge"].contains(&kind), "{line}");
+            assert!(typed.insert(name.to_owned()), "family {name} twice");
+            continue;
+        }
+        if line.starts_with('#') || line.is_empty() {
+            continue;
+        }
+        let (series, value) = line.rsplit_once(' ').expect("series and value");
+        let value: f64 = value.parse().unwrap_or_else(|_| panic!("value in {line}"));
+        let (name, labels) = match series.split_once('{') {
+            Some((name, rest)) => (name, parse_labels(rest.strip_suffix('}').expect("}"))),
+            None => (series, Vec::new()),
+        };
+        assert!(typed.contains(name), "{name} has no # TYPE before it");
+        out.push((name.to_owned(), labels, value));
+    }
+    out
+}
+
+/// `a="x",b="y\"z"` into pairs, undoing the format's escapes.
+fn parse_labels(s: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut chars = s.chars().peekable();
+    while chars.peek().is_some() {
+        let name: String = chars.by_ref().take_while(|&c| c != '=').collect();
+        assert_eq!(chars.next(), Some('"'), "label value quoted in {s}");
+        let mut value = String::new();
+        loop {
+            match chars.next().expect("closing quote") {
+                '"' => break,
+                '\\' => match chars.next().expect("escaped char") {
+                    'n' => value.push('\n'),
+                    c @ ('\\' | '"') => value.push(c),
+                    c => panic!("bad escape \\{c} in {s}"),
+                },
+                c => value.push(c),
+            }
+        }
+        out.push((name, value));
+        if chars.peek() == Some(&',') {
+            chars.next();
+        }
+    }
+    out
+}
+
+/// The sum of the samples of `name` whose labels include `label` (any
+/// value when `None`).
+pub fn metric(samples: &[Sample], name: &str, label: Option<(&str, &str)>) -> Option<f64> {
+    let matching: Vec<f64> = samples
+        .iter()
+        .filter(|(n, labels, _)| {
+            n == name
+                && match label {
+                    Some((k, v)) => labels.iter().any(|(lk, lv)| lk == k && lv == v),
+                    None => true,
+                }
+        })
+        .map(|(_, _, v)| *v)
+        .collect();
+    (!matching.is_empty()).then(|| matching.iter().sum())
+}
