@@ -1,12 +1,15 @@
-//! Fuzz the path every log line takes: `Parser::parse`, `section`,
-//! `sanitize`, then `Batch::push` and `Stats::add`.
+//! Fuzz the path every log line takes: `Parser::parse` (CLF, W3C and
+//! `auto`), `section`, `sanitize`, `Batch::push`, `Stats::add`, the
+//! monitor and both renderers.
 //!
 //! Anyone who can send an HTTP request chooses bytes of the access log, so
 //! none of these may panic, whatever the bytes. Beyond "no panic" it checks
 //! what the rest of logmon relies on:
-//! - a record's fields borrow from the line (no copy, no invented bytes);
+//! - a record's fields borrow from the line (no copy, no invented bytes)
+//!   but for W3C's placeholders for a missing client or user;
 //! - its status is in `100..=599` and its time is within years 0-9999;
-//! - the timestamp cache gives the same record as a fresh parser;
+//! - a line read as CLF reads the same through a fresh CLF parser, so
+//!   neither the timestamp cache nor `auto`'s W3C state leaks into it;
 //! - a section is a prefix of its target (or `/`), free of `?` and `#`,
 //!   and is its own section;
 //! - `sanitize` leaves no byte that could drive a terminal, and changes
@@ -21,7 +24,7 @@ use std::hash::{BuildHasherDefault, DefaultHasher};
 use libfuzzer_sys::fuzz_target;
 use logmon::batch::Batch;
 use logmon::monitor::{Config, Event, Monitor};
-use logmon::parse::{section, Parser, Record};
+use logmon::parse::{section, LogFormat, ParseError, Parser, Record, Syntax};
 use logmon::render::{self, Style};
 use logmon::stats::Stats;
 use logmon::text::{sanitize, truncate};
@@ -38,22 +41,37 @@ fuzz_target!(|data: &[u8]| {
         check_record(&record, data);
     }
 
-    // Then line by line through one parser, as the reader does, so the
-    // timestamp cache sees sequences of lines.
+    // Line by line in each forced format: only `check_record` applies.
+    for format in [LogFormat::Clf, LogFormat::W3c] {
+        let mut parser = Parser::with_format(format);
+        for line in data.split_inclusive(|&b| b == b'\n') {
+            if let Ok(record) = parser.parse(line) {
+                check_record(&record, line);
+            }
+        }
+        while parser.take_notice().is_some() {}
+    }
+
+    // Then line by line through one `auto` parser, as the reader does, so
+    // the timestamp cache and the W3C columns see sequences of lines.
     let mut parser = Parser::new();
     let mut batch = Batch::default();
     let hasher = BuildHasherDefault::<DefaultHasher>::default();
     let mut lines = 0u64;
     for line in data.split_inclusive(|&b| b == b'\n') {
-        lines += 1;
         match parser.parse(line) {
+            // A W3C directive is neither a hit nor an invalid line.
+            Err(ParseError::Directive) => continue,
+            Err(_) => batch.push_invalid(),
             Ok(record) => {
                 check_record(&record, line);
-                assert_eq!(
-                    Parser::new().parse(line).as_ref(),
-                    Ok(&record),
-                    "the timestamp cache changed the record"
-                );
+                if record.syntax == Syntax::Clf {
+                    assert_eq!(
+                        Parser::with_format(LogFormat::Clf).parse(line).as_ref(),
+                        Ok(&record),
+                        "parser state changed a CLF record"
+                    );
+                }
                 batch.push(&record, &hasher);
                 let hit = batch.hits.last().expect("push adds a hit");
                 assert_eq!(
@@ -62,8 +80,11 @@ fuzz_target!(|data: &[u8]| {
                     "the batch keeps the sanitized section"
                 );
             }
-            Err(_) => batch.push_invalid(),
         }
+        lines += 1;
+    }
+    while let Some(notice) = parser.take_notice() {
+        assert!(!notice.chars().any(is_unsafe), "unsafe notice: {notice:?}");
     }
     let mut stats = Stats::default();
     for hit in &batch.hits {
@@ -125,11 +146,19 @@ fn check_record(record: &Record<'_>, line: &[u8]) {
         "{}",
         record.time
     );
-    assert!(!record.host.is_empty());
+    // W3C lines may lack a `c-ip` column; a CLF line always has a host.
+    assert!(record.syntax == Syntax::W3c || !record.host.is_empty());
+    // W3C fills a missing `c-ip` column with "" and a missing
+    // `cs-username` with "-", which borrow from nothing.
+    let w3c = record.syntax == Syntax::W3c;
+    let host = (!(w3c && record.host.is_empty())).then_some(record.host);
+    let user = (!(w3c && record.user == b"-")).then_some(record.user);
     let fields = [
-        Some(record.host),
-        Some(record.user),
+        host,
+        user,
+        record.vhost,
         record.target,
+        record.query,
         record.referer,
         record.user_agent,
     ];
@@ -139,6 +168,7 @@ fn check_record(record: &Record<'_>, line: &[u8]) {
     if let Some(target) = record.target {
         check_section(target);
     }
+    let _ = record.user_agent_text();
 }
 
 /// Whether `part` lies inside `whole`'s memory.
