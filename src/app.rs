@@ -5,6 +5,10 @@
 //! the clock. Then the reader thread sends batches and the loop feeds them to
 //! the `Monitor`, printing what it returns.
 //!
+//! stderr carries diagnostics only (the startup line, notices, the replay
+//! progress bar), and `--quiet` silences all of them but errors; stdout
+//! carries reports and alerts.
+//!
 //! On the wall clock, every wake of the loop (a message or a timeout, at
 //! least once a second) first closes the seconds that have passed, so alerts
 //! and reports stay on time under any input.
@@ -13,17 +17,19 @@
 //! before they are printed, the monitor's gauges and the events; the server
 //! runs on threads of its own and never holds up the loop.
 
+use std::ffi::OsString;
 use std::fs::{self, File};
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context as _, Result};
+use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::{Args, ColorChoice, Format};
 use crate::follow::Follower;
@@ -42,11 +48,23 @@ const CHANNEL_DEPTH: usize = 16;
 /// Kept well under a second, so that a signal still ends the run at once.
 const LAST_POLL: Duration = Duration::from_millis(500);
 
+/// Replays of files at least this large show a progress bar (on a
+/// terminal): smaller ones end before a bar would be worth drawing.
+const PROGRESS_MIN_BYTES: u64 = 4 << 20;
+
+/// How a run ended, for the exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    /// Alerts that fired during the run.
+    pub alerts: u64,
+}
+
 /// Run logmon with parsed arguments until the input ends or a signal.
-pub fn run(args: Args) -> Result<()> {
+pub fn run(args: Args) -> Result<Outcome> {
     let style = Style {
         color: use_color(args.color),
-        utc: false,
+        utc: args.utc,
+        ascii: args.ascii || !utf8_locale(|name| std::env::var_os(name)),
     };
     let cfg = Config {
         period_secs: args.period,
@@ -59,6 +77,7 @@ pub fn run(args: Args) -> Result<()> {
         format: args.format,
         style,
         dashboard: None,
+        progress: None,
     };
 
     let (tx, rx) = mpsc::sync_channel(CHANNEL_DEPTH);
@@ -78,11 +97,11 @@ pub fn run(args: Args) -> Result<()> {
 
     // Before the input: a port in use fails the run before it starts.
     if let Some(addr) = args.serve {
-        out.dashboard = Some(serve(addr, &cfg)?);
+        out.dashboard = Some(serve(addr, &cfg, args.quiet)?);
     }
 
     let _demo = if args.demo {
-        Some(Demo::start(stop.clone())?)
+        Some(Demo::start(stop.clone(), args.quiet)?)
     } else {
         None
     };
@@ -104,7 +123,19 @@ pub fn run(args: Args) -> Result<()> {
         let input: Box<dyn io::Read + Send> = if stdin {
             Box::new(io::stdin())
         } else {
-            Box::new(open(&path)?)
+            let file = open(&path)?;
+            let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+            if !args.quiet && size >= PROGRESS_MIN_BYTES && io::stderr().is_terminal() {
+                let progress = Progress::new(size, style.ascii, io::stdout().is_terminal());
+                let input = Counted {
+                    inner: file,
+                    bytes: progress.bytes.clone(),
+                };
+                out.progress = Some(progress);
+                Box::new(input)
+            } else {
+                Box::new(file)
+            }
         };
         reader::spawn(Source::Whole(input), name.clone(), args.log_format, tx)?;
         Monitor::log(cfg)
@@ -132,6 +163,16 @@ pub fn run(args: Args) -> Result<()> {
         };
         follows = matches!(source, Source::Follow { .. });
         reader::spawn(source, name.clone(), args.log_format, tx)?;
+        if !args.quiet {
+            // The first report comes only after a period: say what is going on.
+            eprintln!(
+                "logmon: following {}: alert above {} req/s over {} s, report every {} s",
+                name.display(),
+                args.threshold,
+                args.window,
+                args.period
+            );
+        }
         let mut monitor = Monitor::wall(cfg, now);
         if follows {
             // The follower backfills first (`Msg::BackfillDone`, even when
@@ -180,18 +221,22 @@ pub fn run(args: Args) -> Result<()> {
                 if let Some(dashboard) = &out.dashboard {
                     dashboard.count(&batch);
                 }
-                monitor.add(&batch, &mut events)
+                monitor.add(&batch, &mut events);
+                if let Some(p) = &mut out.progress {
+                    p.advance(batch.hits.len() as u64 + batch.invalid());
+                }
             }
             Msg::Backfill(batch) => monitor.backfill(&batch),
             Msg::BackfillDone => monitor.backfill_done(&mut events),
-            Msg::Notice(notice) => eprintln!("logmon: {notice}"),
+            Msg::Notice(notice) if !args.quiet => eprintln!("logmon: {notice}"),
+            Msg::Notice(_) => {}
             Msg::Failed(e) => return Err(e),
             // Acted on at the top of the loop, through the flag.
             Msg::Stop => {}
             Msg::Done => break,
         }
         out.emit(&monitor, &mut events)?;
-        if wall && !warned_clock && monitor.outside_window() > 0 {
+        if wall && !args.quiet && !warned_clock && monitor.outside_window() > 0 {
             warned_clock = true;
             eprintln!(
                 "logmon: {}: some timestamps are more than {}s away from the clock; \
@@ -204,9 +249,19 @@ pub fn run(args: Args) -> Result<()> {
     if wall {
         monitor.tick(unix_now(), &mut events);
     }
+    // Off the screen before the last report and the summary.
+    drop(out.progress.take());
     monitor.finish(&mut events);
+    let alerts = events
+        .iter()
+        .find_map(|e| match e {
+            Event::Summary(s) => Some(s.alerts),
+            _ => None,
+        })
+        .unwrap_or(0);
     out.emit(&monitor, &mut events)?;
     if let (Some(dashboard), true) = (&out.dashboard, args.replay) {
+        // Said even with --quiet: otherwise the run would seem to hang.
         eprintln!(
             "logmon: replay done; serving the final state on http://{}/ until Ctrl-C",
             dashboard.addr()
@@ -215,14 +270,19 @@ pub fn run(args: Args) -> Result<()> {
             let _ = rx.recv_timeout(Duration::from_secs(1));
         }
     }
-    Ok(())
+    Ok(Outcome { alerts })
 }
 
 /// Start `--serve` and say where it listens.
-fn serve(addr: SocketAddr, cfg: &Config) -> Result<Dashboard> {
+///
+/// `--quiet` silences where it listens but not the warning about a
+/// non-loopback address, which is about who can read the traffic.
+fn serve(addr: SocketAddr, cfg: &Config, quiet: bool) -> Result<Dashboard> {
     let dashboard = Dashboard::start(addr, cfg.window_secs, cfg.threshold)?;
     let addr = dashboard.addr();
-    eprintln!("logmon: serving the dashboard on http://{addr}/");
+    if !quiet {
+        eprintln!("logmon: serving the dashboard on http://{addr}/");
+    }
     if !addr.ip().is_loopback() {
         eprintln!(
             "logmon: warning: {addr} is not a loopback address and the dashboard has no \
@@ -238,6 +298,8 @@ struct Output<W: Write> {
     format: Format,
     style: Style,
     dashboard: Option<Dashboard>,
+    /// The replay progress bar on stderr, while one is shown.
+    progress: Option<Progress>,
 }
 
 impl<W: Write> Output<W> {
@@ -248,17 +310,104 @@ impl<W: Write> Output<W> {
         if let Some(dashboard) = &self.dashboard {
             dashboard.update(monitor, events);
         }
-        for event in events.drain(..) {
-            let text = match self.format {
-                Format::Text => render::text(&event, &self.style),
-                Format::Json => render::json(&event),
-            };
-            self.w
-                .write_all(text.as_bytes())
-                .and_then(|()| self.w.flush())
-                .context("cannot write to stdout")?;
+        if events.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        let Output {
+            w,
+            format,
+            style,
+            progress,
+            ..
+        } = self;
+        let mut write = || -> Result<()> {
+            for event in events.drain(..) {
+                let text = match format {
+                    Format::Text => render::text(&event, style),
+                    Format::Json => render::json(&event),
+                };
+                w.write_all(text.as_bytes())
+                    .and_then(|()| w.flush())
+                    .context("cannot write to stdout")?;
+            }
+            Ok(())
+        };
+        match progress {
+            // Same terminal: take the bar off the screen while writing, or
+            // the report would be written over it.
+            Some(p) if p.shared_terminal => p.bar.suspend(write),
+            _ => write(),
+        }
+    }
+}
+
+/// The `--replay` progress bar: bytes read, lines per second, ETA.
+struct Progress {
+    bar: ProgressBar,
+    /// Bytes the reader thread has read, shared with its `Counted` input.
+    bytes: Arc<AtomicU64>,
+    lines: u64,
+    started: Instant,
+    /// Whether stdout is the same terminal as stderr.
+    shared_terminal: bool,
+}
+
+impl Progress {
+    fn new(size: u64, ascii: bool, shared_terminal: bool) -> Progress {
+        let (template, chars) = if ascii {
+            (
+                "[{bar:30}] {binary_bytes}/{binary_total_bytes}  {msg}  ETA {eta}",
+                "#>-",
+            )
+        } else {
+            (
+                "{bar:30} {binary_bytes}/{binary_total_bytes}  {msg}  ETA {eta}",
+                "█▉▊▋▌▍▎▏ ",
+            )
+        };
+        let style = ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars(chars);
+        Progress {
+            bar: ProgressBar::new(size).with_style(style),
+            bytes: Arc::new(AtomicU64::new(0)),
+            lines: 0,
+            started: Instant::now(),
+            shared_terminal,
+        }
+    }
+
+    /// `lines` more lines went through the monitor.
+    fn advance(&mut self, lines: u64) {
+        self.lines += lines;
+        self.bar.set_position(self.bytes.load(Ordering::Relaxed));
+        let secs = self.started.elapsed().as_secs_f64().max(1e-3);
+        self.bar.set_message(format!(
+            "{} lines/s",
+            render::human_count((self.lines as f64 / secs) as u64)
+        ));
+    }
+}
+
+impl Drop for Progress {
+    /// Clear the bar however the run ends, an error included, so that
+    /// neither the error message nor the shell prompt lands on top of it.
+    fn drop(&mut self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+/// A reader that counts the bytes it reads, for the progress bar.
+struct Counted<R> {
+    inner: R,
+    bytes: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
     }
 }
 
@@ -291,6 +440,19 @@ fn use_color(choice: ColorChoice) -> bool {
     }
 }
 
+/// Whether the locale's character set is UTF-8: the first of `LC_ALL`,
+/// `LC_CTYPE` and `LANG` that is set and not empty decides, as in
+/// setlocale(3); with none set the locale is "C", which is ASCII.
+pub fn utf8_locale(var: impl Fn(&str) -> Option<OsString>) -> bool {
+    ["LC_ALL", "LC_CTYPE", "LANG"]
+        .into_iter()
+        .find_map(|name| var(name).filter(|v| !v.is_empty()))
+        .is_some_and(|v| {
+            let v = v.to_string_lossy().to_ascii_lowercase();
+            v.contains("utf-8") || v.contains("utf8")
+        })
+}
+
 fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -312,14 +474,16 @@ struct Demo {
 }
 
 impl Demo {
-    fn start(stop: Arc<AtomicBool>) -> Result<Demo> {
+    fn start(stop: Arc<AtomicBool>, quiet: bool) -> Result<Demo> {
         let path = std::env::temp_dir().join(format!("logmon-demo-{}.log", std::process::id()));
         let mut file =
             File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
-        eprintln!(
-            "logmon: demo: writing generated traffic to {} (a burst starts in about 20s)",
-            path.display()
-        );
+        if !quiet {
+            eprintln!(
+                "logmon: demo: writing generated traffic to {} (a burst starts in about 20s)",
+                path.display()
+            );
+        }
         thread::Builder::new().name("demo".into()).spawn(move || {
             let mut gen = Generator::new(unix_now() as u64, GenFormat::Combined);
             let _ = crate::gen::run_live(&mut gen, Shape::demo(), &mut file, &stop);
@@ -331,5 +495,48 @@ impl Demo {
 impl Drop for Demo {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(vars: &'a [(&str, &str)]) -> impl Fn(&str) -> Option<OsString> + 'a {
+        move |name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| OsString::from(v))
+        }
+    }
+
+    #[test]
+    fn the_first_locale_variable_that_is_set_decides_utf8() {
+        assert!(utf8_locale(env(&[("LANG", "en_GB.UTF-8")])));
+        assert!(utf8_locale(env(&[("LANG", "de_DE.utf8")])));
+        assert!(utf8_locale(env(&[("LC_ALL", "C.UTF-8"), ("LANG", "C")])));
+        assert!(!utf8_locale(env(&[
+            ("LC_ALL", "C"),
+            ("LANG", "en_US.UTF-8")
+        ])));
+        assert!(!utf8_locale(env(&[
+            ("LC_CTYPE", "POSIX"),
+            ("LANG", "C.UTF-8")
+        ])));
+        assert!(utf8_locale(env(&[("LC_ALL", ""), ("LANG", "C.UTF-8")])));
+        assert!(!utf8_locale(env(&[("LANG", "fr_FR.ISO-8859-1")])));
+        assert!(!utf8_locale(env(&[])), "no locale is C, which is ASCII");
+    }
+
+    #[test]
+    fn a_counted_reader_adds_up_the_bytes_it_reads() {
+        let bytes = Arc::new(AtomicU64::new(0));
+        let mut r = Counted {
+            inner: &b"0123456789"[..],
+            bytes: bytes.clone(),
+        };
+        let mut buf = [0; 4];
+        while r.read(&mut buf).unwrap() > 0 {}
+        assert_eq!(bytes.load(Ordering::Relaxed), 10);
     }
 }

@@ -6,7 +6,9 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use clap::builder::BoolishValueParser;
 use clap::{Parser, ValueEnum};
+use clap_complete::Shell;
 
 pub use crate::parse::LogFormat;
 
@@ -21,6 +23,9 @@ pub use crate::parse::LogFormat;
 /// vhost-prefixed forms, each with an optional trailing request time) and
 /// W3C Extended (IIS); see --log-format. Lines that do not parse are counted
 /// as invalid and skipped.
+///
+/// Most options can also be set with an environment variable, named in each
+/// option's help; a flag on the command line wins.
 #[derive(Debug, Parser)]
 #[command(version, about, max_term_width = 100)]
 pub struct Args {
@@ -37,7 +42,8 @@ pub struct Args {
     /// In requests per second; a number above 0 (0.5 is valid). The alert
     /// fires when the hits in the window are strictly more than
     /// threshold * window, and recovers when they are strictly fewer.
-    #[arg(short, long, value_name = "RPS", default_value = "10", value_parser = parse_threshold)]
+    #[arg(short, long, value_name = "RPS", default_value = "10", value_parser = parse_threshold,
+          env = "LOGMON_THRESHOLD")]
     pub threshold: f64,
 
     /// Print a report every SECS seconds
@@ -45,16 +51,22 @@ pub struct Args {
     /// Periods are aligned to multiples of SECS since the epoch, so with the
     /// default a report covers hh:mm:00 to hh:mm:10, and so on.
     #[arg(short, long, value_name = "SECS", default_value = "10",
-          value_parser = clap::value_parser!(u32).range(1..))]
+          value_parser = clap::value_parser!(u32).range(1..), env = "LOGMON_PERIOD")]
     pub period: u32,
 
     /// Length of the alert window
     #[arg(short, long, value_name = "SECS", default_value = "120",
-          value_parser = clap::value_parser!(u32).range(1..))]
+          value_parser = clap::value_parser!(u32).range(1..), env = "LOGMON_WINDOW")]
     pub window: u32,
 
     /// Sections to list in each report
-    #[arg(short = 'n', long, value_name = "N", default_value = "5")]
+    #[arg(
+        short = 'n',
+        long,
+        value_name = "N",
+        default_value = "5",
+        env = "LOGMON_TOP"
+    )]
     pub top: usize,
 
     /// Read the file from start to end as fast as possible, then exit
@@ -65,8 +77,16 @@ pub struct Args {
     #[arg(long, conflicts_with = "demo")]
     pub replay: bool,
 
+    /// With --replay: exit with status 3 if any alert fired
+    ///
+    /// Otherwise the status is 0, or 1 for an error, so a script can tell
+    /// "the log had high traffic" from "logmon failed".
+    #[arg(long, requires = "replay")]
+    pub exit_code: bool,
+
     /// Output format
-    #[arg(long, value_name = "FORMAT", value_enum, default_value_t = Format::Text)]
+    #[arg(long, value_name = "FORMAT", value_enum, default_value_t = Format::Text,
+          env = "LOGMON_FORMAT")]
     pub format: Format,
 
     /// Log line format
@@ -87,8 +107,33 @@ pub struct Args {
     ///
     /// `auto` uses colour only when stdout is a terminal and NO_COLOR is
     /// unset or empty.
-    #[arg(long, value_name = "WHEN", value_enum, default_value_t = ColorChoice::Auto)]
+    #[arg(long, value_name = "WHEN", value_enum, default_value_t = ColorChoice::Auto,
+          env = "LOGMON_COLOR")]
     pub color: ColorChoice,
+
+    /// Print times in UTC instead of the local time zone
+    ///
+    /// Times in text output carry their offset either way; JSON output is
+    /// always in UTC.
+    #[arg(long, env = "LOGMON_UTC",
+          value_parser = BoolishValueParser::new())]
+    pub utc: bool,
+
+    /// Draw the report's sparkline with ASCII characters only
+    ///
+    /// This is automatic when the locale (LC_ALL, LC_CTYPE or LANG, the
+    /// first one set) is not UTF-8.
+    #[arg(long, env = "LOGMON_ASCII",
+          value_parser = BoolishValueParser::new())]
+    pub ascii: bool,
+
+    /// Print nothing on stderr but errors
+    ///
+    /// Silences the startup line, notices such as "file truncated" and the
+    /// replay progress bar. Reports and alerts on stdout are not affected.
+    #[arg(short, long, env = "LOGMON_QUIET",
+          value_parser = BoolishValueParser::new())]
+    pub quiet: bool,
 
     /// Generate live traffic into a temporary log and monitor it
     ///
@@ -111,6 +156,20 @@ pub struct Args {
     #[arg(long, value_name = "MS", default_value = "100", hide = true,
           value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub poll_ms: u64,
+
+    /// Print a completion script for SHELL and exit
+    ///
+    /// Other options are ignored.
+    ///
+    /// For example `logmon --completions bash > ~/.local/share/bash-completion/completions/logmon`.
+    #[arg(long, value_name = "SHELL", value_enum)]
+    pub completions: Option<Shell>,
+
+    /// Print the man page (roff) and exit
+    ///
+    /// For example `logmon --man > ~/.local/share/man/man1/logmon.1`.
+    #[arg(long)]
+    pub man: bool,
 }
 
 /// Output format.
@@ -172,7 +231,9 @@ mod tests {
         assert_eq!(args.log_file, PathBuf::from("/var/log/access.log"));
         assert_eq!(args.threshold, 10.0);
         assert_eq!((args.period, args.window, args.top), (10, 120, 5));
-        assert!(!args.replay && !args.demo);
+        assert!(!args.replay && !args.demo && !args.exit_code);
+        assert!(!args.utc && !args.ascii && !args.quiet);
+        assert!(args.completions.is_none() && !args.man);
         assert_eq!(args.format, Format::Text);
         assert_eq!(args.color, ColorChoice::Auto);
         assert_eq!(args.log_format, LogFormat::Auto);
@@ -203,5 +264,20 @@ mod tests {
         assert!(Args::try_parse_from(["logmon", "--period", "0"]).is_err());
         assert!(Args::try_parse_from(["logmon", "--window", "0"]).is_err());
         assert!(Args::try_parse_from(["logmon", "-p", "1", "-w", "1"]).is_ok());
+    }
+
+    #[test]
+    fn exit_code_needs_replay() {
+        assert!(Args::try_parse_from(["logmon", "--exit-code", "x.log"]).is_err());
+        let args = Args::try_parse_from(["logmon", "--replay", "--exit-code", "x.log"]).unwrap();
+        assert!(args.exit_code);
+    }
+
+    #[test]
+    fn completions_and_man_stand_alone() {
+        let args = Args::try_parse_from(["logmon", "--completions", "zsh"]).unwrap();
+        assert_eq!(args.completions, Some(Shell::Zsh));
+        assert!(Args::try_parse_from(["logmon", "--completions", "tcsh"]).is_err());
+        assert!(Args::try_parse_from(["logmon", "--man"]).unwrap().man);
     }
 }

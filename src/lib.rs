@@ -18,6 +18,7 @@ pub mod parse;
 pub mod reader;
 pub mod render;
 pub mod serve;
+pub mod shell;
 pub mod stats;
 pub mod text;
 pub mod w3c;

@@ -1,16 +1,38 @@
-//! The `logmon` binary: parse the command line, run, report errors.
+//! The `logmon` binary: parse the command line, run, report errors, and
+//! choose the exit status: 0, 1 for an error, 2 for a usage error (clap),
+//! 3 with `--replay --exit-code` when an alert fired.
 
-use std::io;
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::Parser as _;
 use logmon::cli::Args;
 
+/// `--exit-code`: the replay had high traffic.
+const ALERTED: u8 = 3;
+
 fn main() -> ExitCode {
     // Usage errors are printed by clap, which exits with status 2.
     let args = Args::parse();
-    match logmon::app::run(args) {
-        Ok(()) => ExitCode::SUCCESS,
+    let exit_code = args.exit_code;
+    let result = if let Some(shell) = args.completions {
+        // Generated into memory: clap_complete panics on a write error, and
+        // `| head` must end quietly.
+        let mut script = Vec::new();
+        logmon::shell::completions(shell, &mut script);
+        write_stdout(&script).map(|()| None)
+    } else if args.man {
+        let mut page = Vec::new();
+        logmon::shell::man(&mut page)
+            .map_err(anyhow::Error::from)
+            .and_then(|()| write_stdout(&page))
+            .map(|()| None)
+    } else {
+        logmon::app::run(args).map(Some)
+    };
+    match result {
+        Ok(Some(outcome)) if exit_code && outcome.alerts > 0 => ExitCode::from(ALERTED),
+        Ok(_) => ExitCode::SUCCESS,
         // The reader of our output has gone (`logmon ... | head`): that is
         // how pipelines end, not an error.
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
@@ -19,6 +41,12 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_all(bytes).and_then(|()| out.flush())?;
+    Ok(())
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {

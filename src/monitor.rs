@@ -70,6 +70,12 @@ pub struct Report {
     pub threshold: f64,
     /// Whether an alert is active at the end of the period.
     pub alerting: bool,
+    /// The second the active alert fired at, when `alerting`.
+    pub alert_since: Option<i64>,
+    /// Hits in each second of the alert window at the end of the period,
+    /// oldest first: `window_secs` values that sum to `window_hits`. The
+    /// picture behind the average, for the report's sparkline.
+    pub window_buckets: Vec<u64>,
 }
 
 impl Report {
@@ -95,6 +101,24 @@ pub struct AlertEvent {
     pub window_secs: u32,
     /// The second the state changed.
     pub at: i64,
+    /// The second the alert fired: `at` for an alert, the start of the
+    /// alert that ended for a recovery.
+    pub since: i64,
+    /// Most hits in the window at any second while the alert was active
+    /// (`hits` for an alert).
+    pub peak_hits: u64,
+}
+
+impl AlertEvent {
+    /// How long the alert lasted, in seconds (0 for an alert).
+    pub fn duration_secs(&self) -> i64 {
+        self.at - self.since
+    }
+
+    /// `peak_hits / window_secs`: the highest average while it lasted.
+    pub fn peak_average(&self) -> f64 {
+        self.peak_hits as f64 / f64::from(self.window_secs)
+    }
 }
 
 /// The whole run, printed at the end.
@@ -141,6 +165,8 @@ pub struct Monitor {
     /// Request times of the whole run, merged from each period's report.
     total_latency: Option<Box<Sketch>>,
     alerts: u64,
+    /// Most hits in the window while the current alert is active.
+    peak_hits: u64,
     /// Hits too far from the clock to count in the window.
     outside_window: u64,
     /// A backfill is on its way: hold the clock at the start until it is in.
@@ -176,6 +202,7 @@ impl Monitor {
             total_invalid: 0,
             total_latency: None,
             alerts: 0,
+            peak_hits: 0,
             outside_window: 0,
             awaiting_backfill: false,
         }
@@ -396,21 +423,29 @@ impl Monitor {
 
     /// Evaluate the alert for the complete second `at`.
     fn evaluate(&mut self, at: i64, out: &mut Vec<Event>) {
-        let Some(t) = self
-            .alert
-            .check(self.window.total(), self.window.span(), at)
-        else {
+        let total = self.window.total();
+        // Read before `check`, which forgets it on recovery.
+        let since = self.alert.firing_since();
+        let Some(t) = self.alert.check(total, self.window.span(), at) else {
+            if since.is_some() {
+                self.peak_hits = self.peak_hits.max(total);
+            }
             return;
         };
         let (hits, at) = match t {
             Transition::Triggered { hits, at } | Transition::Recovered { hits, at } => (hits, at),
         };
+        if let Transition::Triggered { .. } = t {
+            self.peak_hits = hits;
+        }
         let event = AlertEvent {
             hits,
             average: hits as f64 / f64::from(self.cfg.window_secs),
             threshold: self.cfg.threshold,
             window_secs: self.cfg.window_secs,
             at,
+            since: since.unwrap_or(at),
+            peak_hits: self.peak_hits,
         };
         out.push(match t {
             Transition::Triggered { .. } => {
@@ -455,6 +490,8 @@ impl Monitor {
             window_secs: self.cfg.window_secs,
             threshold: self.cfg.threshold,
             alerting: self.alert.firing_since().is_some(),
+            alert_since: self.alert.firing_since(),
+            window_buckets: self.window.per_second().collect(),
         })));
     }
 
@@ -552,6 +589,49 @@ mod tests {
         let s = summary(&out);
         assert_eq!((s.hits, s.alerts, s.alerting), (5100, 1, false));
         assert_eq!((s.start, s.end), (0, 600));
+    }
+
+    #[test]
+    fn a_recovery_says_when_its_alert_fired_and_how_high_it_peaked() {
+        let mut times = steady(0..300, 15);
+        times.extend(steady(300..600, 2));
+        let out = replay(&[batch(&times, "/a")], CFG);
+        let (alert, recovered) = match &out
+            .iter()
+            .filter(|e| matches!(e, Event::Alert(_) | Event::Recovered(_)))
+            .collect::<Vec<_>>()[..]
+        {
+            [Event::Alert(a), Event::Recovered(r)] => (*a, *r),
+            other => panic!("expected an alert then a recovery: {other:?}"),
+        };
+        assert_eq!(
+            (alert.since, alert.peak_hits, alert.duration_secs()),
+            (80, 1215, 0)
+        );
+        // 15 req/s fills the 120 s window to 1800 hits from second 119 on.
+        assert_eq!((recovered.since, recovered.peak_hits), (80, 1800));
+        assert_eq!(recovered.duration_secs(), 346 - 80);
+        assert_eq!(recovered.peak_average(), 15.0);
+    }
+
+    #[test]
+    fn reports_carry_the_window_second_by_second_and_the_alert_start() {
+        let mut times = steady(0..300, 15);
+        times.extend(steady(300..600, 2));
+        let out = replay(&[batch(&times, "/a")], CFG);
+        let r = reports(&out);
+        let at = |start| r.iter().find(|r| r.start == start).unwrap();
+        let early = at(0);
+        assert_eq!(early.window_buckets.len(), 120);
+        assert_eq!(early.window_buckets[110..], [15; 10]);
+        assert!(early.window_buckets[..110].iter().all(|&n| n == 0));
+        assert_eq!((early.alerting, early.alert_since), (false, None));
+        let firing = at(100);
+        assert_eq!((firing.alerting, firing.alert_since), (true, Some(80)));
+        for r in &r {
+            assert_eq!(r.window_buckets.iter().sum::<u64>(), r.window_hits);
+        }
+        assert_eq!(at(350).alert_since, None, "recovered at 346");
     }
 
     #[test]

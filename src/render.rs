@@ -1,9 +1,16 @@
 //! Render events as text (for people) or JSON lines (for programs).
 //!
 //! Pure: each event becomes one `String`, which the caller writes with one
-//! `write_all` and a flush. The renderer never asks about the terminal:
-//! `Style` is resolved once at startup. Text is the same on a terminal and in
-//! a pipe but for colour, and never redraws, so `grep alert` works on it.
+//! `write_all` and a flush. The renderer never asks about the terminal, the
+//! locale or the environment: `Style` is resolved once at startup, so the
+//! same event and style always give the same text (the snapshot tests rely
+//! on it). Text is the same on a terminal and in a pipe but for colour, and
+//! never redraws, so `grep -i alert` works on it.
+//!
+//! A report is one compact block: a header (with the alert state), totals,
+//! status classes and methods, a small table of the top sections, and a
+//! sparkline of the request rate over the alert window with the threshold
+//! marked on its scale.
 //!
 //! Strings from the log (sections) were sanitized when they entered the
 //! statistics; text output also shortens overlong ones.
@@ -25,27 +32,43 @@ pub struct Style {
     pub color: bool,
     /// Print times in UTC instead of the local time zone.
     pub utc: bool,
+    /// Draw with ASCII only (`--ascii`, or a locale that is not UTF-8).
+    pub ascii: bool,
 }
 
 /// Longest section name printed in text output, in characters.
 const MAX_SECTION_WIDTH: usize = 48;
+/// Lines of the status and method counts longer than this are split in two,
+/// so that a report fits an 80-column terminal.
+const MAX_LINE: usize = 76;
+/// Most bars in the sparkline: a bar covers a whole number of seconds, the
+/// smallest that keeps the line within this.
+const MAX_BARS: usize = 24;
 
 const BOLD: &str = "\x1b[1m";
 const RED: &str = "\x1b[1;31m";
 const GREEN: &str = "\x1b[32m";
+const YELLOW: &str = "\x1b[33m";
 const DIM: &str = "\x1b[2m";
 const RESET: &str = "\x1b[0m";
+
+/// Sparkline glyphs, lowest first.
+const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+/// The same eight levels for terminals without UTF-8.
+const ASCII_BARS: [char; 8] = ['_', '.', '-', '~', '=', '+', '*', '#'];
 
 /// Render `event` as a block of text ending in a newline.
 pub fn text(event: &Event, style: &Style) -> String {
     match event {
         Event::Report(r) => text_report(r, style),
         Event::Alert(a) => {
+            // The words up to the time are a contract: scripts grep them.
+            // What follows is short, so the line fits 120 columns.
             let line = format!(
-                "High traffic generated an alert - hits = {}, triggered at {} (avg {:.1} req/s over {}s, threshold {})\n",
+                "High traffic generated an alert - hits = {}, triggered at {} ({} req/s over {}s, above {})\n",
                 a.hits,
                 time(a.at, style),
-                a.average,
+                human_rate(a.average),
                 a.window_secs,
                 a.threshold
             );
@@ -53,12 +76,11 @@ pub fn text(event: &Event, style: &Style) -> String {
         }
         Event::Recovered(a) => {
             let line = format!(
-                "High traffic alert recovered - hits = {}, recovered at {} (avg {:.1} req/s over {}s, threshold {})\n",
+                "High traffic alert recovered - hits = {}, recovered at {} (lasted {}, peak {} req/s)\n",
                 a.hits,
                 time(a.at, style),
-                a.average,
-                a.window_secs,
-                a.threshold
+                human_duration(a.duration_secs()),
+                human_rate(a.peak_average()),
             );
             paint(style, GREEN, &line)
         }
@@ -69,100 +91,216 @@ pub fn text(event: &Event, style: &Style) -> String {
 fn text_report(r: &Report, style: &Style) -> String {
     let s = &r.stats;
     let mut out = String::new();
+
     let header = format!(
         "-- {} to {} ({}s)",
         time(r.start, style),
         clock_time(r.end, style),
         r.end - r.start
     );
-    let _ = writeln!(out, "{}", paint(style, BOLD, &header));
-    let _ = write!(
-        out,
-        "   {} hits  {:.1} req/s  {} (mean {})",
-        group(s.hits),
-        r.rate(),
-        human_bytes(s.bytes),
-        human_bytes(s.bytes.checked_div(s.hits).unwrap_or(0)),
-    );
-    let (clients, exact) = s.clients();
-    let _ = write!(
-        out,
-        "  {}{} clients",
-        if exact { "" } else { "~" },
-        group(clients)
-    );
-    if s.invalid > 0 {
-        let _ = write!(out, "  {} invalid", group(s.invalid));
+    let _ = write!(out, "{}", paint(style, BOLD, &header));
+    if let Some(since) = r.alert_since {
+        let state = format!(
+            "ALERT since {} ({})",
+            clock_time(since, style),
+            human_duration(r.end - since)
+        );
+        let _ = write!(out, "  {}", paint(style, RED, &state));
     }
     out.push('\n');
+
+    let _ = write!(
+        out,
+        "   {} req  {}/s  {}",
+        human_count(s.hits),
+        human_rate(r.rate()),
+        human_bytes(s.bytes),
+    );
+    if let Some(mean) = s.bytes.checked_div(s.hits) {
+        let _ = write!(out, " ({}/req)", human_bytes(mean));
+    }
+    let (clients, exact) = s.clients();
+    let approx = if exact { "" } else { "~" };
+    let noun = if clients == 1 { "client" } else { "clients" };
+    let _ = write!(out, "  {approx}{} {noun}", human_count(clients));
     if s.hits > 0 {
-        out.push_str("   status");
-        for (i, &n) in s.status.iter().enumerate() {
-            if n > 0 {
-                let _ = write!(out, "  {}xx {}", i + 1, group(n));
-            }
+        let _ = write!(out, "  {:.1}% errors", percent(s.errors(), s.hits));
+    }
+    if s.invalid > 0 {
+        let invalid = format!("{} invalid", human_count(s.invalid));
+        let _ = write!(out, "  {}", paint(style, YELLOW, &invalid));
+    }
+    out.push('\n');
+
+    if s.hits > 0 {
+        let classes: Vec<String> = (s.status.iter().enumerate())
+            .filter(|&(_, &n)| n > 0)
+            .map(|(i, &n)| format!("{}xx {}", i + 1, human_count(n)))
+            .collect();
+        let methods: Vec<String> = Method::ALL
+            .iter()
+            .filter(|&&m| s.methods[m as usize] > 0)
+            .map(|&m| format!("{} {}", m.as_str(), human_count(s.methods[m as usize])))
+            .collect();
+        let width = |items: &[String]| items.iter().map(|i| i.len() + 2).sum::<usize>() + 1;
+        if width(&classes) + 2 + width(&methods) <= MAX_LINE + 1 {
+            let mut items = classes;
+            items.push(String::new()); // a wider gap between the two groups
+            items.extend(methods);
+            flow(&mut out, &items);
+        } else if width(&methods) <= MAX_LINE {
+            // Break between the groups rather than inside one.
+            flow(&mut out, &classes);
+            flow(&mut out, &methods);
+        } else {
+            let mut items = classes;
+            items.push(String::new());
+            items.extend(methods);
+            flow(&mut out, &items);
         }
-        let _ = writeln!(out, "  errors {:.1}%", percent(s.errors(), s.hits));
-        out.push_str("   methods");
-        for m in Method::ALL {
-            let n = s.methods[m as usize];
-            if n > 0 {
-                let _ = write!(out, "  {} {}", m.as_str(), group(n));
-            }
-        }
-        out.push('\n');
         if let Some(latency) = s.latency() {
             let _ = writeln!(out, "   latency {}", percentiles(&latency));
         }
     }
-    let names: Vec<_> = r
-        .top
-        .iter()
-        .map(|row| truncate(&row.section, MAX_SECTION_WIDTH))
-        .collect();
-    let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
-    let hits_width = r
-        .top
-        .iter()
-        .map(|row| group(row.hits).len())
-        .max()
-        .unwrap_or(0);
-    for (row, name) in r.top.iter().zip(&names) {
-        let pad = width - name.chars().count();
-        let _ = write!(
-            out,
-            "   {name}{:pad$}  {:>hits_width$}  {:>5.1}%",
-            "",
-            group(row.hits),
-            percent(row.hits, s.hits),
-        );
-        if row.errors > 0 {
-            let _ = write!(out, "  {} errors", group(row.errors));
-        }
-        if let Some(latency) = &row.latency {
-            let _ = write!(out, "  {}", percentiles(latency));
-        }
-        out.push('\n');
-    }
-    if !r.top_exact {
-        let _ = writeln!(
-            out,
-            "   (too many distinct sections: counts are approximate)"
-        );
-    }
-    let window = format!(
-        "   window {} hits in {}s = {:.1} req/s (alert above {})",
-        group(r.window_hits),
-        r.window_secs,
-        r.window_average(),
-        r.threshold
-    );
-    if r.alerting {
-        let _ = writeln!(out, "{}  {}", window, paint(style, RED, "ALERT ACTIVE"));
-    } else {
-        let _ = writeln!(out, "{}", paint(style, DIM, &window));
-    }
+
+    section_table(&mut out, r, style);
+    sparkline(&mut out, r, style);
     out
+}
+
+/// Lay `items` out on indented lines of at most `MAX_LINE` characters,
+/// two spaces apart.
+fn flow(out: &mut String, items: &[String]) {
+    // One space, then each item after two: a three-space indent.
+    let mut line = String::from(" ");
+    for item in items {
+        if line.len() > 1 && line.len() + 2 + item.len() > MAX_LINE {
+            let _ = writeln!(out, "{}", line.trim_end());
+            line = String::from(" ");
+        }
+        line.push_str("  ");
+        line.push_str(item);
+    }
+    let _ = writeln!(out, "{}", line.trim_end());
+}
+
+/// The top sections: name, hits, share of the period's hits, 4xx and 5xx,
+/// and request-time percentiles when any of them has request times.
+fn section_table(out: &mut String, r: &Report, style: &Style) {
+    if r.top.is_empty() {
+        return;
+    }
+    let timed = r.top.iter().any(|row| row.latency.is_some());
+    let rows: Vec<Vec<String>> = r
+        .top
+        .iter()
+        .map(|row| {
+            let mut cells = vec![
+                truncate(&row.section, MAX_SECTION_WIDTH).into_owned(),
+                human_count(row.hits),
+                format!("{:.1}%", percent(row.hits, r.stats.hits)),
+                human_count(row.errors - row.server_errors),
+                human_count(row.server_errors),
+            ];
+            if timed {
+                match &row.latency {
+                    Some(l) => cells.extend([l.p50, l.p95, l.p99].map(millis)),
+                    None => cells.extend([String::new(), String::new(), String::new()]),
+                }
+            }
+            cells
+        })
+        .collect();
+    let title = if r.top_exact { "section" } else { "section ~" };
+    let mut head: Vec<String> = [title, "hits", "share", "4xx", "5xx"]
+        .map(String::from)
+        .into();
+    if timed {
+        head.extend(["p50", "p95", "p99"].map(String::from));
+    }
+    let mut widths = vec![0; head.len()];
+    for row in std::iter::once(&head).chain(&rows) {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    for (i, row) in std::iter::once(&head).chain(&rows).enumerate() {
+        let pad = widths[0] - row[0].chars().count();
+        let mut line = format!("   {}{:pad$}", row[0], "");
+        for (w, cell) in widths[1..].iter().zip(&row[1..]) {
+            let _ = write!(line, "  {cell:>w$}");
+        }
+        let mut line = line.trim_end().to_owned();
+        line.push('\n');
+        out.push_str(&if i == 0 {
+            paint(style, DIM, &line)
+        } else {
+            line
+        });
+    }
+}
+
+/// One line: the request rate over the alert window as a sparkline, on a
+/// scale where the threshold is the top of one glyph (named at the end of
+/// the line), so a bar taller than that glyph is above the threshold.
+fn sparkline(out: &mut String, r: &Report, style: &Style) {
+    let glyphs = if style.ascii { &ASCII_BARS } else { &BARS };
+    let bucket = bucket_secs(r.window_buckets.len());
+    // Bars end at the newest second; the oldest may cover fewer seconds.
+    let mut rates: Vec<f64> = r
+        .window_buckets
+        .rchunks(bucket)
+        .map(|c| c.iter().sum::<u64>() as f64 / c.len() as f64)
+        .collect();
+    rates.reverse();
+    let threshold = r.threshold;
+    let peak = rates.iter().copied().fold(0.0, f64::max);
+    // The threshold sits at the top of glyph `k` (of 8): the middle while
+    // the traffic stays below twice the threshold, lower when it goes
+    // higher, so that the tallest bar fits (beyond 8x it is clipped).
+    let k = if peak <= 2.0 * threshold {
+        4
+    } else {
+        ((8.0 * threshold / peak).floor() as usize).clamp(1, 4)
+    };
+    let mut bars = String::new();
+    let mut above = false;
+    for &rate in &rates {
+        // Smallest level whose top (threshold * level / k) holds the rate;
+        // compared without dividing so that exactly the threshold is `k`.
+        let level = (1..=8)
+            .find(|&l| rate * k as f64 <= threshold * l as f64)
+            .unwrap_or(8);
+        let glyph = glyphs[level - 1];
+        // Colour only changes where the bars cross the threshold.
+        let over = level > k;
+        if style.color && over != above {
+            bars.push_str(if over { RED } else { RESET });
+        }
+        above = over;
+        bars.push(glyph);
+    }
+    if style.color && above {
+        bars.push_str(RESET);
+    }
+    let _ = writeln!(
+        out,
+        "   window {bars} {}/s avg over {}s, alert above {}/s ({})",
+        human_rate(r.window_average()),
+        r.window_secs,
+        threshold,
+        glyphs[k - 1],
+    );
+}
+
+/// Seconds per sparkline bar for a window of `span` seconds: the smallest
+/// round size that needs at most `MAX_BARS` bars.
+fn bucket_secs(span: usize) -> usize {
+    const ROUND: [usize; 12] = [1, 2, 3, 5, 10, 15, 20, 30, 60, 120, 300, 600];
+    ROUND
+        .into_iter()
+        .find(|&b| span.div_ceil(b) <= MAX_BARS)
+        .unwrap_or_else(|| span.div_ceil(MAX_BARS))
 }
 
 fn text_summary(s: &Summary, style: &Style) -> String {
@@ -266,7 +404,7 @@ fn percent(part: u64, whole: u64) -> f64 {
     }
 }
 
-/// `1234567` -> `1,234,567`.
+/// `1234567` -> `1,234,567`, for totals that should stay exact.
 fn group(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
@@ -279,6 +417,44 @@ fn group(n: u64) -> String {
     out
 }
 
+/// A count in at most five characters: `999`, `1.5k`, `12.4k`, `124k`,
+/// `3.1M`.
+pub fn human_count(n: u64) -> String {
+    if n < 1000 {
+        return n.to_string();
+    }
+    human_decimal(n as f64)
+}
+
+/// A rate: two decimals below 10 (so 2.03 reads as above a threshold of
+/// 2, not as 2.0), one below 1000, then like `human_count`.
+fn human_rate(r: f64) -> String {
+    if r < 9.995 {
+        format!("{r:.2}")
+    } else if r < 999.95 {
+        format!("{r:.1}")
+    } else {
+        human_decimal(r)
+    }
+}
+
+/// `x` >= 1000 with a metric suffix and three significant digits.
+fn human_decimal(x: f64) -> String {
+    const UNITS: [&str; 6] = ["k", "M", "G", "T", "P", "E"];
+    let mut value = x / 1000.0;
+    let mut unit = 0;
+    // Compare with what the value rounds to, so 999.96k becomes 1.0M.
+    while value >= 999.5 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if value < 99.95 {
+        format!("{value:.1}{}", UNITS[unit])
+    } else {
+        format!("{value:.0}{}", UNITS[unit])
+    }
+}
+
 /// Bytes in binary units: `512 B`, `1.5 KiB`, `3.1 MiB`.
 fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
@@ -287,11 +463,23 @@ fn human_bytes(n: u64) -> String {
     }
     let mut value = n as f64 / 1024.0;
     let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
+    // Compare with what the value rounds to, so 1023.99 KiB is 1.0 MiB.
+    while value >= 1023.95 && unit < UNITS.len() - 1 {
         value /= 1024.0;
         unit += 1;
     }
     format!("{value:.1} {}", UNITS[unit])
+}
+
+/// `45s`, `4m 10s`, `2h 05m`, `3d 4h`.
+fn human_duration(secs: i64) -> String {
+    let s = secs.max(0);
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m {:02}s", s / 60, s % 60),
+        3600..=86_399 => format!("{}h {:02}m", s / 3600, s % 3600 / 60),
+        _ => format!("{}d {}h", s / 86_400, s % 86_400 / 3600),
+    }
 }
 
 /// Render `event` as one JSON object on one line, ending in a newline.
@@ -328,6 +516,8 @@ struct JsonReport<'a> {
     window_average: f64,
     threshold: f64,
     alerting: bool,
+    /// When the active alert fired (null when none is active).
+    alert_since: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -349,6 +539,7 @@ struct JsonSection<'a> {
     section: &'a str,
     hits: u64,
     errors: u64,
+    server_errors: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     latency_ms: Option<Latency>,
 }
@@ -382,6 +573,7 @@ impl<'a> From<&'a Report> for JsonReport<'a> {
                     section: &row.section,
                     hits: row.hits,
                     errors: row.errors,
+                    server_errors: row.server_errors,
                     latency_ms: json_latency(row.latency),
                 })
                 .collect(),
@@ -391,6 +583,7 @@ impl<'a> From<&'a Report> for JsonReport<'a> {
             window_average: r.window_average(),
             threshold: r.threshold,
             alerting: r.alerting,
+            alert_since: r.alert_since.map(utc),
         }
     }
 }
@@ -403,10 +596,21 @@ struct JsonAlert {
     threshold: f64,
     window_secs: u32,
     at: String,
+    /// Recoveries only: when the alert that ended fired, how long it lasted
+    /// and its highest window.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    since: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    duration_secs: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    peak_hits: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    peak_average: Option<f64>,
 }
 
 impl JsonAlert {
     fn new(kind: &'static str, a: &AlertEvent) -> JsonAlert {
+        let recovered = kind == "recovered";
         JsonAlert {
             r#type: kind,
             hits: a.hits,
@@ -414,6 +618,10 @@ impl JsonAlert {
             threshold: a.threshold,
             window_secs: a.window_secs,
             at: utc(a.at),
+            since: recovered.then(|| utc(a.since)),
+            duration_secs: recovered.then(|| a.duration_secs()),
+            peak_hits: recovered.then_some(a.peak_hits),
+            peak_average: recovered.then(|| a.peak_average()),
         }
     }
 }
@@ -454,17 +662,20 @@ mod tests {
     use crate::batch::Hit;
     use crate::stats::Stats;
 
+    /// The snapshots pin UTC and the glyph set, so they pass in any time
+    /// zone and locale.
     const UTC: Style = Style {
         color: false,
         utc: true,
+        ascii: false,
     };
 
     /// 2026-03-01T12:00:00Z
     const T: i64 = 1_772_366_400;
 
-    fn report() -> Report {
+    fn stats(rows: &[(u64, u16, Method, &str, u64)]) -> Stats {
         let mut stats = Stats::default();
-        let add = |stats: &mut Stats, n, status, method, section: &str, client| {
+        for &(n, status, method, section, client) in rows {
             for _ in 0..n {
                 let hit = Hit {
                     time: T,
@@ -477,58 +688,191 @@ mod tests {
                 };
                 stats.add(&hit, Some(section));
             }
-        };
-        add(&mut stats, 98, 200, Method::Get, "/api", 1);
-        add(&mut stats, 2, 503, Method::Post, "/api", 2);
-        add(&mut stats, 41, 200, Method::Get, "/report", 3);
-        add(&mut stats, 9, 404, Method::Other, "/x\\x1b]0;owned", 4);
+        }
+        stats
+    }
+
+    /// A period in the middle of an alert: the rate climbed from 2 to 21
+    /// req/s over the window (11.5 req/s on average, threshold 10).
+    fn report() -> Report {
+        let mut stats = stats(&[
+            (98, 200, Method::Get, "/api", 1),
+            (2, 503, Method::Post, "/api", 2),
+            (41, 200, Method::Get, "/report", 3),
+            (9, 404, Method::Other, "/x\\x1b]0;owned", 4),
+        ]);
         stats.add_invalid(1);
         let (top, top_exact) = stats.top(5);
+        let window_buckets: Vec<u64> = (0..120).map(|i| 2 + i / 6).collect();
         Report {
             start: T,
             end: T + 10,
             stats,
             top,
             top_exact,
-            window_hits: 1488,
+            window_hits: window_buckets.iter().sum(),
             window_secs: 120,
             threshold: 10.0,
             alerting: true,
+            alert_since: Some(T - 150),
+            window_buckets,
+        }
+    }
+
+    /// A quiet period: steady traffic well below the threshold.
+    fn quiet_report() -> Report {
+        let stats = stats(&[
+            (1500, 200, Method::Get, "/static", 7),
+            (12_345, 200, Method::Get, "/api", 8),
+            (20, 500, Method::Put, "/api", 9),
+        ]);
+        let (top, top_exact) = stats.top(5);
+        let window_buckets = vec![3; 60];
+        Report {
+            start: T,
+            end: T + 10,
+            stats,
+            top,
+            top_exact,
+            window_hits: 180,
+            window_secs: 60,
+            threshold: 4.5,
+            alerting: false,
+            alert_since: None,
+            window_buckets,
+        }
+    }
+
+    fn render(r: Report, style: Style) -> String {
+        text(&Event::Report(Box::new(r)), &style)
+    }
+
+    /// The line of `out` that holds the sparkline, and its bars.
+    fn bars(out: &str) -> String {
+        let line = out.lines().last().unwrap();
+        let rest = line.trim_start().strip_prefix("window ").unwrap();
+        rest.split(' ').next().unwrap().to_owned()
+    }
+
+    fn window(buckets: Vec<u64>, threshold: f64) -> Report {
+        Report {
+            window_hits: buckets.iter().sum(),
+            window_secs: buckets.len() as u32,
+            window_buckets: buckets,
+            threshold,
+            alerting: false,
+            alert_since: None,
+            ..quiet_report()
         }
     }
 
     #[test]
-    fn report_text_is_pinned() {
-        let got = text(&Event::Report(Box::new(report())), &UTC);
-        let want = "\
--- 2026-03-01T12:00:00Z to 12:00:10 (10s)
-   150 hits  15.0 req/s  146.5 KiB (mean 1000 B)  4 clients  1 invalid
-   status  2xx 139  4xx 9  5xx 2  errors 7.3%
-   methods  GET 139  POST 2  OTHER 9
-   /api            100   66.7%  2 errors
-   /report          41   27.3%
-   /x\\x1b]0;owned    9    6.0%  9 errors
-   window 1,488 hits in 120s = 12.4 req/s (alert above 10)  ALERT ACTIVE
-";
-        assert_eq!(got, want);
+    fn a_report_during_an_alert_renders_as_pinned() {
+        insta::assert_snapshot!(render(report(), UTC));
+    }
+
+    #[test]
+    fn a_quiet_report_renders_as_pinned() {
+        insta::assert_snapshot!(render(quiet_report(), UTC));
+    }
+
+    #[test]
+    fn an_ascii_report_draws_the_sparkline_with_ascii_only() {
+        let out = render(report(), Style { ascii: true, ..UTC });
+        assert!(out.is_ascii());
+        insta::assert_snapshot!(out);
+    }
+
+    #[test]
+    fn a_coloured_report_renders_as_pinned() {
+        // ESC shown as a visible character, so the snapshot reads as text.
+        let out = render(report(), Style { color: true, ..UTC });
+        insta::assert_snapshot!(out.replace('\x1b', "␛"));
     }
 
     #[test]
     fn colour_only_adds_ansi_codes() {
-        let plain = text(&Event::Report(Box::new(report())), &UTC);
-        let coloured = text(
-            &Event::Report(Box::new(report())),
-            &Style {
-                color: true,
-                utc: true,
-            },
+        let ansi = regex::Regex::new("\x1b\\[[0-9;]*m").unwrap();
+        for r in [report(), quiet_report()] {
+            let plain = render(r.clone(), UTC);
+            let coloured = render(r, Style { color: true, ..UTC });
+            assert_ne!(plain, coloured);
+            assert!(!plain.contains('\x1b'));
+            let stripped = ansi.replace_all(&coloured, "");
+            assert_eq!(stripped, plain);
+        }
+    }
+
+    #[test]
+    fn reports_fit_in_80_columns() {
+        for r in [report(), quiet_report()] {
+            for line in render(r, UTC).lines() {
+                assert!(line.chars().count() <= 80, "{line:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_header_says_when_an_alert_is_active_and_since_when() {
+        let first = |r| render(r, UTC).lines().next().unwrap().to_owned();
+        assert!(first(report()).ends_with("ALERT since 11:57:30 (2m 40s)"));
+        assert!(!first(quiet_report()).contains("ALERT"));
+    }
+
+    #[test]
+    fn many_methods_flow_onto_a_second_line() {
+        let all: Vec<_> = Method::ALL
+            .iter()
+            .map(|&m| (1500, 200, m, "/a", 1))
+            .collect();
+        let r = Report {
+            stats: stats(&all),
+            ..quiet_report()
+        };
+        let out = render(r, UTC);
+        let lines: Vec<_> = out.lines().collect();
+        assert!(
+            lines[2].starts_with("   2xx 15.0k    GET 1.5k  HEAD 1.5k"),
+            "{out}"
         );
-        assert_ne!(plain, coloured);
-        assert!(!plain.contains('\x1b'));
-        let stripped = regex::Regex::new("\x1b\\[[0-9;]*m")
-            .unwrap()
-            .replace_all(&coloured, "");
-        assert_eq!(stripped, plain);
+        assert!(lines[3].starts_with("   CONNECT 1.5k"), "{out}");
+        assert!(lines[4].starts_with("   section"), "{out}");
+        assert!(lines[2..4].iter().all(|l| l.len() <= MAX_LINE));
+    }
+
+    #[test]
+    fn a_bar_taller_than_the_marked_glyph_is_above_the_threshold() {
+        // One bar per second. While the traffic stays under twice the
+        // threshold, the threshold is the top of the middle glyph.
+        let out = render(window(vec![0, 5, 10, 11, 20], 10.0), UTC);
+        assert_eq!(bars(&out), "▁▂▄▅█");
+        assert!(out.ends_with("alert above 10/s (▄)\n"), "{out}");
+        // Higher traffic lowers the mark so the peak still fits.
+        let out = render(window(vec![0, 10, 11, 40], 10.0), UTC);
+        assert_eq!(bars(&out), "▁▂▃█");
+        assert!(out.ends_with("(▂)\n"), "{out}");
+        // Far above, the mark stays on the lowest glyph and bars clip.
+        let out = render(window(vec![10, 11, 1000], 10.0), UTC);
+        assert_eq!(bars(&out), "▁▂█");
+    }
+
+    #[test]
+    fn bars_cover_round_spans_ending_at_the_newest_second() {
+        assert_eq!(bucket_secs(10), 1);
+        assert_eq!(bucket_secs(60), 3);
+        assert_eq!(bucket_secs(120), 5);
+        assert_eq!(bucket_secs(300), 15);
+        assert_eq!(bucket_secs(3600), 300);
+        assert_eq!(bucket_secs(100_000), 4167);
+        // 61 s in 3 s bars: the oldest bar holds the one second left over.
+        let mut buckets = vec![30];
+        buckets.extend([0; 60]);
+        let got = bars(&render(window(buckets, 5.0), UTC));
+        assert_eq!(got.chars().count(), 21);
+        assert!(
+            got.starts_with('▆') && got[3..].chars().all(|c| c == '▁'),
+            "{got}"
+        );
     }
 
     #[test]
@@ -539,18 +883,76 @@ mod tests {
             threshold: 10.0,
             window_secs: 120,
             at: T + 80,
+            since: T + 80,
+            peak_hits: 1215,
         };
         assert_eq!(
             text(&Event::Alert(a), &UTC),
-            "High traffic generated an alert - hits = 1215, triggered at 2026-03-01T12:01:20Z (avg 10.1 req/s over 120s, threshold 10)\n"
+            "High traffic generated an alert - hits = 1215, triggered at 2026-03-01T12:01:20Z (10.1 req/s over 120s, above 10)\n"
         );
-        assert!(text(&Event::Recovered(a), &UTC).starts_with(
-            "High traffic alert recovered - hits = 1215, recovered at 2026-03-01T12:01:20Z"
-        ));
         assert_eq!(
             json(&Event::Alert(a)),
             "{\"type\":\"alert\",\"hits\":1215,\"average\":10.125,\"threshold\":10.0,\"window_secs\":120,\"at\":\"2026-03-01T12:01:20Z\"}\n"
         );
+        let r = AlertEvent {
+            hits: 1189,
+            average: 1189.0 / 120.0,
+            at: T + 346,
+            peak_hits: 1800,
+            ..a
+        };
+        assert_eq!(
+            text(&Event::Recovered(r), &UTC),
+            "High traffic alert recovered - hits = 1189, recovered at 2026-03-01T12:05:46Z (lasted 4m 26s, peak 15.0 req/s)\n"
+        );
+        let v: serde_json::Value = serde_json::from_str(&json(&Event::Recovered(r))).unwrap();
+        assert_eq!(v["type"], "recovered");
+        assert_eq!(v["hits"], 1189);
+        assert_eq!(v["at"], "2026-03-01T12:05:46Z");
+        assert_eq!(v["since"], "2026-03-01T12:01:20Z");
+        assert_eq!(v["duration_secs"], 266);
+        assert_eq!(v["peak_hits"], 1800);
+        assert_eq!(v["peak_average"], 15.0);
+    }
+
+    #[test]
+    fn status_and_methods_break_between_the_groups_when_both_fit_that_way() {
+        let r = Report {
+            stats: stats(&[
+                (131, 200, Method::Get, "/a", 1),
+                (8, 304, Method::Head, "/a", 1),
+                (7, 404, Method::Post, "/a", 1),
+                (4, 500, Method::Put, "/a", 1),
+                (1, 200, Method::Delete, "/a", 1),
+                (1, 200, Method::Options, "/a", 1),
+            ]),
+            ..quiet_report()
+        };
+        let out = render(r, UTC);
+        let lines: Vec<_> = out.lines().collect();
+        assert_eq!(lines[2], "   2xx 133  3xx 8  4xx 7  5xx 4");
+        assert_eq!(
+            lines[3],
+            "   GET 131  HEAD 8  POST 7  PUT 4  DELETE 1  OPTIONS 1"
+        );
+    }
+
+    #[test]
+    fn alert_lines_are_red_and_recoveries_green_only_with_colour() {
+        let a = AlertEvent {
+            hits: 1215,
+            average: 10.125,
+            threshold: 10.0,
+            window_secs: 120,
+            at: T,
+            since: T,
+            peak_hits: 1215,
+        };
+        let colour = Style { color: true, ..UTC };
+        assert!(text(&Event::Alert(a), &colour).starts_with("\x1b[1;31mHigh traffic"));
+        assert!(text(&Event::Recovered(a), &colour).starts_with("\x1b[32mHigh traffic"));
+        assert!(text(&Event::Alert(a), &colour).ends_with("\x1b[0m\n"));
+        assert!(!text(&Event::Alert(a), &UTC).contains('\x1b'));
     }
 
     #[test]
@@ -571,8 +973,13 @@ mod tests {
         assert_eq!(v["sections"][0]["section"], "/api");
         assert_eq!(v["sections"][0]["hits"], 100);
         assert_eq!(v["sections"][0]["errors"], 2);
-        assert_eq!(v["window_hits"], 1488);
+        assert_eq!(v["sections"][0]["server_errors"], 2);
+        assert_eq!(v["window_hits"], 1380);
         assert_eq!(v["alerting"], true);
+        assert_eq!(v["alert_since"], "2026-03-01T11:57:30Z");
+        let quiet = json(&Event::Report(Box::new(quiet_report())));
+        let v: serde_json::Value = serde_json::from_str(&quiet).unwrap();
+        assert!(v["alert_since"].is_null());
     }
 
     /// Two sections with request times (/a: 10 ms x 9 and 1 s; /b:
@@ -608,24 +1015,15 @@ mod tests {
             window_secs: 120,
             threshold: 10.0,
             alerting: false,
+            alert_since: None,
+            window_buckets: [vec![0; 119], vec![12]].concat(),
         }
     }
 
     #[test]
     fn latency_shows_overall_and_per_section_when_lines_carry_it() {
         let got = text(&Event::Report(Box::new(timed_report())), &UTC);
-        let want = "\
--- 2026-03-01T12:00:00Z to 12:00:10 (10s)
-   12 hits  1.2 req/s  1.2 KiB (mean 100 B)  1 clients
-   status  2xx 12  errors 0.0%
-   methods  GET 12
-   latency p50 10ms p95 1001ms p99 1001ms
-   /a  10   83.3%  p50 10ms p95 1001ms p99 1001ms
-   /b   1    8.3%  p50 0.2ms p95 0.2ms p99 0.2ms
-   /c   1    8.3%
-   window 12 hits in 120s = 0.1 req/s (alert above 10)
-";
-        assert_eq!(got, want);
+        insta::assert_snapshot!(got);
         assert!(!text(&Event::Report(Box::new(report())), &UTC).contains("latency"));
     }
 
@@ -667,13 +1065,33 @@ mod tests {
     }
 
     #[test]
-    fn numbers_are_grouped_and_bytes_humanized() {
-        assert_eq!(group(0), "0");
-        assert_eq!(group(999), "999");
-        assert_eq!(group(1000), "1,000");
+    fn numbers_are_humanized_to_a_few_characters() {
         assert_eq!(group(1_234_567), "1,234,567");
+        let counts = [
+            0, 999, 1000, 1499, 12_400, 99_949, 99_950, 123_456, 999_499, 999_500,
+        ];
+        let want = [
+            "0", "999", "1.0k", "1.5k", "12.4k", "99.9k", "100k", "123k", "999k", "1.0M",
+        ];
+        assert_eq!(counts.map(human_count), want);
+        assert_eq!(human_count(u64::MAX), "18.4E");
+        assert_eq!(human_rate(0.04), "0.04");
+        assert_eq!(human_rate(2.0333), "2.03");
+        assert_eq!(human_rate(9.996), "10.0");
+        assert_eq!(human_rate(999.9), "999.9");
+        assert_eq!(human_rate(12_345.0), "12.3k");
         assert_eq!(human_bytes(1023), "1023 B");
         assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes((1 << 20) - 1), "1.0 MiB");
         assert_eq!(human_bytes(3 << 30), "3.0 GiB");
+    }
+
+    #[test]
+    fn durations_read_at_a_glance() {
+        let secs = [0, 59, 60, 266, 3599, 3600, 7500, 86_400 + 4 * 3600];
+        let want = [
+            "0s", "59s", "1m 00s", "4m 26s", "59m 59s", "1h 00m", "2h 05m", "1d 4h",
+        ];
+        assert_eq!(secs.map(human_duration), want);
     }
 }

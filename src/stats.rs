@@ -43,6 +43,8 @@ pub const MAX_SECTION_SKETCHES: usize = 64;
 pub struct Count {
     pub hits: u64,
     pub errors: u64,
+    /// The 5xx among `errors`: the server's fault, not the client's.
+    pub server_errors: u64,
     /// Index of the section's latency histogram in `Stats::sketches`.
     sketch: Option<u16>,
 }
@@ -52,7 +54,10 @@ pub struct Count {
 pub struct SectionRow {
     pub section: String,
     pub hits: u64,
+    /// 4xx and 5xx responses.
     pub errors: u64,
+    /// 5xx responses (so 4xx are `errors - server_errors`).
+    pub server_errors: u64,
     /// The section's request-time percentiles, if it had request times
     /// (and a histogram: see the module notes).
     pub latency: Option<Latency>,
@@ -197,6 +202,7 @@ impl Stats {
                 };
                 count.hits += 1;
                 count.errors += u64::from(is_error);
+                count.server_errors += u64::from(hit.status >= 500);
                 if let Some(us) = hit.request_us {
                     if count.sketch.is_none() {
                         count.sketch = self.free_sketches.pop().or_else(|| {
@@ -258,6 +264,7 @@ impl Stats {
                 section: name.to_owned(),
                 hits: c.hits,
                 errors: c.errors,
+                server_errors: c.server_errors,
                 latency: c
                     .sketch
                     .and_then(|i| self.sketches[usize::from(i)].latency()),
@@ -406,12 +413,13 @@ mod tests {
         let mut s = Stats::default();
         s.add(&hit(200, 100, 1, Method::Get), Some("/a"));
         s.add(&hit(404, 50, 2, Method::Post), Some("/a"));
+        s.add(&hit(502, 0, 2, Method::Get), Some("/a"));
         s.add(&hit(503, 0, 1, Method::Other), None);
         s.add_invalid(2);
-        assert_eq!((s.hits, s.bytes, s.invalid), (3, 150, 2));
-        assert_eq!(s.status, [0, 1, 0, 1, 1]);
-        assert_eq!(s.errors(), 2);
-        assert_eq!(s.methods[Method::Get as usize], 1);
+        assert_eq!((s.hits, s.bytes, s.invalid), (4, 150, 2));
+        assert_eq!(s.status, [0, 1, 0, 1, 2]);
+        assert_eq!(s.errors(), 3);
+        assert_eq!(s.methods[Method::Get as usize], 2);
         assert_eq!(s.methods[Method::Post as usize], 1);
         assert_eq!(s.methods[Method::Other as usize], 1);
         assert_eq!(s.clients(), (2, true));
@@ -422,8 +430,9 @@ mod tests {
             top,
             [SectionRow {
                 section: "/a".into(),
-                hits: 2,
-                errors: 1,
+                hits: 3,
+                errors: 2,
+                server_errors: 1,
                 latency: None,
             }]
         );

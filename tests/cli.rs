@@ -13,8 +13,13 @@ use serde_json::Value;
 
 fn logmon() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_logmon"));
-    // Text output prints local times: pin the zone so the tests pass anywhere.
-    cmd.env("TZ", "UTC").env_remove("NO_COLOR");
+    // Text output prints local times and draws with the locale's glyphs:
+    // pin the zone and a UTF-8 locale so the tests pass anywhere.
+    cmd.env("TZ", "UTC")
+        .env("LANG", "C.UTF-8")
+        .env_remove("LC_ALL")
+        .env_remove("LC_CTYPE")
+        .env_remove("NO_COLOR");
     cmd
 }
 

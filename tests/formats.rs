@@ -16,7 +16,12 @@ use serde_json::Value;
 
 fn logmon() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_logmon"));
-    cmd.env("TZ", "UTC").env_remove("NO_COLOR");
+    // A UTF-8 locale pins the sparkline's glyphs, as TZ pins the times.
+    cmd.env("TZ", "UTC")
+        .env("LANG", "C.UTF-8")
+        .env_remove("LC_ALL")
+        .env_remove("LC_CTYPE")
+        .env_remove("NO_COLOR");
     cmd
 }
 
@@ -101,13 +106,13 @@ fn iis_text_report_is_pinned() {
         String::from_utf8_lossy(&o.stdout),
         "\
 -- 2026-03-01T12:00:01+00:00 to 12:00:06 (5s)
-   6 hits  1.2 req/s  11.6 KiB (mean 1.9 KiB)  3 clients
-   status  2xx 5  5xx 1  errors 16.7%
-   methods  GET 5  POST 1
+   6 req  1.20/s  11.6 KiB (1.9 KiB/req)  3 clients  16.7% errors
+   2xx 5  5xx 1    GET 5  POST 1
    latency p50 12ms p95 1249ms p99 1249ms
-   /api    4   66.7%  1 errors  p50 20ms p95 1249ms p99 1249ms
-   /pages  2   33.3%  p50 3.0ms p95 5.0ms p99 5.0ms
-   window 6 hits in 120s = 0.1 req/s (alert above 10)
+   section  hits  share  4xx  5xx    p50     p95     p99
+   /api        4  66.7%    0    1   20ms  1249ms  1249ms
+   /pages      2  33.3%    0    0  3.0ms   5.0ms   5.0ms
+   window ▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁ 0.05/s avg over 120s, alert above 10/s (▄)
 == summary 2026-03-01T12:00:01+00:00 to 12:00:06 (5s): 6 hits, 11.6 KiB, 0 invalid, latency p50 12ms p95 1249ms p99 1249ms, 0 alerts
 "
     );

@@ -330,6 +330,8 @@ mod tests {
             window_secs: 120,
             threshold: 10.0,
             alerting: false,
+            alert_since: None,
+            window_buckets: vec![0; 120],
         }))
     }
 
@@ -340,6 +342,8 @@ mod tests {
             threshold: 10.0,
             window_secs: 120,
             at,
+            since: at,
+            peak_hits: 1215,
         }
     }
 
