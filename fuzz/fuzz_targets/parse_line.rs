@@ -75,7 +75,7 @@ fuzz_target!(|data: &[u8]| {
                 batch.push(&record, &hasher);
                 let hit = batch.hits.last().expect("push adds a hit");
                 assert_eq!(
-                    batch.section(hit),
+                    batch.sections().of(hit),
                     record.section().map(sanitize).as_deref(),
                     "the batch keeps the sanitized section"
                 );
@@ -87,8 +87,9 @@ fuzz_target!(|data: &[u8]| {
         assert!(!notice.chars().any(is_unsafe), "unsafe notice: {notice:?}");
     }
     let mut stats = Stats::default();
+    let sections = batch.sections();
     for hit in &batch.hits {
-        stats.add(hit, batch.section(hit));
+        stats.add(hit, sections.of(hit));
     }
     stats.add_invalid(batch.invalid());
     assert_eq!(stats.hits + stats.invalid, lines, "every line counts once");
