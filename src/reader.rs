@@ -586,7 +586,6 @@ mod tests {
         );
     }
 
-    /// A CLF line stamped at unix second `at`.
     /// A hit as (time, status, section).
     type Flat = (i64, u16, Option<String>);
 
@@ -652,6 +651,7 @@ mod tests {
         }
     }
 
+    /// A CLF line stamped at unix second `at`.
     fn line_at(at: i64) -> String {
         let stamp = chrono::DateTime::from_timestamp(at, 0).unwrap();
         format!(
