@@ -482,17 +482,22 @@ fn human_duration(secs: i64) -> String {
     }
 }
 
+/// Room for a JSON report with a few sections of ordinary length (about
+/// 700 bytes), so that the line is written without growing its buffer.
+const JSON_LINE: usize = 1024;
+
 /// Render `event` as one JSON object on one line, ending in a newline.
 pub fn json(event: &Event) -> String {
-    let mut line = match event {
-        Event::Report(r) => serde_json::to_string(&JsonReport::from(&**r)),
-        Event::Alert(a) => serde_json::to_string(&JsonAlert::new("alert", a)),
-        Event::Recovered(a) => serde_json::to_string(&JsonAlert::new("recovered", a)),
-        Event::Summary(s) => serde_json::to_string(&JsonSummary::from(s)),
-    }
-    .unwrap_or_default();
-    line.push('\n');
-    line
+    let mut line = Vec::with_capacity(JSON_LINE);
+    // Neither writing to a `Vec` nor serializing these types can fail.
+    let _ = match event {
+        Event::Report(r) => serde_json::to_writer(&mut line, &JsonReport::from(&**r)),
+        Event::Alert(a) => serde_json::to_writer(&mut line, &JsonAlert::new("alert", a)),
+        Event::Recovered(a) => serde_json::to_writer(&mut line, &JsonAlert::new("recovered", a)),
+        Event::Summary(s) => serde_json::to_writer(&mut line, &JsonSummary::from(s)),
+    };
+    line.push(b'\n');
+    String::from_utf8(line).expect("serde_json writes UTF-8")
 }
 
 #[derive(Serialize)]
@@ -506,7 +511,7 @@ struct JsonReport<'a> {
     clients: u64,
     clients_exact: bool,
     status: Classes,
-    methods: serde_json::Map<String, serde_json::Value>,
+    methods: Methods<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     latency_ms: Option<Latency>,
     sections: Vec<JsonSection<'a>>,
@@ -534,6 +539,40 @@ struct Classes {
     c5: u64,
 }
 
+/// Hits by method, as an object of the methods that had any.
+struct Methods<'a>(&'a [u64; Method::ALL.len()]);
+
+/// `Method::ALL` in name order: the order of the `methods` object since
+/// the first release (it was a `serde_json::Map`, sorted by key).
+const METHODS_BY_NAME: [Method; 10] = [
+    Method::Connect,
+    Method::Delete,
+    Method::Get,
+    Method::Head,
+    Method::Options,
+    Method::Other,
+    Method::Patch,
+    Method::Post,
+    Method::Put,
+    Method::Trace,
+];
+
+impl Serialize for Methods<'_> {
+    /// Entries straight from the counts, keyed by `&'static str`: building
+    /// a map first cost an allocation per method, each report.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(None)?;
+        for m in METHODS_BY_NAME {
+            let hits = self.0[m as usize];
+            if hits > 0 {
+                map.serialize_entry(m.as_str(), &hits)?;
+            }
+        }
+        map.end()
+    }
+}
+
 #[derive(Serialize)]
 struct JsonSection<'a> {
     section: &'a str,
@@ -548,11 +587,6 @@ impl<'a> From<&'a Report> for JsonReport<'a> {
     fn from(r: &'a Report) -> Self {
         let s = &r.stats;
         let (clients, clients_exact) = s.clients();
-        let methods = Method::ALL
-            .iter()
-            .filter(|&&m| s.methods[m as usize] > 0)
-            .map(|&m| (m.as_str().to_owned(), s.methods[m as usize].into()))
-            .collect();
         let [c1, c2, c3, c4, c5] = s.status;
         JsonReport {
             r#type: "report",
@@ -564,7 +598,7 @@ impl<'a> From<&'a Report> for JsonReport<'a> {
             clients,
             clients_exact,
             status: Classes { c1, c2, c3, c4, c5 },
-            methods,
+            methods: Methods(&s.methods),
             latency_ms: json_latency(s.latency()),
             sections: r
                 .top
@@ -953,6 +987,26 @@ mod tests {
         assert!(text(&Event::Recovered(a), &colour).starts_with("\x1b[32mHigh traffic"));
         assert!(text(&Event::Alert(a), &colour).ends_with("\x1b[0m\n"));
         assert!(!text(&Event::Alert(a), &UTC).contains('\x1b'));
+    }
+
+    #[test]
+    fn json_methods_are_every_method_in_name_order() {
+        let names = METHODS_BY_NAME.map(Method::as_str);
+        let mut all = Method::ALL.map(Method::as_str);
+        all.sort_unstable();
+        assert_eq!(names, all);
+    }
+
+    #[test]
+    fn json_lines_render_as_pinned() {
+        // Byte for byte: key order (methods sorted by name), number
+        // formatting (`10.0`) and escaping are part of the output.
+        let lines = [
+            json(&Event::Report(Box::new(report()))),
+            json(&Event::Report(Box::new(quiet_report()))),
+            json(&Event::Report(Box::new(timed_report()))),
+        ];
+        insta::assert_snapshot!(lines.concat());
     }
 
     #[test]
