@@ -28,7 +28,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::SyncSender;
+use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
@@ -84,6 +84,34 @@ pub struct Raw {
     lines: Vec<u8>,
     /// The reader's client hasher, so that hashes agree across batches.
     clients: ClientHasher,
+    /// Where `lines` goes back to the reader once the loop drops this.
+    spare: SyncSender<Vec<u8>>,
+}
+
+impl Drop for Raw {
+    fn drop(&mut self) {
+        // When the pool is full or the reader has gone, it is just freed.
+        let _ = self.spare.try_send(std::mem::take(&mut self.lines));
+    }
+}
+
+/// Buffers kept for handing lines over. A fresh 256 KiB buffer a hand-over
+/// came from pages the kernel had to fault in and zero, ~64 of them each
+/// time; with two, the reader can fill one while the loop decodes the
+/// other.
+const SPARE_BUFFERS: usize = 2;
+
+/// Handed-over line buffers coming back from the loop, for reuse.
+struct Spares {
+    tx: SyncSender<Vec<u8>>,
+    rx: Receiver<Vec<u8>>,
+}
+
+impl Spares {
+    fn new() -> Spares {
+        let (tx, rx) = mpsc::sync_channel(SPARE_BUFFERS);
+        Spares { tx, rx }
+    }
 }
 
 /// Set by the main loop when it finds no message waiting: the next block
@@ -112,6 +140,7 @@ pub enum Source {
 pub struct Decoder {
     lines: Lines,
     sink: Sink,
+    spares: Spares,
 }
 
 /// The parsing half of a `Decoder`, apart from `Lines` so that one can call
@@ -153,6 +182,7 @@ impl Decoder {
                 clients: ClientHasher::default(),
                 batch: Batch::with_capacity(BATCH_LINES),
             },
+            spares: Spares::new(),
         }
     }
 
@@ -179,7 +209,9 @@ impl Decoder {
             self.push(data);
             return None;
         }
-        let mut lines = Vec::with_capacity(data.len() + self.lines.pending());
+        let mut lines = self.spares.rx.try_recv().unwrap_or_default();
+        lines.clear();
+        lines.reserve(data.len() + self.lines.pending());
         let Some(end) = self.lines.take_complete(data, &mut lines) else {
             self.push(data);
             return None;
@@ -193,6 +225,7 @@ impl Decoder {
             Some(Raw {
                 lines,
                 clients: self.sink.clients.clone(),
+                spare: self.spares.tx.clone(),
             })
         };
         self.push(&data[end..]);
@@ -649,6 +682,19 @@ mod tests {
                 assert_eq!(flat(&got), flat(&want), "{format:?} {chunk}");
             }
         }
+    }
+
+    #[test]
+    fn hand_over_buffers_come_back_for_reuse() {
+        let block: String = (0..100).map(|at| line_at(1_772_366_400 + at)).collect();
+        let mut reader = Decoder::new(LogFormat::Clf);
+        reader.push(block.as_bytes()); // settles the parser
+        let raw = reader.push_or_hand_over(block.as_bytes()).unwrap();
+        let first = raw.lines.as_ptr();
+        drop(raw);
+        let raw = reader.push_or_hand_over(block.as_bytes()).unwrap();
+        assert_eq!(raw.lines.as_ptr(), first);
+        assert_eq!(raw.lines, block.as_bytes(), "and hold only the new lines");
     }
 
     /// A CLF line stamped at unix second `at`.
