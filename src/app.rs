@@ -23,7 +23,7 @@ use std::io::{self, IsTerminal, Read, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError, TryRecvError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TryRecvError};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -86,182 +86,39 @@ pub fn run(args: Args) -> Result<Outcome> {
     };
 
     let (tx, rx) = mpsc::sync_channel(CHANNEL_DEPTH);
-    // Raised in a replay when the loop finds no message waiting: the reader
-    // then hands it a block to decode (see `reader`).
-    let idle = reader::Idle::default();
-    let stop = Arc::new(AtomicBool::new(false));
-    {
-        let tx = tx.clone();
-        let stop = stop.clone();
-        // Ctrl-C and SIGTERM end the run cleanly: the loop reports the
-        // partial period and the summary. If the channel is full the loop is
-        // busy receiving and sees the flag at its next message.
-        ctrlc::set_handler(move || {
-            stop.store(true, Ordering::SeqCst);
-            let _ = tx.try_send(Msg::Stop);
-        })
-        .context("cannot install the Ctrl-C handler")?;
-    }
-
+    let stop = on_signal(tx.clone())?;
     // Before the input: a port in use fails the run before it starts.
     if let Some(addr) = args.serve {
         out.dashboard = Some(serve(addr, &cfg, args.quiet)?);
     }
-
-    let _demo = if args.demo {
-        Some(Demo::start(stop.clone(), args.quiet)?)
-    } else {
-        None
+    let demo = match args.demo {
+        true => Some(Demo::start(stop.clone(), args.quiet)?),
+        false => None,
     };
-    let path = match &_demo {
+    let path = match &demo {
         Some(demo) => demo.path.clone(),
         None => args.log_file.clone(),
     };
-    let stdin = path == Path::new("-");
-    let name = if stdin {
-        PathBuf::from("stdin")
-    } else {
-        path.clone()
+    let input = Input {
+        name: match path == Path::new("-") {
+            true => PathBuf::from("stdin"),
+            false => path.clone(),
+        },
+        path,
+        // Raised in a replay when the loop finds no message waiting: the
+        // reader then hands it a block to decode (see `reader`).
+        idle: reader::Idle::default(),
+        stop,
+        follows: false,
+    };
+    let (mut monitor, input) = match args.replay {
+        true => start_replay(&args, cfg, input, &mut out, tx)?,
+        false => start_following(&args, cfg, input, tx)?,
     };
 
-    // Whether a follower reads the input (not a pipe): it backfills at
-    // start and polls once more at a signal.
-    let mut follows = false;
-    let mut monitor = if args.replay {
-        let input: Box<dyn io::Read + Send> = if stdin {
-            Box::new(io::stdin())
-        } else {
-            let file = open(&path)?;
-            let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-            if !args.quiet && size >= PROGRESS_MIN_BYTES && io::stderr().is_terminal() {
-                let progress = Progress::new(size, style.ascii, io::stdout().is_terminal());
-                let input = Counted {
-                    inner: file,
-                    bytes: progress.bytes.clone(),
-                };
-                out.progress = Some(progress);
-                Box::new(input)
-            } else {
-                Box::new(file)
-            }
-        };
-        reader::spawn(
-            Source::Whole(input),
-            name.clone(),
-            args.log_format,
-            idle.clone(),
-            tx,
-        )?;
-        Monitor::log(cfg)
-    } else {
-        let now = unix_now();
-        let source = if stdin {
-            Source::Whole(Box::new(io::stdin()))
-        } else if is_stream(&path) {
-            // A pipe cannot be read at an offset or rotated: read it like
-            // stdin (`logmon <(kubectl logs -f pod)`, a named pipe).
-            Source::Whole(Box::new(open(&path)?))
-        } else {
-            if path.is_dir() {
-                bail!("cannot open {}: is a directory", path.display());
-            }
-            let follower =
-                Follower::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
-            let follower = Box::new(follower);
-            Source::Follow {
-                follower,
-                every: Duration::from_millis(args.poll_ms),
-                backfill_after: Some(now - i64::from(args.window)),
-                stop: stop.clone(),
-            }
-        };
-        follows = matches!(source, Source::Follow { .. });
-        reader::spawn(source, name.clone(), args.log_format, idle.clone(), tx)?;
-        if !args.quiet {
-            // The first report comes only after a period: say what is going on.
-            eprintln!(
-                "logmon: following {}: alert above {} req/s over {} s, report every {} s",
-                name.display(),
-                args.threshold,
-                args.window,
-                args.period
-            );
-        }
-        let mut monitor = Monitor::wall(cfg, now);
-        if follows {
-            // The follower backfills first (`Msg::BackfillDone`, even when
-            // there is nothing to read).
-            monitor.await_backfill();
-        }
-        monitor
-    };
-
-    let wall = !args.replay;
     let mut events = Vec::new();
-    let mut decoder = Decoder::for_loop();
-    let mut warned_clock = false;
-    // After a signal, when to give up waiting for the follower's last poll.
-    let mut deadline: Option<Instant> = None;
-    loop {
-        if deadline.is_none() && stop.load(Ordering::SeqCst) {
-            if !follows {
-                // A pipe may block in a read forever: stop now.
-                break;
-            }
-            // The follower polls once more and ends with `Done`, so lines
-            // written up to the signal are counted.
-            deadline = Some(Instant::now() + LAST_POLL);
-        }
-        let msg = if wall {
-            monitor.tick(unix_now(), &mut events);
-            out.emit(&monitor, &mut events)?;
-            let mut wait = until_next_second();
-            if let Some(deadline) = deadline {
-                wait = wait.min(deadline.saturating_duration_since(Instant::now()));
-            }
-            match rx.recv_timeout(wait) {
-                Ok(msg) => Some(msg),
-                Err(RecvTimeoutError::Timeout) => None,
-                Err(RecvTimeoutError::Disconnected) => Some(Msg::Done),
-            }
-        } else {
-            Some(match rx.try_recv() {
-                Ok(msg) => msg,
-                Err(TryRecvError::Empty) => {
-                    idle.store(true, Ordering::Relaxed);
-                    rx.recv().unwrap_or(Msg::Done)
-                }
-                Err(TryRecvError::Disconnected) => Msg::Done,
-            })
-        };
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            break;
-        }
-        let Some(msg) = msg else { continue };
-        match msg {
-            Msg::Batch(batch) => out.add(&mut monitor, &batch, &mut events),
-            Msg::Raw(raw) => out.add(&mut monitor, &decoder.decode(&raw), &mut events),
-            Msg::Backfill(batch) => monitor.backfill(&batch),
-            Msg::BackfillDone => monitor.backfill_done(&mut events),
-            Msg::Notice(notice) if !args.quiet => eprintln!("logmon: {notice}"),
-            Msg::Notice(_) => {}
-            Msg::Failed(e) => return Err(e),
-            // Acted on at the top of the loop, through the flag.
-            Msg::Stop => {}
-            Msg::Done => break,
-        }
-        out.emit(&monitor, &mut events)?;
-        if wall && !args.quiet && !warned_clock && monitor.outside_window() > 0 {
-            warned_clock = true;
-            eprintln!(
-                "logmon: {}: some timestamps are more than {}s away from the clock; \
-                 those hits are reported but cannot count towards the alert",
-                name.display(),
-                args.window
-            );
-        }
-    }
-    if wall {
+    pump(&args, &input, &rx, &mut monitor, &mut out, &mut events)?;
+    if !args.replay {
         monitor.tick(unix_now(), &mut events);
     }
     // Off the screen before the last report and the summary.
@@ -281,11 +138,209 @@ pub fn run(args: Args) -> Result<Outcome> {
             "logmon: replay done; serving the final state on http://{}/ until Ctrl-C",
             dashboard.addr()
         );
-        while !stop.load(Ordering::SeqCst) {
+        while !input.stop.load(Ordering::SeqCst) {
             let _ = rx.recv_timeout(Duration::from_secs(1));
         }
     }
+    drop(demo);
     Ok(Outcome { alerts })
+}
+
+/// The input, and how the loop and the reader thread talk about it.
+struct Input {
+    path: PathBuf,
+    /// The path as messages name it (`stdin` for `-`).
+    name: PathBuf,
+    /// Set by the loop when it runs dry in a replay (see `reader`).
+    idle: reader::Idle,
+    /// Set by Ctrl-C or SIGTERM.
+    stop: Arc<AtomicBool>,
+    /// Whether a follower reads the input (not a pipe): it backfills at
+    /// start and polls once more at a signal.
+    follows: bool,
+}
+
+/// Ctrl-C and SIGTERM end the run cleanly: the loop reports the partial
+/// period and the summary. The returned flag is raised, and `Msg::Stop`
+/// wakes the loop; if the channel is full the loop is busy receiving and
+/// sees the flag at its next message.
+fn on_signal(tx: SyncSender<Msg>) -> Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    ctrlc::set_handler(move || {
+        flag.store(true, Ordering::SeqCst);
+        let _ = tx.try_send(Msg::Stop);
+    })
+    .context("cannot install the Ctrl-C handler")?;
+    Ok(stop)
+}
+
+/// `--replay`: read the whole input on the log's clock. A missing file
+/// fails here, before anything is printed.
+fn start_replay(
+    args: &Args,
+    cfg: Config,
+    input: Input,
+    out: &mut Output<impl Write>,
+    tx: SyncSender<Msg>,
+) -> Result<(Monitor, Input)> {
+    let source: Box<dyn io::Read + Send> = if input.path == Path::new("-") {
+        Box::new(io::stdin())
+    } else {
+        let file = open(&input.path)?;
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        if !args.quiet && size >= PROGRESS_MIN_BYTES && io::stderr().is_terminal() {
+            let progress = Progress::new(size, out.style.ascii, io::stdout().is_terminal());
+            let counted = Counted {
+                inner: file,
+                bytes: progress.bytes.clone(),
+            };
+            out.progress = Some(progress);
+            Box::new(counted)
+        } else {
+            Box::new(file)
+        }
+    };
+    reader::spawn(
+        Source::Whole(source),
+        input.name.clone(),
+        args.log_format,
+        input.idle.clone(),
+        tx,
+    )?;
+    Ok((Monitor::log(cfg), input))
+}
+
+/// Following (the default): the wall clock, a follower on a file (or a
+/// stream read to its end), and a missing file waited for.
+fn start_following(
+    args: &Args,
+    cfg: Config,
+    mut input: Input,
+    tx: SyncSender<Msg>,
+) -> Result<(Monitor, Input)> {
+    let now = unix_now();
+    let path = &input.path;
+    let source = if path == Path::new("-") {
+        Source::Whole(Box::new(io::stdin()))
+    } else if is_stream(path) {
+        // A pipe cannot be read at an offset or rotated: read it like
+        // stdin (`logmon <(kubectl logs -f pod)`, a named pipe).
+        Source::Whole(Box::new(open(path)?))
+    } else {
+        if path.is_dir() {
+            bail!("cannot open {}: is a directory", path.display());
+        }
+        let follower =
+            Follower::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        Source::Follow {
+            follower: Box::new(follower),
+            every: Duration::from_millis(args.poll_ms),
+            backfill_after: Some(now - i64::from(args.window)),
+            stop: input.stop.clone(),
+        }
+    };
+    input.follows = matches!(source, Source::Follow { .. });
+    reader::spawn(
+        source,
+        input.name.clone(),
+        args.log_format,
+        input.idle.clone(),
+        tx,
+    )?;
+    if !args.quiet {
+        // The first report comes only after a period: say what is going on.
+        eprintln!(
+            "logmon: following {}: alert above {} req/s over {} s, report every {} s",
+            input.name.display(),
+            args.threshold,
+            args.window,
+            args.period
+        );
+    }
+    let mut monitor = Monitor::wall(cfg, now);
+    if input.follows {
+        // The follower backfills first (`Msg::BackfillDone`, even when
+        // there is nothing to read).
+        monitor.await_backfill();
+    }
+    Ok((monitor, input))
+}
+
+/// The main loop: receive the reader's messages until the input ends or a
+/// signal, feed them to the monitor and print what it returns.
+fn pump(
+    args: &Args,
+    input: &Input,
+    rx: &Receiver<Msg>,
+    monitor: &mut Monitor,
+    out: &mut Output<impl Write>,
+    events: &mut Vec<Event>,
+) -> Result<()> {
+    let wall = !args.replay;
+    let mut decoder = Decoder::for_loop();
+    let mut warned_clock = false;
+    // After a signal, when to give up waiting for the follower's last poll.
+    let mut deadline: Option<Instant> = None;
+    loop {
+        if deadline.is_none() && input.stop.load(Ordering::SeqCst) {
+            if !input.follows {
+                // A pipe may block in a read forever: stop now.
+                return Ok(());
+            }
+            // The follower polls once more and ends with `Done`, so lines
+            // written up to the signal are counted.
+            deadline = Some(Instant::now() + LAST_POLL);
+        }
+        let msg = if wall {
+            monitor.tick(unix_now(), events);
+            out.emit(monitor, events)?;
+            let mut wait = until_next_second();
+            if let Some(deadline) = deadline {
+                wait = wait.min(deadline.saturating_duration_since(Instant::now()));
+            }
+            match rx.recv_timeout(wait) {
+                Ok(msg) => Some(msg),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => Some(Msg::Done),
+            }
+        } else {
+            Some(match rx.try_recv() {
+                Ok(msg) => msg,
+                Err(TryRecvError::Empty) => {
+                    input.idle.store(true, Ordering::Relaxed);
+                    rx.recv().unwrap_or(Msg::Done)
+                }
+                Err(TryRecvError::Disconnected) => Msg::Done,
+            })
+        };
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Ok(());
+        }
+        let Some(msg) = msg else { continue };
+        match msg {
+            Msg::Batch(batch) => out.add(monitor, &batch, events),
+            Msg::Raw(raw) => out.add(monitor, &decoder.decode(&raw), events),
+            Msg::Backfill(batch) => monitor.backfill(&batch),
+            Msg::BackfillDone => monitor.backfill_done(events),
+            Msg::Notice(notice) if !args.quiet => eprintln!("logmon: {notice}"),
+            Msg::Notice(_) => {}
+            Msg::Failed(e) => return Err(e),
+            // Acted on at the top of the loop, through the flag.
+            Msg::Stop => {}
+            Msg::Done => return Ok(()),
+        }
+        out.emit(monitor, events)?;
+        if wall && !args.quiet && !warned_clock && monitor.outside_window() > 0 {
+            warned_clock = true;
+            eprintln!(
+                "logmon: {}: some timestamps are more than {}s away from the clock; \
+                 those hits are reported but cannot count towards the alert",
+                input.name.display(),
+                args.window
+            );
+        }
+    }
 }
 
 /// Start `--serve` and say where it listens.

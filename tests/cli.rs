@@ -1,6 +1,10 @@
 //! The real binary: help, usage errors, missing files, and `--replay` over
 //! fixture logs with known reports and alert times, plus one live run.
 
+mod support;
+
+use support::{fixture, logmon};
+
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -10,18 +14,6 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
-
-fn logmon() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_logmon"));
-    // Text output prints local times and draws with the locale's glyphs:
-    // pin the zone and a UTF-8 locale so the tests pass anywhere.
-    cmd.env("TZ", "UTC")
-        .env("LANG", "C.UTF-8")
-        .env_remove("LC_ALL")
-        .env_remove("LC_CTYPE")
-        .env_remove("NO_COLOR");
-    cmd
-}
 
 fn run(args: &[&str]) -> Output {
     logmon().args(args).output().expect("run logmon")
@@ -33,10 +25,6 @@ fn stdout(o: &Output) -> String {
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn fixture(name: &str) -> String {
-    format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
 /// Parse JSON-lines output.

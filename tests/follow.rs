@@ -10,6 +10,8 @@
 //! read through channels with generous timeouts, never by a fixed sleep.
 //! Short sleeps only space out writes so that they land in separate polls.
 
+mod support;
+
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -20,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use support::logmon;
 
 /// Long enough for a loaded machine; a passing test never waits this long.
 const TIMEOUT: Duration = Duration::from_secs(15);
@@ -94,7 +97,7 @@ impl Logmon {
         } else {
             &["--period", "1"]
         };
-        let mut child = Command::new(env!("CARGO_BIN_EXE_logmon"))
+        let mut child = logmon()
             .args(period)
             .args(["--poll-ms", "50", "--format", "json"])
             .args(extra)

@@ -5,29 +5,18 @@
 //! nginx-latency.log, apache-latency.log and iis.log hold the same six
 //! requests, so they must give the same report.
 
+mod support;
+
+use support::{fixture, logmon};
+
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
-
-fn logmon() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_logmon"));
-    // A UTF-8 locale pins the sparkline's glyphs, as TZ pins the times.
-    cmd.env("TZ", "UTC")
-        .env("LANG", "C.UTF-8")
-        .env_remove("LC_ALL")
-        .env_remove("LC_CTYPE")
-        .env_remove("NO_COLOR");
-    cmd
-}
-
-fn fixture(name: &str) -> String {
-    format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
-}
 
 /// `--replay` of a fixture with extra arguments.
 fn replay(name: &str, args: &[&str]) -> Output {

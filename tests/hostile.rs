@@ -5,6 +5,10 @@
 //! disk. Each test names what it defends against. Across all of them, no
 //! run may panic: stderr never holds `panicked` or `RUST_BACKTRACE`.
 
+mod support;
+
+use support::logmon;
+
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
@@ -20,15 +24,6 @@ const T0: i64 = 1_525_881_639;
 /// The longest any one run here may take, so a hang fails instead of
 /// stalling the suite.
 const DEADLINE: Duration = Duration::from_secs(120);
-
-fn logmon() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_logmon"));
-    // A panic would print its `RUST_BACKTRACE` hint only when it is unset.
-    cmd.env("TZ", "UTC")
-        .env_remove("NO_COLOR")
-        .env_remove("RUST_BACKTRACE");
-    cmd
-}
 
 /// Run `cmd` to the end (killing it past `DEADLINE`) and check that it did
 /// not panic, whatever else it did.

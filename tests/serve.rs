@@ -6,16 +6,11 @@ mod support;
 
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener};
-use std::process::Command;
 use std::sync::mpsc::{self, Receiver};
 use std::thread;
 
 use serde_json::Value;
 use support::*;
-
-fn fixture(name: &str) -> String {
-    format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
-}
 
 /// Open `/events` and forward the JSON of each `data:` line.
 fn events(addr: SocketAddr) -> Receiver<Value> {
@@ -65,7 +60,7 @@ fn replay(log: &str, extra: &[&str]) -> Logmon {
 #[test]
 fn a_bad_address_is_a_usage_error() {
     for bad in ["nonsense", "127.0.0.1", ":99999", "example.com:80"] {
-        let o = Command::new(env!("CARGO_BIN_EXE_logmon"))
+        let o = logmon()
             .args(["--replay", "--serve", bad, &fixture("sample.log")])
             .output()
             .unwrap();
@@ -82,7 +77,7 @@ fn a_bad_address_is_a_usage_error() {
 fn a_port_in_use_exits_1_with_a_clear_message() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
-    let o = Command::new(env!("CARGO_BIN_EXE_logmon"))
+    let o = logmon()
         .args(["--replay", "--serve", &addr, &fixture("sample.log")])
         .output()
         .unwrap();
@@ -130,7 +125,7 @@ fn without_the_flag_nothing_listens() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("access.log");
     append(&log, "");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_logmon"))
+    let mut child = logmon()
         .args(["--poll-ms", "20", log.to_str().unwrap()])
         .stdout(std::process::Stdio::null())
         .spawn()

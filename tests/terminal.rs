@@ -5,6 +5,10 @@
 //! `tests/data/example.log` is 3 minutes at 4 req/s, then 200 s at 1 req/s:
 //! with `--threshold 2` it alerts once and recovers.
 
+mod support;
+
+use support::logmon;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -12,23 +16,6 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/example.log");
-
-/// `logmon` with a clean environment: no LOGMON_* from the caller, a
-/// UTF-8 locale and a fixed time zone unless a test says otherwise.
-fn logmon() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_logmon"));
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("LOGMON_") {
-            cmd.env_remove(name);
-        }
-    }
-    cmd.env_remove("LC_ALL")
-        .env_remove("LC_CTYPE")
-        .env("LANG", "C.UTF-8")
-        .env("TZ", "UTC0")
-        .env_remove("NO_COLOR");
-    cmd
-}
 
 fn run(cmd: &mut Command) -> Output {
     cmd.output().expect("run logmon")

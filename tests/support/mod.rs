@@ -1,5 +1,6 @@
-//! Shared by the `--serve` tests: start logmon with a server on 127.0.0.1,
-//! a tiny HTTP/1.1 client, and log lines to feed it.
+//! Shared by the integration tests: `logmon()`, the binary in a pinned
+//! environment, and `fixture()`; and for the `--serve` tests, logmon with a
+//! server on 127.0.0.1, a tiny HTTP/1.1 client, and log lines to feed it.
 //!
 //! Every wait is bounded, and the child is killed when its guard drops, so
 //! a failing test cannot leave a server behind.
@@ -14,6 +15,31 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::thread;
 use std::time::{Duration, Instant};
+
+/// The logmon binary in a pinned environment, so the tests pass anywhere:
+/// no `LOGMON_*` option from the caller, times in UTC, a UTF-8 locale (the
+/// sparkline's glyphs depend on it), colour left to `--color`, and no
+/// `RUST_BACKTRACE` (a panic prints its hint only when it is unset).
+pub fn logmon() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_logmon"));
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("LOGMON_") {
+            cmd.env_remove(name);
+        }
+    }
+    cmd.env("TZ", "UTC0")
+        .env("LANG", "C.UTF-8")
+        .env_remove("LC_ALL")
+        .env_remove("LC_CTYPE")
+        .env_remove("NO_COLOR")
+        .env_remove("RUST_BACKTRACE");
+    cmd
+}
+
+/// The path of a fixture in `tests/data/`.
+pub fn fixture(name: &str) -> String {
+    format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
+}
 
 /// How long any one wait may take before the test fails.
 pub const WAIT: Duration = Duration::from_secs(20);
@@ -37,7 +63,7 @@ impl Logmon {
     /// Start logmon with `args` (which include `--serve 127.0.0.1:0`) and
     /// wait for the address it prints.
     pub fn start(args: &[&str]) -> Logmon {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_logmon"))
+        let mut child = logmon()
             .args(args)
             .env("TZ", "UTC")
             .stdin(Stdio::null())
