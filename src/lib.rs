@@ -1,9 +1,10 @@
 //! logmon: follow an HTTP access log, report its traffic every period and
 //! alert when the average rate over a window exceeds a threshold.
 //!
-//! The pure core (`parse`, `text`, `window`, `stats`, `monitor`, `render`)
-//! never touches a clock, a file or stdout. The edges (`lines`, `follow`,
-//! `backfill`, `reader`, `app`) do the I/O and feed the core; `gen` makes
+//! The pure core (`parse`, `w3c`, `text`, `batch`, `window`, `stats`,
+//! `monitor`, `render`) never touches a clock, a file or stdout. The edges
+//! (`lines`, `follow`, `backfill`, `reader`, `app`, `serve`) do the I/O and
+//! feed the core; `cli` and `shell` describe the command line; `gen` makes
 //! traffic for the demo, the tests and the benchmarks.
 
 pub mod app;
