@@ -305,11 +305,12 @@ fn bucket_secs(span: usize) -> usize {
 
 fn text_summary(s: &Summary, style: &Style) -> String {
     let line = format!(
-        "== summary {} to {} ({}s): {} hits, {}, {} invalid, {}{} alert{}{}\n",
+        "== summary {} to {} ({}s): {} hit{}, {}, {} invalid, {}{} alert{}{}\n",
         time(s.start, style),
         clock_time(s.end, style),
         s.end - s.start,
         group(s.hits),
+        if s.hits == 1 { "" } else { "s" },
         human_bytes(s.bytes),
         group(s.invalid),
         s.latency
@@ -1116,6 +1117,24 @@ mod tests {
         assert_eq!(v["type"], "summary");
         assert_eq!(v["alerting"], true);
         assert_eq!(v["alerts"], 1);
+    }
+
+    #[test]
+    fn summary_counts_are_singular_for_one() {
+        let s = Summary {
+            start: T,
+            end: T + 1,
+            hits: 1,
+            bytes: 10,
+            invalid: 0,
+            latency: None,
+            alerts: 0,
+            alerting: false,
+        };
+        assert_eq!(
+            text(&Event::Summary(s), &UTC),
+            "== summary 2026-03-01T12:00:00Z to 12:00:01 (1s): 1 hit, 10 B, 0 invalid, 0 alerts\n"
+        );
     }
 
     #[test]
