@@ -279,7 +279,7 @@ fn pump(
 ) -> Result<()> {
     let wall = !args.replay;
     let mut decoder = Decoder::for_loop();
-    let mut warned_clock = false;
+    let (mut warned_old, mut warned_ahead) = (false, false);
     // After a signal, when to give up waiting for the follower's last poll.
     let mut deadline: Option<Instant> = None;
     loop {
@@ -331,11 +331,22 @@ fn pump(
             Msg::Done => return Ok(()),
         }
         out.emit(monitor, events)?;
-        if wall && !args.quiet && !warned_clock && monitor.outside_window() > 0 {
-            warned_clock = true;
+        // The clocks disagree (an old file, a writer in another time zone):
+        // say so once for each direction, as the counts mean different things.
+        if wall && !args.quiet && !warned_old && monitor.outside_window() > 0 {
+            warned_old = true;
             eprintln!(
-                "logmon: {}: some timestamps are more than {}s away from the clock; \
+                "logmon: {}: some timestamps are more than {}s behind the clock; \
                  those hits are reported but cannot count towards the alert",
+                input.name.display(),
+                args.window
+            );
+        }
+        if wall && !args.quiet && !warned_ahead && monitor.far_ahead() > 0 {
+            warned_ahead = true;
+            eprintln!(
+                "logmon: {}: some timestamps are more than {}s ahead of the clock \
+                 (a writer in another time zone?); those hits count at the current second",
                 input.name.display(),
                 args.window
             );

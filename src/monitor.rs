@@ -169,6 +169,9 @@ pub struct Monitor {
     peak_hits: u64,
     /// Hits too far from the clock to count in the window.
     outside_window: u64,
+    /// Wall clock: hits stamped more than a window ahead of it, counted at
+    /// the current second.
+    far_ahead: u64,
     /// A backfill is on its way: hold the clock at the start until it is in.
     awaiting_backfill: bool,
 }
@@ -204,6 +207,7 @@ impl Monitor {
             alerts: 0,
             peak_hits: 0,
             outside_window: 0,
+            far_ahead: 0,
             awaiting_backfill: false,
         }
     }
@@ -240,6 +244,13 @@ impl Monitor {
     /// the alert window (they still count in the reports).
     pub fn outside_window(&self) -> u64 {
         self.outside_window
+    }
+
+    /// Wall clock: hits received so far stamped more than a window ahead of
+    /// the clock (a writer in another time zone, say). They count at the
+    /// current second, as the contract says, but the clocks disagree.
+    pub fn far_ahead(&self) -> u64 {
+        self.far_ahead
     }
 
     /// Wall clock: the time is now `now`; close every second before it.
@@ -289,8 +300,11 @@ impl Monitor {
             let section = sections.of(hit);
             match self.clock {
                 Clock::Wall => {
-                    let at = hit.time.min(self.window.now());
-                    self.count(hit, section, at);
+                    let now = self.window.now();
+                    if hit.time > now.saturating_add(self.window.span()) {
+                        self.far_ahead += 1;
+                    }
+                    self.count(hit, section, hit.time.min(now));
                 }
                 Clock::Log => self.log_hit(hit, section, out),
             }
@@ -776,11 +790,12 @@ mod tests {
     fn wall_clock_counts_future_stamps_at_now_and_old_ones_only_in_the_report() {
         let mut m = Monitor::wall(CFG, 5000);
         let mut out = Vec::new();
-        m.add(&batch(&[9_000_000, 4999, 1000], "/a"), &mut out);
-        assert_eq!(m.window_hits(), 2);
+        m.add(&batch(&[9_000_000, 5100, 4999, 1000], "/a"), &mut out);
+        assert_eq!(m.window_hits(), 3);
         assert_eq!(m.outside_window(), 1);
+        assert_eq!(m.far_ahead(), 1, "5100 is within a window of now");
         m.finish(&mut out);
-        assert_eq!(reports(&out)[0].stats.hits, 3);
+        assert_eq!(reports(&out)[0].stats.hits, 4);
     }
 
     #[test]

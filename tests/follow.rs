@@ -584,9 +584,28 @@ fn timestamps_far_from_the_clock_are_counted_with_one_warning() {
     m.wait_report();
     let old = Utc::now() - chrono::Duration::hours(1);
     append(&log, &line_at(old));
-    m.wait_stderr("away from the clock");
+    m.wait_stderr("behind the clock");
     pause();
     append(&log, &line_at(old).repeat(2));
+    m.wait_hits(3, TIMEOUT);
+    let done = m.stop();
+    done.assert_counted(3, 0);
+    let warnings = done.errors.iter().filter(|l| l.contains("clock")).count();
+    assert_eq!(warnings, 1, "{:?}", done.errors);
+}
+
+#[test]
+fn timestamps_far_ahead_of_the_clock_are_counted_at_now_with_one_warning() {
+    // logmon access.log & (lines stamped three hours ahead) >> access.log
+    let (_dir, log) = temp();
+    File::create(&log).unwrap();
+    let mut m = Logmon::start(&log, &[]);
+    m.wait_report();
+    let ahead = Utc::now() + chrono::Duration::hours(3);
+    append(&log, &line_at(ahead));
+    m.wait_stderr("ahead of the clock");
+    pause();
+    append(&log, &line_at(ahead).repeat(2));
     m.wait_hits(3, TIMEOUT);
     let done = m.stop();
     done.assert_counted(3, 0);
