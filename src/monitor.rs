@@ -357,7 +357,7 @@ impl Monitor {
             invalid: self.total_invalid,
             latency: self.total_latency.as_ref().and_then(|s| s.latency()),
             alerts: self.alerts,
-            alerting: self.alert.firing_since().is_some(),
+            alerting: self.alerting(),
         }));
     }
 
@@ -370,8 +370,8 @@ impl Monitor {
                 self.count_outside(&p.hit, p.section.as_deref());
             }
         }
-        let far_ahead = !self.started || hit.time > self.window.now().saturating_add(span);
-        if far_ahead {
+        let jumps = !self.started || hit.time > self.window.now().saturating_add(span);
+        if jumps {
             self.pending = Some(Pending {
                 hit: *hit,
                 section: section.map(Into::into),
@@ -504,7 +504,7 @@ impl Monitor {
             window_hits: self.window.total(),
             window_secs: self.cfg.window_secs,
             threshold: self.cfg.threshold,
-            alerting: self.alert.firing_since().is_some(),
+            alerting: self.alerting(),
             alert_since: self.alert.firing_since(),
             window_buckets: self.window.per_second().collect(),
         })));

@@ -119,10 +119,6 @@ impl Alert {
         }
     }
 
-    pub fn threshold(&self) -> f64 {
-        self.threshold
-    }
-
     /// The second the current alert fired at, if one is active.
     pub fn firing_since(&self) -> Option<i64> {
         self.firing_since
