@@ -1,7 +1,7 @@
 //! logmon: follow an HTTP access log, report its traffic every period and
 //! alert when the average rate over a window exceeds a threshold.
 //!
-//! The pure core (`parse`, `w3c`, `text`, `batch`, `window`, `stats`,
+//! The pure core (`parse` and its formats, `text`, `batch`, `window`, `stats`,
 //! `monitor`, `render`) never touches a clock, a file or stdout. The edges
 //! (`lines`, `follow`, `backfill`, `reader`, `app`, `serve`) do the I/O and
 //! feed the core; `cli` and `shell` describe the command line; `gen` makes
@@ -22,5 +22,4 @@ pub mod serve;
 pub mod shell;
 pub mod stats;
 pub mod text;
-pub mod w3c;
 pub mod window;

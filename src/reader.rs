@@ -37,8 +37,8 @@ use crate::backfill::read_back;
 use crate::batch::Batch;
 use crate::follow::{Follower, Notice};
 use crate::lines::{Line, Lines};
+use crate::parse::w3c;
 use crate::parse::{LogFormat, ParseError, Parser};
-use crate::w3c;
 
 /// Hashes client addresses, which anyone who can send a request chooses.
 /// Seeded at random per run, so no input is known in advance to collide;

@@ -1,6 +1,6 @@
 //! Property tests of the parser and the sanitizer.
 //!
-//! The table tests in `parse.rs` pin the cases someone thought of; these
+//! The table tests in `src/parse/` pin the cases someone thought of; these
 //! generate the ones nobody did. A valid record, rendered as a CLF or
 //! Combined line, must parse back to itself, with the time checked against
 //! chrono rather than against the parser's own date arithmetic. Any bytes at

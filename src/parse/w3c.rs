@@ -23,10 +23,9 @@
 //!   many fields as columns: that count is what keeps a CLF line from
 //!   passing for W3C in `auto`. Unknown columns are skipped.
 
-use crate::parse::{
-    days_from_civil, days_in_month, decimal_fraction, field, parse_bytes, parse_digits,
-    parse_status, two_digits, Method, ParseError, Record, Syntax,
-};
+use super::fields::{decimal_fraction, field, parse_bytes, parse_digits, parse_status};
+use super::time::{days_from_civil, days_in_month, two_digits};
+use super::{Method, ParseError, Record, Syntax};
 
 /// Whether `line` is the directive `#name:` (name in any ASCII case).
 pub fn directive_is(line: &[u8], name: &[u8]) -> bool {

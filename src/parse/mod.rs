@@ -8,7 +8,7 @@
 //!   number, is the request time: nginx's `$request_time` in seconds when it
 //!   has a decimal point (`0.123`), Apache's `%D` in microseconds when it is
 //!   an integer (`123000`). Other further fields are ignored.
-//! - W3C Extended (IIS), in `crate::w3c`: `#` directives and space-separated
+//! - W3C Extended (IIS), in [`w3c`]: `#` directives and space-separated
 //!   columns named by the last `#Fields:` directive.
 //!
 //! ```text
@@ -39,7 +39,16 @@ use std::fmt;
 use memchr::{memchr, memchr2};
 
 use crate::text::{sanitize, truncate};
-use crate::w3c::W3c;
+
+mod clf;
+mod fields;
+pub mod time;
+pub mod w3c;
+
+pub use fields::parse_request_time;
+pub(crate) use fields::strip_line_end;
+pub use time::parse_clf_time;
+use w3c::W3c;
 
 /// An HTTP request method. `Other` covers non-standard methods (WebDAV's
 /// `PROPFIND`, say) and requests that are not `METHOD TARGET PROTOCOL`.
@@ -348,11 +357,6 @@ impl fmt::Display for ParseError {
 
 impl std::error::Error for ParseError {}
 
-/// Length of `dd/Mon/yyyy:HH:MM:SS +zzzz`.
-const TIME_LEN: usize = 26;
-/// Where the seconds digits sit in the timestamp text.
-const SECS_AT: usize = 18;
-
 /// Non-directive lines that may fail, with nothing parsed, before a notice
 /// says that nothing parses.
 pub const NOTHING_PARSES_AFTER: u32 = 100;
@@ -368,7 +372,7 @@ const QUOTED_LINE_WIDTH: usize = 200;
 pub struct Parser {
     format: LogFormat,
     /// Last valid timestamp text; its seconds digits are ignored on compare.
-    last_text: [u8; TIME_LEN],
+    last_text: [u8; time::TIME_LEN],
     /// `last_text`'s time in unix seconds, minus its seconds. `None` until
     /// a timestamp has been parsed.
     last_minute: Option<i64>,
@@ -403,7 +407,7 @@ impl Parser {
     pub fn with_format(format: LogFormat) -> Parser {
         Parser {
             format,
-            last_text: [0; TIME_LEN],
+            last_text: [0; time::TIME_LEN],
             last_minute: None,
             w3c: W3c::default(),
             current: Syntax::Clf,
@@ -556,341 +560,6 @@ impl Parser {
                 self.first_failure.as_deref().unwrap_or_default()
             ));
         }
-    }
-
-    /// One line of the CLF family, line end already stripped. Inlined: it
-    /// is the hot path, and a call would copy the record once more.
-    #[inline(always)]
-    fn parse_clf<'a>(&mut self, line: &'a [u8]) -> Result<Record<'a>, ParseError> {
-        if line.is_empty() {
-            return Err(ParseError::Empty);
-        }
-        let (host, rest) = word(line).ok_or(ParseError::Host)?;
-        let (ident, rest) = user_word(rest).ok_or(ParseError::User)?;
-        let (user, rest) = user_word(rest).ok_or(ParseError::User)?;
-        // CLF has three fields before `[`. A fourth means Apache's
-        // vhost-prefixed form (`%v %h %l %u`): the first was the vhost. The
-        // common case pays only the `[` test it needed anyway.
-        let (vhost, host, user, rest) = match rest.strip_prefix(b"[") {
-            Some(rest) => (None, host, user, rest),
-            None => {
-                let (real_user, rest) = user_word(rest).ok_or(ParseError::Time)?;
-                let rest = rest.strip_prefix(b"[").ok_or(ParseError::Time)?;
-                (Some(host), ident, real_user, rest)
-            }
-        };
-
-        // Every valid stamp is TIME_LEN bytes: look there before scanning.
-        let close = match rest.get(TIME_LEN) {
-            Some(b']') => TIME_LEN,
-            _ => memchr(b']', rest).ok_or(ParseError::Time)?,
-        };
-        let time = self.time(&rest[..close]).ok_or(ParseError::Time)?;
-
-        let rest = rest[close + 1..]
-            .strip_prefix(b" \"")
-            .ok_or(ParseError::Request)?;
-        let (request, rest) = quoted(rest).ok_or(ParseError::Request)?;
-        let (method, target) = split_request(request);
-
-        let rest = rest.strip_prefix(b" ").ok_or(ParseError::Status)?;
-        let (status, rest) = field(rest);
-        let status = parse_status(status).ok_or(ParseError::Status)?;
-        let rest = rest.ok_or(ParseError::Bytes)?;
-        let (bytes, rest) = field(rest);
-        let bytes = parse_bytes(bytes).ok_or(ParseError::Bytes)?;
-
-        // `extra` is what follows the CLF or Combined fields, if anything.
-        let (referer, user_agent, extra) = match rest {
-            None => (None, None, None),
-            Some(rest) => match rest.strip_prefix(b"\"") {
-                // CLF, and trailing fields that are not Combined's pair.
-                None => (None, None, Some(rest)),
-                Some(rest) => {
-                    let (referer, rest) = quoted(rest).ok_or(ParseError::Referer)?;
-                    match rest.strip_prefix(b" \"") {
-                        Some(rest) => {
-                            let (agent, rest) = quoted(rest).ok_or(ParseError::UserAgent)?;
-                            (Some(referer), Some(agent), rest.strip_prefix(b" "))
-                        }
-                        None => (Some(referer), None, rest.strip_prefix(b" ")),
-                    }
-                }
-            },
-        };
-        let request_time_us = extra.and_then(|extra| parse_request_time(field(extra).0));
-
-        Ok(Record {
-            syntax: Syntax::Clf,
-            vhost,
-            host,
-            user,
-            time,
-            method,
-            target,
-            query: None,
-            status,
-            bytes,
-            referer,
-            user_agent,
-            request_time_us,
-        })
-    }
-
-    /// [`parse_clf_time`], reusing the last result while only the seconds
-    /// change.
-    fn time(&mut self, text: &[u8]) -> Option<i64> {
-        if let Some(minute) = self.last_minute {
-            if text.len() == TIME_LEN
-                && text[..SECS_AT] == self.last_text[..SECS_AT]
-                && text[SECS_AT + 2..] == self.last_text[SECS_AT + 2..]
-            {
-                let secs = two_digits(text[SECS_AT], text[SECS_AT + 1]).filter(|&s| s < 60)?;
-                return Some(minute + i64::from(secs));
-            }
-        }
-        let time = parse_clf_time(text)?;
-        // parse_clf_time accepted it, so the text is TIME_LEN bytes and the
-        // seconds digits are valid.
-        let secs = two_digits(text[SECS_AT], text[SECS_AT + 1])?;
-        self.last_text.copy_from_slice(text);
-        self.last_minute = Some(time - i64::from(secs));
-        Some(time)
-    }
-}
-
-/// Parse a CLF timestamp, `09/May/2018:16:00:39 +0000`, to unix seconds
-/// (UTC, the offset applied). `None` unless it is exactly that shape with a
-/// real date: English month abbreviations (case-sensitive), a day within the
-/// month (leap years counted), hours 0-23, minutes and seconds 0-59 (no leap
-/// second), and an offset `+HHMM`/`-HHMM` with HH 0-23 and MM 0-59.
-pub fn parse_clf_time(text: &[u8]) -> Option<i64> {
-    let t: &[u8; TIME_LEN] = text.try_into().ok()?;
-    if t[2] != b'/' || t[6] != b'/' || t[11] != b':' || t[14] != b':' || t[17] != b':' {
-        return None;
-    }
-    if t[20] != b' ' {
-        return None;
-    }
-    let day = two_digits(t[0], t[1])?;
-    let month = month_number([t[3], t[4], t[5]])?;
-    let year = two_digits(t[7], t[8])? * 100 + two_digits(t[9], t[10])?;
-    let hour = two_digits(t[12], t[13])?;
-    let minute = two_digits(t[15], t[16])?;
-    let second = two_digits(t[18], t[19])?;
-    let sign = match t[21] {
-        b'+' => 1,
-        b'-' => -1,
-        _ => return None,
-    };
-    let offset_hours = two_digits(t[22], t[23])?;
-    let offset_minutes = two_digits(t[24], t[25])?;
-
-    if day == 0 || day > days_in_month(year, month) || hour > 23 || minute > 59 || second > 59 {
-        return None;
-    }
-    if offset_hours > 23 || offset_minutes > 59 {
-        return None;
-    }
-    let local = days_from_civil(i64::from(year), month, day) * 86_400
-        + i64::from(hour * 3600 + minute * 60 + second);
-    let offset = sign * i64::from(offset_hours * 3600 + offset_minutes * 60);
-    // Local time is UTC plus the offset, so UTC is local minus the offset.
-    Some(local - offset)
-}
-
-/// The value of two ASCII digits.
-pub(crate) fn two_digits(a: u8, b: u8) -> Option<u32> {
-    if a.is_ascii_digit() && b.is_ascii_digit() {
-        Some(u32::from(a - b'0') * 10 + u32::from(b - b'0'))
-    } else {
-        None
-    }
-}
-
-/// `Jan` -> 1, ..., `Dec` -> 12, as Apache and nginx write them.
-fn month_number(name: [u8; 3]) -> Option<u32> {
-    Some(match &name {
-        b"Jan" => 1,
-        b"Feb" => 2,
-        b"Mar" => 3,
-        b"Apr" => 4,
-        b"May" => 5,
-        b"Jun" => 6,
-        b"Jul" => 7,
-        b"Aug" => 8,
-        b"Sep" => 9,
-        b"Oct" => 10,
-        b"Nov" => 11,
-        b"Dec" => 12,
-        _ => return None,
-    })
-}
-
-/// Days in `month` (1-12) of the proleptic Gregorian `year`.
-pub(crate) fn days_in_month(year: u32, month: u32) -> u32 {
-    match month {
-        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => {
-            29
-        }
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
-/// `days_from_civil`): counting from March makes the leap day the last day
-/// of the year, so every other month has a fixed offset.
-pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year.rem_euclid(400);
-    let month_from_march = i64::from((month + 9) % 12);
-    let day_of_year = (153 * month_from_march + 2) / 5 + i64::from(day) - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
-}
-
-/// `line` without one trailing `\n`, `\r\n` or `\r`.
-pub(crate) fn strip_line_end(line: &[u8]) -> &[u8] {
-    let line = line.strip_suffix(b"\n").unwrap_or(line);
-    line.strip_suffix(b"\r").unwrap_or(line)
-}
-
-/// The field up to the next space, and what follows that space (`None` when
-/// the field runs to the end of the line).
-pub(crate) fn field(s: &[u8]) -> (&[u8], Option<&[u8]>) {
-    // A plain scan: fields before the quotes are a few bytes long, where
-    // memchr's setup costs more than it saves.
-    match s.iter().position(|&b| b == b' ') {
-        Some(i) => (&s[..i], Some(&s[i + 1..])),
-        None => (s, None),
-    }
-}
-
-/// A non-empty field followed by a space, and what follows that space.
-fn word(s: &[u8]) -> Option<(&[u8], &[u8])> {
-    match field(s) {
-        (word, Some(rest)) if !word.is_empty() => Some((word, rest)),
-        _ => None,
-    }
-}
-
-/// Like [`word`], but a field starting with `[` is the timestamp, so the
-/// identity or user field before it is missing.
-fn user_word(s: &[u8]) -> Option<(&[u8], &[u8])> {
-    word(s).filter(|(w, _)| w[0] != b'[')
-}
-
-/// The content of a quoted field whose opening quote is already consumed,
-/// and what follows the closing quote.
-///
-/// A backslash escapes the next byte (Apache writes `\"` and `\\`). The
-/// closing quote is the first unescaped one followed by a space or the end
-/// of the line, so a server that forgot to escape a quote in the middle of a
-/// field does not cost us the line. `None` when no such quote exists.
-fn quoted(s: &[u8]) -> Option<(&[u8], &[u8])> {
-    // Look for quotes only: a quote is escaped when an odd run of
-    // backslashes precedes it, which is what a scan from the start that
-    // skips the byte after each backslash decides. One needle is cheaper
-    // for memchr than two, and a field rarely holds a backslash.
-    let mut from = 0;
-    while let Some(i) = memchr(b'"', &s[from..]) {
-        let at = from + i;
-        from = at + 1;
-        let backslashes = s[..at].iter().rev().take_while(|&&b| b == b'\\').count();
-        if backslashes % 2 == 0 && matches!(s.get(at + 1), None | Some(b' ')) {
-            return Some((&s[..at], &s[at + 1..]));
-        }
-    }
-    None
-}
-
-/// The method and target of a request that is exactly
-/// `METHOD SP TARGET SP HTTP/...`; `(Other, None)` for anything else.
-fn split_request(request: &[u8]) -> (Method, Option<&[u8]>) {
-    let Some((method, rest)) = word(request) else {
-        return (Method::Other, None);
-    };
-    let Some((target, protocol)) = word(rest) else {
-        return (Method::Other, None);
-    };
-    // A plain scan of these 8 or so bytes: `contains` calls memchr, whose
-    // setup cost 45 instructions a line (callgrind).
-    let one_word = protocol.iter().all(|&b| b != b' ');
-    if !protocol.starts_with(b"HTTP/") || !one_word {
-        return (Method::Other, None);
-    }
-    (Method::from_bytes(method), Some(target))
-}
-
-/// Exactly three digits in `100..=599`.
-pub(crate) fn parse_status(s: &[u8]) -> Option<u16> {
-    let &[a, b, c] = s else { return None };
-    let status = two_digits(a, b)? * 10 + two_digits(b'0', c)?;
-    let status = u16::try_from(status).ok()?;
-    (100..=599).contains(&status).then_some(status)
-}
-
-/// Decimal digits that fit a `u64`, or `-` for 0.
-pub(crate) fn parse_bytes(s: &[u8]) -> Option<u64> {
-    if s == b"-" {
-        return Some(0);
-    }
-    parse_digits(s)
-}
-
-/// A CLF trailing request time in microseconds: decimal seconds when it has
-/// a decimal point (nginx's `$request_time`, `0.123`), integer microseconds
-/// otherwise (Apache's `%D`). Digits past microseconds are dropped. `None`
-/// for anything else (nginx's `-`, a word, a negative or huge number).
-pub fn parse_request_time(s: &[u8]) -> Option<u64> {
-    let (whole, fraction) = match memchr(b'.', s) {
-        Some(dot) => (&s[..dot], Some(&s[dot + 1..])),
-        None => (s, None),
-    };
-    let whole = parse_digits(whole)?;
-    match fraction {
-        None => Some(whole),
-        Some(fraction) => {
-            let micros = decimal_fraction(fraction, 6)?;
-            whole.checked_mul(1_000_000)?.checked_add(micros)
-        }
-    }
-}
-
-/// Digits after a decimal point, as a count of `10^-places` units (so
-/// `"5"` with 3 places is 500); extra digits are dropped. At least one
-/// digit, digits only.
-pub(crate) fn decimal_fraction(s: &[u8], places: u32) -> Option<u64> {
-    if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let mut value = 0u64;
-    for i in 0..places as usize {
-        let digit = s.get(i).map_or(0, |&b| u64::from(b - b'0'));
-        value = value * 10 + digit;
-    }
-    Some(value)
-}
-
-/// Decimal digits that fit a `u64` (at least one).
-pub(crate) fn parse_digits(s: &[u8]) -> Option<u64> {
-    match s.len() {
-        0 => None,
-        // 19 digits always fit a u64: no checked arithmetic per digit.
-        1..=19 => s.iter().try_fold(0u64, |n, &b| {
-            let digit = b.wrapping_sub(b'0');
-            (digit <= 9).then(|| n * 10 + u64::from(digit))
-        }),
-        _ => s.iter().try_fold(0u64, |n, &b| {
-            if b.is_ascii_digit() {
-                n.checked_mul(10)?.checked_add(u64::from(b - b'0'))
-            } else {
-                None
-            }
-        }),
     }
 }
 
@@ -1743,63 +1412,6 @@ mod tests {
                 assert!((100..=599).contains(&record.status));
                 let _ = record.section();
             }
-        }
-    }
-
-    /// The scan `quoted` replaced: stop at every quote and backslash, and
-    /// skip the byte after a backslash.
-    fn quoted_by_forward_scan(s: &[u8]) -> Option<(&[u8], &[u8])> {
-        let mut from = 0;
-        while let Some(i) = memchr2(b'"', b'\\', s.get(from..)?) {
-            let at = from + i;
-            if s[at] == b'\\' {
-                from = at + 2;
-            } else if matches!(s.get(at + 1), None | Some(b' ')) {
-                return Some((&s[..at], &s[at + 1..]));
-            } else {
-                from = at + 1;
-            }
-        }
-        None
-    }
-
-    #[test]
-    fn quoted_agrees_with_a_forward_scan() {
-        let alphabet = b"\"\\ a";
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
-        let mut s = Vec::new();
-        for _ in 0..200_000 {
-            s.clear();
-            for _ in 0..next() % 80 {
-                s.push(alphabet[(next() % alphabet.len() as u64) as usize]);
-            }
-            assert_eq!(
-                quoted(&s),
-                quoted_by_forward_scan(&s),
-                "{}",
-                String::from_utf8_lossy(&s)
-            );
-        }
-    }
-
-    #[test]
-    fn digits_parse_up_to_u64_max_and_no_further() {
-        assert_eq!(parse_digits(b"0"), Some(0));
-        assert_eq!(
-            parse_digits(b"9999999999999999999"),
-            Some(9_999_999_999_999_999_999)
-        );
-        assert_eq!(parse_digits(b"18446744073709551615"), Some(u64::MAX));
-        assert_eq!(parse_digits(b"18446744073709551616"), None);
-        assert_eq!(parse_digits(b"00000000000000000000001"), Some(1));
-        for bad in [&b""[..], b"-1", b"1 ", b"12a", b"/", b":"] {
-            assert_eq!(parse_digits(bad), None, "{}", String::from_utf8_lossy(bad));
         }
     }
 

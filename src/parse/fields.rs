@@ -1,0 +1,112 @@
+//! Small field readers shared by the formats: line ends, space-separated
+//! fields, statuses, byte counts and numbers.
+
+use memchr::memchr;
+
+use super::time::two_digits;
+
+/// `line` without one trailing `\n`, `\r\n` or `\r`.
+pub(crate) fn strip_line_end(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// The field up to the next space, and what follows that space (`None` when
+/// the field runs to the end of the line).
+pub(crate) fn field(s: &[u8]) -> (&[u8], Option<&[u8]>) {
+    // A plain scan: fields before the quotes are a few bytes long, where
+    // memchr's setup costs more than it saves.
+    match s.iter().position(|&b| b == b' ') {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    }
+}
+
+/// Exactly three digits in `100..=599`.
+pub(crate) fn parse_status(s: &[u8]) -> Option<u16> {
+    let &[a, b, c] = s else { return None };
+    let status = two_digits(a, b)? * 10 + two_digits(b'0', c)?;
+    let status = u16::try_from(status).ok()?;
+    (100..=599).contains(&status).then_some(status)
+}
+
+/// Decimal digits that fit a `u64`, or `-` for 0.
+pub(crate) fn parse_bytes(s: &[u8]) -> Option<u64> {
+    if s == b"-" {
+        return Some(0);
+    }
+    parse_digits(s)
+}
+
+/// A CLF trailing request time in microseconds: decimal seconds when it has
+/// a decimal point (nginx's `$request_time`, `0.123`), integer microseconds
+/// otherwise (Apache's `%D`). Digits past microseconds are dropped. `None`
+/// for anything else (nginx's `-`, a word, a negative or huge number).
+pub fn parse_request_time(s: &[u8]) -> Option<u64> {
+    let (whole, fraction) = match memchr(b'.', s) {
+        Some(dot) => (&s[..dot], Some(&s[dot + 1..])),
+        None => (s, None),
+    };
+    let whole = parse_digits(whole)?;
+    match fraction {
+        None => Some(whole),
+        Some(fraction) => {
+            let micros = decimal_fraction(fraction, 6)?;
+            whole.checked_mul(1_000_000)?.checked_add(micros)
+        }
+    }
+}
+
+/// Digits after a decimal point, as a count of `10^-places` units (so
+/// `"5"` with 3 places is 500); extra digits are dropped. At least one
+/// digit, digits only.
+pub(crate) fn decimal_fraction(s: &[u8], places: u32) -> Option<u64> {
+    if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut value = 0u64;
+    for i in 0..places as usize {
+        let digit = s.get(i).map_or(0, |&b| u64::from(b - b'0'));
+        value = value * 10 + digit;
+    }
+    Some(value)
+}
+
+/// Decimal digits that fit a `u64` (at least one).
+pub(crate) fn parse_digits(s: &[u8]) -> Option<u64> {
+    match s.len() {
+        0 => None,
+        // 19 digits always fit a u64: no checked arithmetic per digit.
+        1..=19 => s.iter().try_fold(0u64, |n, &b| {
+            let digit = b.wrapping_sub(b'0');
+            (digit <= 9).then(|| n * 10 + u64::from(digit))
+        }),
+        _ => s.iter().try_fold(0u64, |n, &b| {
+            if b.is_ascii_digit() {
+                n.checked_mul(10)?.checked_add(u64::from(b - b'0'))
+            } else {
+                None
+            }
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digits_parse_up_to_u64_max_and_no_further() {
+        assert_eq!(parse_digits(b"0"), Some(0));
+        assert_eq!(
+            parse_digits(b"9999999999999999999"),
+            Some(9_999_999_999_999_999_999)
+        );
+        assert_eq!(parse_digits(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_digits(b"18446744073709551616"), None);
+        assert_eq!(parse_digits(b"00000000000000000000001"), Some(1));
+        for bad in [&b""[..], b"-1", b"1 ", b"12a", b"/", b":"] {
+            assert_eq!(parse_digits(bad), None, "{}", String::from_utf8_lossy(bad));
+        }
+    }
+}
