@@ -1,8 +1,9 @@
 //! `run`: wires the parts together and owns the main loop.
 //!
-//! Everything is resolved once here: the input (in `--replay` a missing file
-//! fails at once; when following, a missing file is waited for), the style,
-//! the clock. Then the reader thread sends batches and the loop feeds them to
+//! Everything is resolved once here: the input (with no LOG_FILE, the
+//! default log if it exists, else an error naming the usual logs that do;
+//! in `--replay` a missing file fails at once; when following, a missing
+//! file is waited for), the style, the clock. Then the reader thread sends batches and the loop feeds them to
 //! the `Monitor`, printing what it returns.
 //!
 //! stderr carries diagnostics only (the startup line, notices, the replay
@@ -32,7 +33,7 @@ use anyhow::{bail, Context as _, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::batch::Batch;
-use crate::cli::{Args, ColorChoice, Format};
+use crate::cli::{self, Args, ColorChoice, Format};
 use crate::follow::Follower;
 use crate::gen::{GenFormat, Generator, Shape};
 use crate::monitor::{Config, Event, Monitor};
@@ -84,6 +85,13 @@ pub fn run(args: Args) -> Result<Outcome> {
         dashboard: None,
         progress: None,
     };
+    // Before anything starts: without a LOG_FILE, there may be no log to
+    // read at all.
+    let given = match (&args.log_file, args.demo) {
+        (Some(path), _) => Some(path.clone()),
+        (None, true) => None,
+        (None, false) => Some(cli::default_log(|p| p.exists()).map_err(anyhow::Error::msg)?),
+    };
 
     let (tx, rx) = mpsc::sync_channel(CHANNEL_DEPTH);
     let stop = on_signal(tx.clone())?;
@@ -95,9 +103,10 @@ pub fn run(args: Args) -> Result<Outcome> {
         true => Some(Demo::start(stop.clone(), args.quiet)?),
         false => None,
     };
-    let path = match &demo {
-        Some(demo) => demo.path.clone(),
-        None => args.log_file.clone(),
+    let path = match (&demo, given) {
+        (Some(demo), _) => demo.path.clone(),
+        (None, Some(path)) => path,
+        (None, None) => bail!("no log to read"),
     };
     let input = Input {
         name: match path == Path::new("-") {
@@ -351,6 +360,32 @@ fn pump(
                 args.window
             );
         }
+    }
+}
+
+/// `e` as one message: its causes joined by ": ", as `{:#}` does, but an
+/// I/O error without the "(os error N)" that std appends, so a message
+/// reads "cannot open access.log: No such file or directory".
+pub fn error_message(e: &anyhow::Error) -> String {
+    let causes: Vec<String> = e
+        .chain()
+        .map(|cause| match cause.downcast_ref::<io::Error>() {
+            Some(e) => io_message(e),
+            None => cause.to_string(),
+        })
+        .collect();
+    causes.join(": ")
+}
+
+/// The text of an I/O error, without "(os error N)".
+fn io_message(e: &io::Error) -> String {
+    let text = e.to_string();
+    match e.raw_os_error() {
+        Some(code) => match text.strip_suffix(&format!(" (os error {code})")) {
+            Some(plain) => plain.to_owned(),
+            None => text,
+        },
+        None => text,
     }
 }
 
@@ -626,6 +661,20 @@ mod tests {
         assert!(utf8_locale(env(&[("LC_ALL", ""), ("LANG", "C.UTF-8")])));
         assert!(!utf8_locale(env(&[("LANG", "fr_FR.ISO-8859-1")])));
         assert!(!utf8_locale(env(&[])), "no locale is C, which is ASCII");
+    }
+
+    #[test]
+    fn io_errors_read_without_the_os_error_number() {
+        let missing = io::Error::from_raw_os_error(2);
+        assert!(missing.to_string().ends_with("(os error 2)"), "std adds it");
+        let e = anyhow::Error::new(missing).context("cannot open access.log");
+        assert_eq!(
+            error_message(&e),
+            "cannot open access.log: No such file or directory"
+        );
+        let e = anyhow::Error::new(io::Error::other("custom")).context("cannot read x");
+        assert_eq!(error_message(&e), "cannot read x: custom");
+        assert_eq!(error_message(&anyhow::anyhow!("plain")), "plain");
     }
 
     #[test]

@@ -109,12 +109,92 @@ fn a_missing_file_in_replay_is_one_clear_error() {
     let o = run(&["--replay", "no/such/access.log"]);
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(
-        err.starts_with("logmon: cannot open no/such/access.log: No such file or directory"),
-        "{err}"
+    assert_eq!(
+        err, "logmon: cannot open no/such/access.log: No such file or directory\n",
+        "no (os error 2)"
     );
     assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn negative_numbers_get_logmons_own_message() {
+    for (args, want) in [
+        (&["--threshold", "-1"][..], "must be above 0"),
+        (&["-t", "-0.5"], "must be above 0"),
+        (&["--period", "-1"], "must be above 0"),
+        (&["--window", "-10"], "must be above 0"),
+        (&["--top", "-3"], "must be 0 or more"),
+    ] {
+        let o = run(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = stderr(&o);
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert!(!err.contains("-- -"), "no advice to write `-- -1`: {err}");
+    }
+    // --top 0 lists no section, and is valid.
+    let o = run(&["--replay", "--top", "0", &fixture("sample.log")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stdout(&o).contains("section"));
+}
+
+#[test]
+fn completions_and_man_ignore_the_other_options() {
+    for args in [
+        &["--completions", "bash", "--threshold", "0"][..],
+        &["--threshold", "-1", "--completions", "zsh"],
+        &["--man", "--demo", "x.log", "--period", "0"],
+        &["--replay", "--man"],
+    ] {
+        let o = logmon()
+            .args(args)
+            .env("LOGMON_WINDOW", "0")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        assert!(stdout(&o).contains("threshold"), "{args:?}");
+    }
+    let o = run(&["--completions", "tcsh"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("possible values"), "{}", stderr(&o));
+}
+
+#[test]
+fn without_a_log_file_logmon_lists_the_usual_logs_instead_of_waiting() {
+    if Path::new("/var/log/access.log").exists() {
+        println!("note: /var/log/access.log exists here: logmon would follow it");
+        return;
+    }
+    let start = Instant::now();
+    let o = logmon().stdin(Stdio::null()).output().expect("run logmon");
+    assert!(start.elapsed() < Duration::from_secs(10), "it did not wait");
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with("logmon: no LOG_FILE given, and /var/log/access.log does not exist\n"),
+        "{err}"
+    );
+    // Either the usual logs that exist here, or the list of those checked.
+    assert!(
+        err.contains("/var/log/nginx/access.log") || err.contains("logmon /"),
+        "{err}"
+    );
+    assert!(err.contains("\n  "), "{err}");
+    assert!(err.lines().all(|l| l.len() <= 80), "{err}");
+    assert!(o.stdout.is_empty());
+    // An explicit missing path is waited for (when following), as before.
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("later.log");
+    let mut child = logmon()
+        .arg(&missing)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let err = support::lines_of(child.stderr.take().unwrap());
+    let waiting = support::wait_for(&err, "to appear", support::WAIT);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(waiting.is_ok(), "{waiting:?}");
 }
 
 #[test]
