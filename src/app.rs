@@ -3,12 +3,15 @@
 //! Everything is resolved once here: the input (with no LOG_FILE, the
 //! default log if it exists, else an error naming the usual logs that do;
 //! in `--replay` a missing file fails at once; when following, a missing
-//! file is waited for), the style, the clock. Then the reader thread sends batches and the loop feeds them to
-//! the `Monitor`, printing what it returns.
+//! file is waited for), the style, the clock. Then the reader thread sends
+//! batches and the loop feeds them to the `Monitor`, printing what it
+//! returns.
 //!
 //! stderr carries diagnostics only (the startup line, notices, the replay
 //! progress bar), and `--quiet` silences all of them but errors; stdout
-//! carries reports and alerts.
+//! carries reports and alerts. Like reports, diagnostics fit 80 columns
+//! (but for the text they quote) and never say "alert": only alert and
+//! recovery lines do.
 //!
 //! On the wall clock, every wake of the loop (a message or a timeout, at
 //! least once a second) first closes the seconds that have passed, so alerts
@@ -38,7 +41,7 @@ use crate::follow::Follower;
 use crate::gen::{GenFormat, Generator, Shape};
 use crate::monitor::{Config, Event, Monitor};
 use crate::reader::{self, Decoder, Msg, Source};
-use crate::render::{self, Style};
+use crate::render::{self, Style, Text, WIDTH};
 use crate::serve::Dashboard;
 
 /// Batches in flight between the reader and the loop. Bounded, so a reader
@@ -81,7 +84,7 @@ pub fn run(args: Args) -> Result<Outcome> {
     let mut out = Output {
         w: io::BufWriter::with_capacity(OUTPUT_BUFFER, io::stdout().lock()),
         format: args.format,
-        style,
+        text: Text::new(style),
         dashboard: None,
         progress: None,
     };
@@ -199,7 +202,8 @@ fn start_replay(
         let file = open(&input.path)?;
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
         if !args.quiet && size >= PROGRESS_MIN_BYTES && io::stderr().is_terminal() {
-            let progress = Progress::new(size, out.style.ascii, io::stdout().is_terminal());
+            let ascii = out.text.style().ascii;
+            let progress = Progress::new(size, ascii, io::stdout().is_terminal());
             let counted = Counted {
                 inner: file,
                 bytes: progress.bytes.clone(),
@@ -260,11 +264,14 @@ fn start_following(
     if !args.quiet {
         // The first report comes only after a period: say what is going on.
         eprintln!(
-            "logmon: following {}: alert above {} req/s over {} s, report every {} s",
-            input.name.display(),
-            args.threshold,
-            args.window,
-            args.period
+            "{}",
+            fit(
+                format!("logmon: following {}:", input.name.display()),
+                &format!(
+                    "threshold {} req/s over {} s, a report every {} s",
+                    args.threshold, args.window, args.period
+                )
+            )
         );
     }
     let mut monitor = Monitor::wall(cfg, now);
@@ -341,25 +348,44 @@ fn pump(
         }
         out.emit(monitor, events)?;
         // The clocks disagree (an old file, a writer in another time zone):
-        // say so once for each direction, as the counts mean different things.
+        // say so once for each direction, as the counts mean different
+        // things. Only the first line of each says "clock".
+        let name = input.name.display();
         if wall && !args.quiet && !warned_old && monitor.outside_window() > 0 {
             warned_old = true;
             eprintln!(
-                "logmon: {}: some timestamps are more than {}s behind the clock; \
-                 those hits are reported but cannot count towards the alert",
-                input.name.display(),
-                args.window
+                "{}",
+                fit(
+                    format!(
+                        "logmon: {name}: some lines are more than {}s behind the clock:",
+                        args.window
+                    ),
+                    "they count in the reports, not in the window average"
+                )
             );
         }
         if wall && !args.quiet && !warned_ahead && monitor.far_ahead() > 0 {
             warned_ahead = true;
             eprintln!(
-                "logmon: {}: some timestamps are more than {}s ahead of the clock \
-                 (a writer in another time zone?); those hits count at the current second",
-                input.name.display(),
-                args.window
+                "{}",
+                fit(
+                    format!(
+                        "logmon: {name}: some lines are more than {}s ahead of the clock",
+                        args.window
+                    ),
+                    "(a writer in another time zone?): they count at the current second"
+                )
             );
         }
+    }
+}
+
+/// `head` and `tail` on one line when it fits 80 columns, else `tail` on
+/// an indented line of its own.
+fn fit(head: String, tail: &str) -> String {
+    match head.chars().count() + 1 + tail.chars().count() <= WIDTH {
+        true => format!("{head} {tail}"),
+        false => format!("{head}\n  {tail}"),
     }
 }
 
@@ -401,8 +427,8 @@ fn serve(addr: SocketAddr, cfg: &Config, quiet: bool) -> Result<Dashboard> {
     }
     if !addr.ip().is_loopback() {
         eprintln!(
-            "logmon: warning: {addr} is not a loopback address and the dashboard has no \
-             authentication: anyone who can reach it can read this log's traffic"
+            "logmon: warning: no authentication on the dashboard at {addr}:\n  \
+             not a loopback address: anyone who can reach it can read the log's traffic"
         );
     }
     Ok(dashboard)
@@ -412,7 +438,8 @@ fn serve(addr: SocketAddr, cfg: &Config, quiet: bool) -> Result<Dashboard> {
 struct Output<W: Write> {
     w: W,
     format: Format,
-    style: Style,
+    /// Text output, with what one report passes to the next.
+    text: Text,
     dashboard: Option<Dashboard>,
     /// The replay progress bar on stderr, while one is shown.
     progress: Option<Progress>,
@@ -452,14 +479,14 @@ impl<W: Write> Output<W> {
         let Output {
             w,
             format,
-            style,
+            text: renderer,
             progress,
             ..
         } = self;
         let mut write = || -> Result<()> {
             for event in events.drain(..) {
                 let text = match format {
-                    Format::Text => render::text(&event, style),
+                    Format::Text => renderer.render(&event),
                     Format::Json => render::json(&event),
                 };
                 w.write_all(text.as_bytes())
@@ -615,8 +642,11 @@ impl Demo {
             File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
         if !quiet {
             eprintln!(
-                "logmon: demo: writing generated traffic to {} (a burst starts in about 20s)",
-                path.display()
+                "{}",
+                fit(
+                    format!("logmon: demo: writing traffic to {}:", path.display()),
+                    "a burst starts in about 20 s"
+                )
             );
         }
         thread::Builder::new().name("demo".into()).spawn(move || {
@@ -675,6 +705,17 @@ mod tests {
         let e = anyhow::Error::new(io::Error::other("custom")).context("cannot read x");
         assert_eq!(error_message(&e), "cannot read x: custom");
         assert_eq!(error_message(&anyhow::anyhow!("plain")), "plain");
+    }
+
+    #[test]
+    fn a_message_fits_80_columns_or_breaks_before_its_tail() {
+        let short = fit("logmon: following access.log:".into(), "threshold 10 req/s");
+        assert_eq!(short, "logmon: following access.log: threshold 10 req/s");
+        let long = fit(
+            format!("logmon: following /var/log/{}/access.log:", "x".repeat(30)),
+            "threshold 10 req/s over 120 s, a report every 10 s",
+        );
+        assert!(long.ends_with(":\n  threshold 10 req/s over 120 s, a report every 10 s"));
     }
 
     #[test]

@@ -124,6 +124,8 @@ impl AlertEvent {
 /// The whole run, printed at the end.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Summary {
+    /// First second of the run, and the end of its last (exclusive); both
+    /// 0 when the run had no clock (see [`Summary::timed`]).
     pub start: i64,
     pub end: i64,
     pub hits: u64,
@@ -135,6 +137,15 @@ pub struct Summary {
     pub alerts: u64,
     /// Whether an alert is still active.
     pub alerting: bool,
+}
+
+impl Summary {
+    /// Whether the run had a clock, so that `start` and `end` mean
+    /// something: always on the wall clock; on the log clock, once a valid
+    /// line has been read.
+    pub fn timed(&self) -> bool {
+        self.end > self.start
+    }
 }
 
 /// A line that jumped the log clock, waiting for the next line to confirm.

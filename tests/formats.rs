@@ -101,8 +101,10 @@ fn iis_text_report_is_pinned() {
    section  hits  share  4xx  5xx    p50     p95     p99
    /api        4  66.7%    0    1   20ms  1249ms  1249ms
    /pages      2  33.3%    0    0  3.0ms   5.0ms   5.0ms
-   window ▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁ 0.05/s avg over 120s, alert above 10/s (▄)
-== summary 2026-03-01T12:00:01+00:00 to 12:00:06 (5s): 6 hits, 11.6 KiB, 0 invalid, latency p50 12ms p95 1249ms p99 1249ms, 0 alerts
+   window ▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁ 0.05/s avg over 120s, threshold 10/s (▄)
+== summary 2026-03-01T12:00:01+00:00 to 12:00:06 (5s)
+   6 hits, 11.6 KiB, 0 invalid, 0 high-traffic episodes
+   latency p50 12ms p95 1249ms p99 1249ms
 "
     );
 }
