@@ -5,7 +5,7 @@
 //! in `--replay` a missing file fails at once; when following, a missing
 //! file is waited for), the style, the clock. Then the reader thread sends
 //! batches and the loop feeds them to the `Monitor`, printing what it
-//! returns.
+//! returns. A replay in which no line parsed is an error, not a report.
 //!
 //! stderr carries diagnostics only (the startup line, notices, the replay
 //! progress bar), and `--quiet` silences all of them but errors; stdout
@@ -36,11 +36,11 @@ use anyhow::{bail, Context as _, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::batch::Batch;
-use crate::cli::{self, Args, ColorChoice, Format};
+use crate::cli::{self, Args, ColorChoice, Format, LogFormat};
 use crate::follow::Follower;
 use crate::gen::{GenFormat, Generator, Shape};
 use crate::monitor::{Config, Event, Monitor};
-use crate::reader::{self, Decoder, Msg, Source};
+use crate::reader::{self, Compression, Decoder, Msg, Source};
 use crate::render::{self, Style, Text, WIDTH};
 use crate::serve::Dashboard;
 
@@ -129,20 +129,27 @@ pub fn run(args: Args) -> Result<Outcome> {
     };
 
     let mut events = Vec::new();
-    pump(&args, &input, &rx, &mut monitor, &mut out, &mut events)?;
+    let unparsed = pump(&args, &input, &rx, &mut monitor, &mut out, &mut events)?;
     if !args.replay {
         monitor.tick(unix_now(), &mut events);
     }
     // Off the screen before the last report and the summary.
     drop(out.progress.take());
     monitor.finish(&mut events);
-    let alerts = events
-        .iter()
-        .find_map(|e| match e {
-            Event::Summary(s) => Some(s.alerts),
-            _ => None,
-        })
-        .unwrap_or(0);
+    let summary = events.iter().find_map(|e| match e {
+        Event::Summary(s) => Some(*s),
+        _ => None,
+    });
+    if let Some(s) = summary.filter(|s| args.replay && s.hits == 0 && s.invalid > 0) {
+        // Not a quiet log but an unreadable one: say why, and fail.
+        bail!(nothing_parsed(
+            &input.name,
+            s.invalid,
+            args.log_format,
+            unparsed.as_deref()
+        ));
+    }
+    let alerts = summary.map_or(0, |s| s.alerts);
     out.emit(&monitor, &mut events)?;
     if let (Some(dashboard), true) = (&out.dashboard, args.replay) {
         // Said even with --quiet: otherwise the run would seem to hang.
@@ -244,6 +251,9 @@ fn start_following(
         if path.is_dir() {
             bail!("cannot open {}: is a directory", path.display());
         }
+        if let Some(kind) = compression(path) {
+            return Err(kind.error(path));
+        }
         let follower =
             Follower::open(path).with_context(|| format!("cannot open {}", path.display()))?;
         Source::Follow {
@@ -284,7 +294,8 @@ fn start_following(
 }
 
 /// The main loop: receive the reader's messages until the input ends or a
-/// signal, feed them to the monitor and print what it returns.
+/// signal, feed them to the monitor and print what it returns. Returns the
+/// first line that failed when no line parsed (see `Msg::Unparsed`).
 fn pump(
     args: &Args,
     input: &Input,
@@ -292,17 +303,18 @@ fn pump(
     monitor: &mut Monitor,
     out: &mut Output<impl Write>,
     events: &mut Vec<Event>,
-) -> Result<()> {
+) -> Result<Option<String>> {
     let wall = !args.replay;
     let mut decoder = Decoder::for_loop();
     let (mut warned_old, mut warned_ahead) = (false, false);
+    let mut unparsed = None;
     // After a signal, when to give up waiting for the follower's last poll.
     let mut deadline: Option<Instant> = None;
     loop {
         if deadline.is_none() && input.stop.load(Ordering::SeqCst) {
             if !input.follows {
                 // A pipe may block in a read forever: stop now.
-                return Ok(());
+                return Ok(unparsed);
             }
             // The follower polls once more and ends with `Done`, so lines
             // written up to the signal are counted.
@@ -331,7 +343,7 @@ fn pump(
             })
         };
         if deadline.is_some_and(|d| Instant::now() >= d) {
-            return Ok(());
+            return Ok(unparsed);
         }
         let Some(msg) = msg else { continue };
         match msg {
@@ -341,10 +353,11 @@ fn pump(
             Msg::BackfillDone => monitor.backfill_done(events),
             Msg::Notice(notice) if !args.quiet => eprintln!("logmon: {notice}"),
             Msg::Notice(_) => {}
+            Msg::Unparsed(line) => unparsed = Some(line),
             Msg::Failed(e) => return Err(e),
             // Acted on at the top of the loop, through the flag.
             Msg::Stop => {}
-            Msg::Done => return Ok(()),
+            Msg::Done => return Ok(unparsed),
         }
         out.emit(monitor, events)?;
         // The clocks disagree (an old file, a writer in another time zone):
@@ -387,6 +400,44 @@ fn fit(head: String, tail: &str) -> String {
         true => format!("{head} {tail}"),
         false => format!("{head}\n  {tail}"),
     }
+}
+
+/// The error for a replay in which no line parsed but `lines` were
+/// invalid: how many, the formats tried, the first line that failed
+/// (escaped and shortened by the parser), and how to choose the format.
+fn nothing_parsed(name: &Path, lines: u64, format: LogFormat, first: Option<&str>) -> String {
+    let s = if lines == 1 { "" } else { "s" };
+    let (tried, hint) = match format {
+        LogFormat::Auto => (
+            "clf and w3c",
+            "logmon reads the Common Log Format family (--log-format clf)\n  \
+             and W3C Extended with its #Fields: line (--log-format w3c)",
+        ),
+        LogFormat::Clf => (
+            "clf only",
+            "for W3C Extended (IIS), use --log-format w3c, or auto to detect it",
+        ),
+        LogFormat::W3c => (
+            "w3c only",
+            "for the Common Log Format family, use --log-format clf, or auto",
+        ),
+    };
+    let first = match first {
+        Some(line) => format!("the first: {line}"),
+        None => "each is longer than 64 KiB".to_owned(),
+    };
+    format!(
+        "no line of {} parses: {lines} line{s} read, tried {tried}\n  {first}\n  {hint}",
+        name.display()
+    )
+}
+
+/// The compression of the file at `path`, from its first bytes (`None`
+/// when it cannot be read: opening it reports that).
+fn compression(path: &Path) -> Option<Compression> {
+    let mut head = [0; 4];
+    let n = File::open(path).and_then(|mut f| f.read(&mut head)).ok()?;
+    Compression::of(&head[..n])
 }
 
 /// `e` as one message: its causes joined by ": ", as `{:#}` does, but an
@@ -716,6 +767,28 @@ mod tests {
             "threshold 10 req/s over 120 s, a report every 10 s",
         );
         assert!(long.ends_with(":\n  threshold 10 req/s over 120 s, a report every 10 s"));
+    }
+
+    #[test]
+    fn nothing_parsing_says_what_was_read_and_tried_and_how_to_choose() {
+        let got = nothing_parsed(Path::new("junk.log"), 29, LogFormat::Auto, Some("hello"));
+        assert_eq!(
+            got,
+            "no line of junk.log parses: 29 lines read, tried clf and w3c\n  \
+             the first: hello\n  \
+             logmon reads the Common Log Format family (--log-format clf)\n  \
+             and W3C Extended with its #Fields: line (--log-format w3c)"
+        );
+        let one = nothing_parsed(Path::new("x"), 1, LogFormat::Clf, None);
+        assert!(one.contains(": 1 line read, tried clf only\n"), "{one}");
+        assert!(one.contains("each is longer than 64 KiB"), "{one}");
+        assert!(one.ends_with("use --log-format w3c, or auto to detect it"));
+        for format in [LogFormat::Auto, LogFormat::Clf, LogFormat::W3c] {
+            let message = nothing_parsed(Path::new("access.log"), 100, format, Some("x"));
+            for line in format!("logmon: {message}").lines() {
+                assert!(line.len() <= WIDTH, "{line}");
+            }
+        }
     }
 
     #[test]

@@ -341,8 +341,19 @@ impl Monitor {
             }
         }
         if !self.started {
-            // No valid line at all: report what was read, on no clock.
-            self.start(0);
+            // The log clock never started: no valid line. There is no
+            // period to report, and the summary has no time.
+            out.push(Event::Summary(Summary {
+                start: 0,
+                end: 0,
+                hits: 0,
+                bytes: 0,
+                invalid: self.total_invalid,
+                latency: None,
+                alerts: 0,
+                alerting: false,
+            }));
+            return;
         }
         let end = match self.clock {
             Clock::Log => {
@@ -740,6 +751,22 @@ mod tests {
         let r = reports(&out);
         assert_eq!((r[0].start, r[0].end, r[0].stats.hits), (100, 103, 4));
         assert_eq!(r[0].window_hits, 3);
+    }
+
+    #[test]
+    fn a_replay_with_no_valid_line_reports_nothing_and_has_no_time() {
+        let out = replay(&[], CFG);
+        assert!(reports(&out).is_empty());
+        let s = summary(&out);
+        assert!(!s.timed(), "no 1970: {s:?}");
+        assert_eq!((s.hits, s.invalid), (0, 0));
+        let mut junk = Batch::default();
+        junk.push_invalid();
+        junk.push_invalid();
+        let out = replay(&[junk], CFG);
+        assert_eq!(out.len(), 1, "only the summary: {out:?}");
+        assert_eq!(summary(&out).invalid, 2);
+        assert!(summary(&replay(&[batch(&[0], "/a")], CFG)).timed());
     }
 
     #[test]

@@ -69,6 +69,9 @@ pub enum Msg {
     Raw(Raw),
     /// Something the user should know, for stderr (`file truncated`).
     Notice(String),
+    /// Read to its end, the input had lines but none parsed: the first
+    /// that failed, escaped and shortened. Sent just before `Done`.
+    Unparsed(String),
     /// End of input.
     Done,
     /// The reader cannot go on.
@@ -154,6 +157,10 @@ struct Sink {
 impl Sink {
     fn line(&mut self, line: Line<'_>) {
         match line {
+            // Neither a hit nor an invalid line: a file of blank lines (or
+            // one that ends in a few) holds no request, and nothing wrong.
+            // One compare for a real line, whose first byte is not blank.
+            Line::Complete(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => {}
             Line::Complete(bytes) => match self.parser.parse(bytes) {
                 Ok(record) => self.batch.push(&record, &self.clients),
                 // A W3C directive: taken in by the parser, neither a hit
@@ -245,6 +252,11 @@ impl Decoder {
         self.sink.parser.take_notice()
     }
 
+    /// While no line has parsed, the first that failed (escaped).
+    pub fn first_failure(&self) -> Option<&str> {
+        self.sink.parser.first_failure()
+    }
+
     /// Decode one line that was split elsewhere.
     pub fn line(&mut self, line: Line<'_>) {
         self.sink.line(line);
@@ -334,10 +346,17 @@ fn read_whole(
 ) -> Result<(), Gone> {
     let mut decoder = Decoder::new(format);
     let mut buf = vec![0; READ_SIZE];
+    let mut first = true;
     loop {
         match input.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => {
+                if std::mem::take(&mut first) {
+                    if let Some(kind) = Compression::of(&buf[..n]) {
+                        send(tx, Msg::Failed(kind.error(name)))?;
+                        return Err(Gone);
+                    }
+                }
                 // The batch is empty here (sent after each read), so the
                 // handed-over lines go first, as they come first.
                 let raw = match idle.swap(false, Ordering::Relaxed) {
@@ -368,7 +387,50 @@ fn read_whole(
     if !decoder.is_empty() {
         send(tx, Msg::Batch(decoder.take()))?;
     }
+    if let Some(line) = decoder.first_failure() {
+        send(tx, Msg::Unparsed(line.to_owned()))?;
+    }
     Ok(())
+}
+
+/// A compressed file, which logmon cannot read (yet): named as such rather
+/// than counted as lines that do not parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    Gzip,
+    Zstd,
+}
+
+impl Compression {
+    /// The compression whose magic number `head` (the first bytes of an
+    /// input) starts with. A first read shorter than the magic number (a
+    /// pipe whose writer wrote 1 byte at first) is not recognized.
+    pub fn of(head: &[u8]) -> Option<Compression> {
+        if head.starts_with(&[0x1f, 0x8b]) {
+            Some(Compression::Gzip)
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Some(Compression::Zstd)
+        } else {
+            None
+        }
+    }
+
+    /// "cannot read NAME: it is gzip-compressed", and how to read it.
+    pub fn error(self, name: &std::path::Path) -> anyhow::Error {
+        let (kind, cat) = match self {
+            Compression::Gzip => ("gzip", "zcat"),
+            Compression::Zstd => ("zstd", "zstdcat"),
+        };
+        let file = match name == std::path::Path::new("stdin") {
+            true => "FILE".to_owned(),
+            false => name.display().to_string(),
+        };
+        anyhow::anyhow!(
+            "cannot read {}: it is {kind}-compressed, and logmon reads plain text\n  \
+             decompress it on the way: {cat} {file} | logmon --replay -",
+            name.display()
+        )
+    }
 }
 
 fn follow(

@@ -1,5 +1,6 @@
-//! The real binary: help, usage errors, missing files, and `--replay` over
-//! fixture logs with known reports and alert times, plus one live run.
+//! The real binary: help, usage errors, missing files, inputs with nothing
+//! to report, and `--replay` over fixture logs with known reports and
+//! alert times, plus one live run.
 
 mod support;
 
@@ -195,6 +196,133 @@ fn without_a_log_file_logmon_lists_the_usual_logs_instead_of_waiting() {
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(waiting.is_ok(), "{waiting:?}");
+}
+
+/// Replay `bytes` as a file, with `args`.
+fn replay_bytes(bytes: &[u8], args: &[&str]) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("access.log");
+    fs::write(&path, bytes).unwrap();
+    logmon()
+        .current_dir(dir.path())
+        .arg("--replay")
+        .args(args)
+        .arg("access.log")
+        .output()
+        .expect("run logmon")
+}
+
+#[test]
+fn a_replay_with_no_request_says_so_and_prints_no_1970_date() {
+    for (name, bytes) in [
+        ("an empty file", &b""[..]),
+        ("blank lines", b"\n\n  \r\n\t\n"),
+        (
+            "W3C directives",
+            b"#Version: 1.0\n#Fields: date time c-ip\n",
+        ),
+    ] {
+        let o = replay_bytes(bytes, &[]);
+        assert_eq!(o.status.code(), Some(0), "{name}: {}", stderr(&o));
+        assert_eq!(stdout(&o), "== summary: no requests\n", "{name}");
+        let o = replay_bytes(bytes, &["--format", "json"]);
+        let ev = events(&o);
+        assert_eq!(ev.len(), 1, "{name}: only the summary");
+        let s = &ev[0];
+        assert_eq!(
+            (s["hits"].as_u64(), s["invalid"].as_u64()),
+            (Some(0), Some(0))
+        );
+        assert!(s["start"].is_null() && s["end"].is_null(), "{name}: {s}");
+        assert!(!stdout(&o).contains("1970"), "{name}");
+    }
+}
+
+#[test]
+fn blank_lines_are_neither_requests_nor_invalid() {
+    let log = [clf(1_000_000, "/a"), "\n   \n".into(), clf(1_000_001, "/b")].concat();
+    let o = replay_bytes(log.as_bytes(), &["--format", "json"]);
+    let s = of_type(&events(&o), "summary")[0].clone();
+    assert_eq!(
+        (s["hits"].as_u64(), s["invalid"].as_u64()),
+        (Some(2), Some(0))
+    );
+}
+
+#[test]
+fn a_replay_where_nothing_parses_is_an_error_that_says_why() {
+    let mut junk = String::from("hello \x1b[31mworld\n");
+    junk.push_str(&"x".repeat(300));
+    junk.push('\n');
+    junk.push_str(&"more junk\n".repeat(27));
+    for format in ["text", "json"] {
+        let o = replay_bytes(junk.as_bytes(), &["--format", format]);
+        assert_eq!(o.status.code(), Some(1), "{format}");
+        assert!(o.stdout.is_empty(), "no report, no 1970: {}", stdout(&o));
+        let err = stderr(&o);
+        assert!(
+            err.starts_with(
+                "logmon: no line of access.log parses: 29 lines read, tried clf and w3c\n  \
+                 the first: hello \\x1b[31mworld\n  \
+                 logmon reads the Common Log Format family (--log-format clf)\n  \
+                 and W3C Extended with its #Fields: line (--log-format w3c)\n"
+            ),
+            "{err}"
+        );
+    }
+    // The first line is cut at 200 characters.
+    let long = format!("{}\n", "y".repeat(500));
+    let err = stderr(&replay_bytes(long.as_bytes(), &["--log-format", "clf"]));
+    let quoted = err
+        .lines()
+        .find_map(|l| l.strip_prefix("  the first: "))
+        .unwrap();
+    assert_eq!(quoted.chars().count(), 200, "{quoted}");
+    assert!(quoted.ends_with('…'));
+    assert!(err.contains(": 1 line read, tried clf only\n"), "{err}");
+}
+
+#[test]
+fn a_compressed_file_is_named_as_such() {
+    // gzip and zstd magic numbers, then junk.
+    for (magic, kind, cat) in [
+        (&[0x1f, 0x8b, 0x08, 0x00][..], "gzip", "zcat"),
+        (&[0x28, 0xb5, 0x2f, 0xfd], "zstd", "zstdcat"),
+    ] {
+        let bytes = [magic, &[0xaa; 100], b"\n", &[0x55; 100]].concat();
+        let o = replay_bytes(&bytes, &[]);
+        assert_eq!(o.status.code(), Some(1), "{kind}");
+        assert!(o.stdout.is_empty());
+        assert_eq!(
+            stderr(&o),
+            format!(
+                "logmon: cannot read access.log: it is {kind}-compressed, and logmon reads \
+                 plain text\n  decompress it on the way: {cat} access.log | logmon --replay -\n"
+            )
+        );
+    }
+    // Followed, too, and from stdin.
+    let dir = tempfile::tempdir().unwrap();
+    let gz = dir.path().join("access.log.gz");
+    fs::write(&gz, [0x1f, 0x8b, 0x08, 0x00, b'\n']).unwrap();
+    let o = logmon().arg(&gz).stdin(Stdio::null()).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("it is gzip-compressed"),
+        "{}",
+        stderr(&o)
+    );
+    let o = logmon()
+        .args(["--replay", "-"])
+        .stdin(fs::File::open(&gz).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("cannot read stdin: it is gzip-compressed"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

@@ -458,6 +458,15 @@ impl Parser {
         self.notices.pop_front()
     }
 
+    /// While no line has parsed: the first line that failed, escaped and
+    /// shortened to 200 characters, as the "nothing parses" notice quotes it.
+    pub fn first_failure(&self) -> Option<&str> {
+        match self.announced {
+            None => self.first_failure.as_deref(),
+            Some(_) => None,
+        }
+    }
+
     /// Parse one line. A trailing `\n`, `\r\n` or `\r` is ignored.
     ///
     /// `Err(ParseError::Directive)` is a W3C directive (taken into account,
@@ -555,8 +564,8 @@ impl Parser {
                 LogFormat::W3c => "w3c",
             };
             self.notices.push_back(format!(
-                "none of the first {NOTHING_PARSES_AFTER} lines parse as {expected} \
-                 (see --log-format); the first: {}",
+                "none of the first {NOTHING_PARSES_AFTER} lines parse as {expected}\n  \
+                 see --log-format; the first: {}",
                 self.first_failure.as_deref().unwrap_or_default()
             ));
         }
@@ -1106,8 +1115,11 @@ mod tests {
         p.parse(b"more junk").unwrap_err();
         assert_eq!(
             notices(&mut p),
-            ["none of the first 100 lines parse as clf (see --log-format); the first: first \\x1b[31mbad"]
+            ["none of the first 100 lines parse as clf\n  see --log-format; the first: first \\x1b[31mbad"]
         );
+        assert_eq!(p.first_failure(), Some("first \\x1b[31mbad"));
+        p.parse(CLF_LINE).unwrap();
+        assert_eq!(p.first_failure(), None, "only while nothing has parsed");
         for _ in 0..300 {
             p.parse(b"junk").unwrap_err();
         }
