@@ -364,6 +364,23 @@ fn pump(
         // say so once for each direction, as the counts mean different
         // things. Only the first line of each says "clock".
         let name = input.name.display();
+        if wall && !args.quiet && !warned_old && monitor.reads_an_old_log() {
+            // All of the first lines: most likely a finished log piped in.
+            warned_old = true;
+            eprintln!(
+                "{}",
+                fit(
+                    format!(
+                        "logmon: {name}: the first lines are more than {}s behind the clock:",
+                        args.window
+                    ),
+                    &format!(
+                        "an old log? `logmon --replay {}` reads it on its own time",
+                        input.path.display()
+                    )
+                )
+            );
+        }
         if wall && !args.quiet && !warned_old && monitor.outside_window() > 0 {
             warned_old = true;
             eprintln!(

@@ -185,6 +185,9 @@ pub struct Monitor {
     far_ahead: u64,
     /// A backfill is on its way: hold the clock at the start until it is in.
     awaiting_backfill: bool,
+    /// Wall clock: whether the first batch with hits held only hits older
+    /// than the window (an old log piped in); `None` before that batch.
+    first_hits_old: Option<bool>,
 }
 
 impl Monitor {
@@ -220,6 +223,7 @@ impl Monitor {
             outside_window: 0,
             far_ahead: 0,
             awaiting_backfill: false,
+            first_hits_old: None,
         }
     }
 
@@ -264,6 +268,14 @@ impl Monitor {
         self.far_ahead
     }
 
+    /// Wall clock: whether the first lines read (the first batch with hits,
+    /// backfill aside) were all stamped more than a window before the
+    /// clock: most likely an old log, which `--replay` reads on its own
+    /// clock.
+    pub fn reads_an_old_log(&self) -> bool {
+        self.first_hits_old == Some(true)
+    }
+
     /// Wall clock: the time is now `now`; close every second before it.
     /// Ignored on the log clock, when the wall clock steps backward, and
     /// between `await_backfill` and `backfill_done`.
@@ -302,6 +314,7 @@ impl Monitor {
 
     /// Count a batch of parsed lines.
     pub fn add(&mut self, batch: &Batch, out: &mut Vec<Event>) {
+        let outside_before = self.outside_window;
         let mut invalid = batch.invalid_at.iter().peekable();
         let sections = batch.sections();
         for (i, hit) in batch.hits.iter().enumerate() {
@@ -321,6 +334,12 @@ impl Monitor {
             }
         }
         invalid.for_each(|_| self.count_invalid());
+        if self.clock == Clock::Wall && self.first_hits_old.is_none() && !batch.hits.is_empty() {
+            // Hits outside the window on the wall clock are the old ones
+            // (future ones count at now).
+            let old = self.outside_window - outside_before;
+            self.first_hits_old = Some(old == batch.hits.len() as u64);
+        }
     }
 
     fn count_invalid(&mut self) {
@@ -767,6 +786,31 @@ mod tests {
         assert_eq!(out.len(), 1, "only the summary: {out:?}");
         assert_eq!(summary(&out).invalid, 2);
         assert!(summary(&replay(&[batch(&[0], "/a")], CFG)).timed());
+    }
+
+    #[test]
+    fn an_old_log_is_recognized_by_its_first_hits_on_the_wall_clock() {
+        let mut out = Vec::new();
+        let mut m = Monitor::wall(CFG, 10_000);
+        assert!(!m.reads_an_old_log());
+        m.add(&Batch::default(), &mut out);
+        m.add(&batch(&[100, 200, 10_000 - 120], "/a"), &mut out);
+        assert!(m.reads_an_old_log(), "all a window or more before now");
+        // Only the first batch with hits decides.
+        m.add(&batch(&[10_000], "/a"), &mut out);
+        assert!(m.reads_an_old_log());
+
+        let mut m = Monitor::wall(CFG, 10_000);
+        m.add(&batch(&[100, 10_000 - 119], "/a"), &mut out);
+        assert!(!m.reads_an_old_log(), "one line is recent");
+        let mut m = Monitor::wall(CFG, 10_000);
+        m.add(&batch(&[20_000], "/a"), &mut out);
+        assert!(!m.reads_an_old_log(), "the future is not old");
+        m.add(&batch(&[100], "/a"), &mut out);
+        assert!(!m.reads_an_old_log(), "decided by the first batch");
+        let mut m = Monitor::log(CFG);
+        m.add(&batch(&[100], "/a"), &mut out);
+        assert!(!m.reads_an_old_log(), "a replay has its own clock");
     }
 
     #[test]

@@ -217,6 +217,50 @@ fn every_line_fits_80_columns_but_the_first_of_an_alert_or_recovery() {
 }
 
 #[test]
+fn an_old_log_piped_in_without_replay_gets_one_notice_suggesting_it() {
+    // cat old.log | logmon -
+    let mut child = logmon()
+        .args(["--period", "1", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let old = support::phases(1_772_366_400, &[(30, 3)], &["/api"]);
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(old.as_bytes()).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.matches("--replay").count(), 1, "{err}");
+    assert!(
+        err.contains("stdin: the first lines are more than 120s behind the clock"),
+        "{err}"
+    );
+    assert!(
+        err.contains("`logmon --replay -` reads it on its own time"),
+        "{err}"
+    );
+    assert!(err.lines().all(|l| l.chars().count() <= 80), "{err}");
+    // A recent log gets no such notice.
+    let mut child = logmon()
+        .args(["--period", "1", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let recent = support::phases(support::unix_now() - 5, &[(3, 3)], &["/api"]);
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(recent.as_bytes()).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("--replay"), "{err}");
+}
+
+#[test]
 fn completions_and_the_man_page_are_printed() {
     for shell in ["bash", "zsh", "fish"] {
         let out = run(logmon().args(["--completions", shell]));
