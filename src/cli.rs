@@ -76,7 +76,9 @@ pub struct Args {
     ///
     /// The log's own timestamps are the clock: reports and alerts come out as
     /// they would have if logmon had been following the file as it was
-    /// written. A last line without a newline is still read.
+    /// written. A last line without a newline is still read. A file with no
+    /// request prints a summary saying so; one in which no line parses is an
+    /// error (status 1) naming the first line.
     #[arg(long, conflicts_with = "demo")]
     pub replay: bool,
 
