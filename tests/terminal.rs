@@ -216,9 +216,8 @@ fn every_line_fits_80_columns_but_the_first_of_an_alert_or_recovery() {
     }
 }
 
-#[test]
-fn an_old_log_piped_in_without_replay_gets_one_notice_suggesting_it() {
-    // cat old.log | logmon -
+/// `printf '%s' "$log" | logmon --period 1 -`: what it prints on stderr.
+fn piped_in(log: &str) -> String {
     let mut child = logmon()
         .args(["--period", "1", "-"])
         .stdin(Stdio::piped())
@@ -226,13 +225,18 @@ fn an_old_log_piped_in_without_replay_gets_one_notice_suggesting_it() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let old = support::phases(1_772_366_400, &[(30, 3)], &["/api"]);
     let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(old.as_bytes()).unwrap();
+    stdin.write_all(log.as_bytes()).unwrap();
     drop(stdin);
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{out:?}");
-    let err = String::from_utf8_lossy(&out.stderr);
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn an_old_log_piped_in_without_replay_gets_one_notice_suggesting_it() {
+    // cat old.log | logmon -
+    let err = piped_in(&support::phases(1_772_366_400, &[(30, 3)], &["/api"]));
     assert_eq!(err.matches("--replay").count(), 1, "{err}");
     assert!(
         err.contains("stdin: the first lines are more than 120s behind the clock"),
@@ -244,19 +248,8 @@ fn an_old_log_piped_in_without_replay_gets_one_notice_suggesting_it() {
     );
     assert!(err.lines().all(|l| l.chars().count() <= 80), "{err}");
     // A recent log gets no such notice.
-    let mut child = logmon()
-        .args(["--period", "1", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
     let recent = support::phases(support::unix_now() - 5, &[(3, 3)], &["/api"]);
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(recent.as_bytes()).unwrap();
-    drop(stdin);
-    let out = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = piped_in(&recent);
     assert!(!err.contains("--replay"), "{err}");
 }
 
