@@ -40,6 +40,7 @@ use crate::cli::{self, Args, ColorChoice, Format, LogFormat};
 use crate::follow::Follower;
 use crate::gen::{GenFormat, Generator, Shape};
 use crate::monitor::{Config, Event, Monitor};
+use crate::notice;
 use crate::reader::{self, Compression, Decoder, Msg, Source};
 use crate::render::{self, Style, Text, WIDTH};
 use crate::serve::Dashboard;
@@ -153,10 +154,10 @@ pub fn run(args: Args) -> Result<Outcome> {
     out.emit(&monitor, &mut events)?;
     if let (Some(dashboard), true) = (&out.dashboard, args.replay) {
         // Said even with --quiet: otherwise the run would seem to hang.
-        eprintln!(
+        notice::say(&format!(
             "logmon: replay done; serving the final state on http://{}/ until Ctrl-C",
             dashboard.addr()
-        );
+        ));
         while !input.stop.load(Ordering::SeqCst) {
             let _ = rx.recv_timeout(Duration::from_secs(1));
         }
@@ -273,16 +274,13 @@ fn start_following(
     )?;
     if !args.quiet {
         // The first report comes only after a period: say what is going on.
-        eprintln!(
-            "{}",
-            fit(
-                format!("logmon: following {}:", input.name.display()),
-                &format!(
-                    "threshold {} req/s over {} s, a report every {} s",
-                    args.threshold, args.window, args.period
-                )
-            )
-        );
+        notice::say(&fit(
+            format!("logmon: following {}:", input.name.display()),
+            &format!(
+                "threshold {} req/s over {} s, a report every {} s",
+                args.threshold, args.window, args.period
+            ),
+        ));
     }
     let mut monitor = Monitor::wall(cfg, now);
     if input.follows {
@@ -351,7 +349,7 @@ fn pump(
             Msg::Raw(raw) => out.add(monitor, &decoder.decode(&raw), events),
             Msg::Backfill(batch) => monitor.backfill(&batch),
             Msg::BackfillDone => monitor.backfill_done(events),
-            Msg::Notice(notice) if !args.quiet => eprintln!("logmon: {notice}"),
+            Msg::Notice(notice) if !args.quiet => notice::say(&format!("logmon: {notice}")),
             Msg::Notice(_) => {}
             Msg::Unparsed(line) => unparsed = Some(line),
             Msg::Failed(e) => return Err(e),
@@ -367,45 +365,36 @@ fn pump(
         if wall && !args.quiet && !warned_old && monitor.reads_an_old_log() {
             // All of the first lines: most likely a finished log piped in.
             warned_old = true;
-            eprintln!(
-                "{}",
-                fit(
-                    format!(
-                        "logmon: {name}: the first lines are more than {}s behind the clock:",
-                        args.window
-                    ),
-                    &format!(
-                        "an old log? `logmon --replay {}` reads it on its own time",
-                        input.path.display()
-                    )
-                )
-            );
+            notice::say(&fit(
+                format!(
+                    "logmon: {name}: the first lines are more than {}s behind the clock:",
+                    args.window
+                ),
+                &format!(
+                    "an old log? `logmon --replay {}` reads it on its own time",
+                    input.path.display()
+                ),
+            ));
         }
         if wall && !args.quiet && !warned_old && monitor.outside_window() > 0 {
             warned_old = true;
-            eprintln!(
-                "{}",
-                fit(
-                    format!(
-                        "logmon: {name}: some lines are more than {}s behind the clock:",
-                        args.window
-                    ),
-                    "they count in the reports, not in the window average"
-                )
-            );
+            notice::say(&fit(
+                format!(
+                    "logmon: {name}: some lines are more than {}s behind the clock:",
+                    args.window
+                ),
+                "they count in the reports, not in the window average",
+            ));
         }
         if wall && !args.quiet && !warned_ahead && monitor.far_ahead() > 0 {
             warned_ahead = true;
-            eprintln!(
-                "{}",
-                fit(
-                    format!(
-                        "logmon: {name}: some lines are more than {}s ahead of the clock",
-                        args.window
-                    ),
-                    "(a writer in another time zone?): they count at the current second"
-                )
-            );
+            notice::say(&fit(
+                format!(
+                    "logmon: {name}: some lines are more than {}s ahead of the clock",
+                    args.window
+                ),
+                "(a writer in another time zone?): they count at the current second",
+            ));
         }
     }
 }
@@ -491,13 +480,13 @@ fn serve(addr: SocketAddr, cfg: &Config, quiet: bool) -> Result<Dashboard> {
     let dashboard = Dashboard::start(addr, cfg.window_secs, cfg.threshold)?;
     let addr = dashboard.addr();
     if !quiet {
-        eprintln!("logmon: serving the dashboard on http://{addr}/");
+        notice::say(&format!("logmon: serving the dashboard on http://{addr}/"));
     }
     if !addr.ip().is_loopback() {
-        eprintln!(
+        notice::say(&format!(
             "logmon: warning: no authentication on the dashboard at {addr}:\n  \
              not a loopback address: anyone who can reach it can read the log's traffic"
-        );
+        ));
     }
     Ok(dashboard)
 }
@@ -709,13 +698,10 @@ impl Demo {
         let mut file =
             File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
         if !quiet {
-            eprintln!(
-                "{}",
-                fit(
-                    format!("logmon: demo: writing traffic to {}:", path.display()),
-                    "a burst starts in about 20 s"
-                )
-            );
+            notice::say(&fit(
+                format!("logmon: demo: writing traffic to {}:", path.display()),
+                "a burst starts in about 20 s",
+            ));
         }
         thread::Builder::new().name("demo".into()).spawn(move || {
             let mut gen = Generator::new(unix_now() as u64, GenFormat::Combined);

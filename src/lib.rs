@@ -3,9 +3,10 @@
 //!
 //! The pure core (`parse` and its formats, `text`, `batch`, `window`, `stats`,
 //! `monitor`, `render`) never touches a clock, a file or stdout. The edges
-//! (`lines`, `follow`, `backfill`, `reader`, `app`, `serve`) do the I/O and
-//! feed the core; `cli` and `shell` describe the command line; `gen` makes
-//! traffic for the demo, the tests and the benchmarks.
+//! (`lines`, `follow`, `backfill`, `reader`, `app`, `serve`, `notice`,
+//! `stdio`) do the I/O and feed the core; `cli` and `shell` describe the
+//! command line; `gen` makes traffic for the demo, the tests and the
+//! benchmarks.
 
 pub mod app;
 pub mod backfill;
@@ -15,11 +16,13 @@ pub mod follow;
 pub mod gen;
 pub mod lines;
 pub mod monitor;
+pub mod notice;
 pub mod parse;
 pub mod reader;
 pub mod render;
 pub mod serve;
 pub mod shell;
 pub mod stats;
+pub mod stdio;
 pub mod text;
 pub mod window;

@@ -121,7 +121,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("loggen: {e:#}");
+            logmon::notice::say(&format!("loggen: {e:#}"));
             ExitCode::FAILURE
         }
     }

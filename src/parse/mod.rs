@@ -1430,6 +1430,7 @@ mod tests {
     /// Run by hand: `cargo test --release parse::tests::throughput -- --ignored --nocapture`.
     #[test]
     #[ignore = "a measurement, not a check"]
+    #[allow(clippy::disallowed_macros)] // its figures, for `--nocapture`
     fn throughput_of_generated_lines() {
         let paths = [
             "/",

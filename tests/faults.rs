@@ -1,0 +1,194 @@
+//! The real binary under faults from outside the log (issue 13): a stderr
+//! that cannot be written, a reader of stdout that goes away, a process
+//! stopped for a while, a window too long to hold.
+//!
+//! Every wait is bounded; a child is killed when its guard drops.
+
+// A test's notes (a skip, a caveat) go to the harness, which captures them:
+// the printing macros refused in the crate (clippy.toml) are fine here.
+#![allow(clippy::disallowed_macros)]
+
+mod support;
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use support::{fixture, logmon};
+
+/// Long enough for a loaded machine; a passing test never waits this long.
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A CLF line stamped `at`, with its newline.
+fn line_at(at: DateTime<Utc>) -> String {
+    format!(
+        "127.0.0.1 - - {} \"GET /api/user HTTP/1.1\" 200 12\n",
+        at.format("[%d/%b/%Y:%H:%M:%S +0000]")
+    )
+}
+
+/// `n` lines stamped now.
+fn lines(n: usize) -> String {
+    let now = Utc::now();
+    (0..n).map(|_| line_at(now)).collect()
+}
+
+/// `printf "$text" >> path`
+fn append(path: &Path, text: &str) {
+    let mut f = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+}
+
+/// `sh -c SCRIPT sh LOGMON ARGS...`: logmon run by a shell script (which
+/// refers to it as `"$@"`), in the tests' pinned environment.
+fn in_shell(script: &str, args: &[&str]) -> Command {
+    let pinned = logmon();
+    let mut sh = Command::new("sh");
+    sh.arg("-c")
+        .arg(script)
+        .arg("sh")
+        .arg(pinned.get_program())
+        .args(args);
+    for (name, value) in pinned.get_envs() {
+        match value {
+            Some(value) => sh.env(name, value),
+            None => sh.env_remove(name),
+        };
+    }
+    sh
+}
+
+/// A child killed when dropped.
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Guard {
+    /// Wait for the child to exit, at most `within`.
+    fn wait(&mut self, within: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.0.try_wait().unwrap() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Send a signal with the shell's `kill` (std sends only SIGKILL).
+    fn signal(&self, name: &str) {
+        let status = Command::new("sh")
+            .arg("-c")
+            .arg(format!("kill -{name} {}", self.0.id()))
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}
+
+/// JSON lines from `r`, read by a thread into a channel.
+fn json_lines(r: impl Read + Send + 'static) -> Receiver<Value> {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        for l in BufReader::new(r).lines().map_while(Result::ok) {
+            let v: Value = serde_json::from_str(&l).unwrap_or_else(|e| panic!("{e}: {l}"));
+            if tx.send(v).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Reports from `rx` until their hits add up to `hits`; panics on timeout.
+fn wait_hits(rx: &Receiver<Value>, hits: u64, seen: &mut u64) {
+    let deadline = Instant::now() + TIMEOUT;
+    while *seen < hits {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let event = rx
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("{seen} hits reported of {hits}"));
+        if event["type"] == "report" {
+            *seen += event["hits"].as_u64().unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_replay_with_a_full_stderr_still_prints_its_summary_and_exits_0() {
+    // logmon --replay --format json example.log 2>/dev/full
+    let Ok(full) = File::options().write(true).open("/dev/full") else {
+        eprintln!("skipping: no /dev/full");
+        return;
+    };
+    // `auto` announces the format it found on stderr: a write that fails.
+    let out = logmon()
+        .args(["--replay", "--format", "json"])
+        .arg(fixture("example.log"))
+        .stdin(Stdio::null())
+        .stderr(full)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{:?}", out.status);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let summary: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["type"], "summary");
+    assert_eq!(summary["hits"], 920);
+}
+
+#[test]
+fn following_with_stderr_closed_survives_a_notice() {
+    // logmon --period 1 access.log 2>&- ; then access.log is truncated
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    fs::write(&log, "").unwrap();
+    let mut child = Guard(
+        in_shell(
+            "exec \"$@\" 2>&-",
+            &["--period", "1", "--poll-ms", "50", "--format", "json"],
+        )
+        .arg(&log)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap(),
+    );
+    let events = json_lines(child.0.stdout.take().unwrap());
+    let mut seen = 0;
+    // Following from the end once the first report is out.
+    let first = events.recv_timeout(TIMEOUT).expect("a first report");
+    assert_eq!(first["type"], "report");
+    append(&log, &lines(5));
+    wait_hits(&events, 5, &mut seen);
+    // Shorter than what was read: "file truncated", a notice on stderr.
+    fs::write(&log, lines(2)).unwrap();
+    wait_hits(&events, 7, &mut seen);
+    append(&log, &lines(3));
+    wait_hits(&events, 10, &mut seen);
+    child.signal("INT");
+    let status = child.wait(TIMEOUT).expect("logmon ends after SIGINT");
+    assert!(status.success(), "{status:?}");
+    let last = events.iter().last().expect("a summary");
+    assert_eq!(
+        (last["type"].as_str(), last["hits"].as_u64()),
+        (Some("summary"), Some(10))
+    );
+}
