@@ -40,7 +40,7 @@ use crate::cli::{self, Args, ColorChoice, Format, LogFormat};
 use crate::follow::Follower;
 use crate::gen::{GenFormat, Generator, Shape};
 use crate::monitor::{Config, Event, Monitor};
-use crate::notice;
+use crate::notice::{self, Notices};
 use crate::reader::{self, Compression, Decoder, Msg, Source};
 use crate::render::{self, Style, Text, WIDTH};
 use crate::serve::Dashboard;
@@ -130,7 +130,19 @@ pub fn run(args: Args) -> Result<Outcome> {
     };
 
     let mut events = Vec::new();
-    let unparsed = pump(&args, &input, &rx, &mut monitor, &mut out, &mut events)?;
+    let mut notices = Notices::new();
+    let pumped = pump(
+        &args,
+        &input,
+        &rx,
+        &mut monitor,
+        &mut out,
+        &mut events,
+        &mut notices,
+    );
+    // The counts still held back, even when the run failed.
+    notices.finish();
+    let unparsed = pumped?;
     if !args.replay {
         monitor.tick(unix_now(), &mut events);
     }
@@ -301,6 +313,7 @@ fn pump(
     monitor: &mut Monitor,
     out: &mut Output<impl Write>,
     events: &mut Vec<Event>,
+    notices: &mut Notices,
 ) -> Result<Option<String>> {
     let wall = !args.replay;
     let mut decoder = Decoder::for_loop();
@@ -343,13 +356,16 @@ fn pump(
         if deadline.is_some_and(|d| Instant::now() >= d) {
             return Ok(unparsed);
         }
+        notices.tick();
         let Some(msg) = msg else { continue };
         match msg {
             Msg::Batch(batch) => out.add(monitor, &batch, events),
             Msg::Raw(raw) => out.add(monitor, &decoder.decode(&raw), events),
             Msg::Backfill(batch) => monitor.backfill(&batch),
             Msg::BackfillDone => monitor.backfill_done(events),
-            Msg::Notice(notice) if !args.quiet => notice::say(&format!("logmon: {notice}")),
+            // The text is the key: a format switch back and forth, or a
+            // file truncated in a loop, repeats the same few texts.
+            Msg::Notice(notice) if !args.quiet => notices.repeat(&notice, &notice),
             Msg::Notice(_) => {}
             Msg::Unparsed(line) => unparsed = Some(line),
             Msg::Failed(e) => return Err(e),

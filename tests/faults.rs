@@ -192,3 +192,40 @@ fn following_with_stderr_closed_survives_a_notice() {
         (Some("summary"), Some(10))
     );
 }
+
+#[test]
+fn a_format_switching_on_every_line_gives_a_few_notices_that_count_the_rest() {
+    // 50,000 flips: a `#Fields:` block, then a CLF line, and again.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("flips.log");
+    let mut text = String::new();
+    for i in 0..50_000 {
+        let (m, s) = (i / 60 % 60, i % 60);
+        text.push_str(&format!(
+            "#Fields: date time cs-method cs-uri-stem sc-status\n\
+             2026-03-01 12:{m:02}:{s:02} GET /w3c 200\n\
+             127.0.0.1 - - [01/Mar/2026:12:{m:02}:{s:02} +0000] \"GET /clf HTTP/1.1\" 200 5\n"
+        ));
+    }
+    fs::write(&log, text).unwrap();
+    let out = logmon()
+        .args(["--replay", "--format", "json"])
+        .arg(&log)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{:?}", out.status);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert!(lines.len() <= 10, "{stderr}");
+    // Every switch is shown or counted: 99,999 after the first choice.
+    let switches: u64 = lines
+        .iter()
+        .filter(|l| l.contains("switched from"))
+        .map(|l| match l.split_once("(repeated ") {
+            Some((_, n)) => n.split(' ').next().unwrap().parse::<u64>().unwrap(),
+            None => 1,
+        })
+        .sum();
+    assert_eq!(switches, 99_999, "{stderr}");
+}
