@@ -56,10 +56,21 @@ pub struct Held {
 }
 
 impl Held {
-    /// The line that tells it (without the `logmon: ` prefix).
+    /// The line that tells it: `logmon: {text} (N more times)`,
+    /// with the count on a line of its own when that would pass 80 columns
+    /// (the text may be long: it quotes a path).
     pub fn line(&self) -> String {
         let s = if self.count == 1 { "" } else { "s" };
-        format!("{} (repeated {} more time{s})", self.text, self.count)
+        let count = format!("{} more time{s}", self.count);
+        let one = format!("logmon: {} ({count})", self.text);
+        match one.chars().count() <= crate::render::WIDTH {
+            true => one,
+            false => format!(
+                "logmon: {}
+  {count}",
+                self.text
+            ),
+        }
     }
 }
 
@@ -213,14 +224,14 @@ impl Notices {
     /// Tell the counts held back for a second or more.
     pub fn tick(&mut self) {
         for held in self.limiter.due(Instant::now()) {
-            say(&format!("logmon: {}", held.line()));
+            say(&held.line());
         }
     }
 
     /// Tell every count still held back.
     pub fn finish(&mut self) {
         for held in self.limiter.drain() {
-            say(&format!("logmon: {}", held.line()));
+            say(&held.line());
         }
     }
 }
@@ -250,7 +261,7 @@ mod tests {
                 count: 999
             }]
         );
-        assert_eq!(due[0].line(), "switched (repeated 999 more times)");
+        assert_eq!(due[0].line(), "logmon: switched (999 more times)");
         assert!(l.due(ms(t0, 5000)).is_empty(), "told once");
     }
 
@@ -320,7 +331,12 @@ mod tests {
         let mut l = Limiter::new();
         l.offer("k", "none parse\n  see --log-format", t0);
         l.offer("k", "none parse\n  see --log-format", t0);
-        assert_eq!(l.drain()[0].line(), "none parse (repeated 1 more time)");
+        assert_eq!(l.drain()[0].line(), "logmon: none parse (1 more time)");
+        let long = Held {
+            text: format!("/var/log/{}/access.log: file truncated", "x".repeat(40)),
+            count: 7,
+        };
+        assert!(long.line().ends_with(": file truncated\n  7 more times"));
     }
 
     #[test]
