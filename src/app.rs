@@ -30,13 +30,14 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TryRecvError};
 use std::sync::Arc;
 use std::thread;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::batch::Batch;
 use crate::cli::{self, Args, ColorChoice, Format, LogFormat};
+use crate::clock::{self, unix_now, until_next_second, Steps};
 use crate::follow::Follower;
 use crate::gen::{GenFormat, Generator, Shape};
 use crate::monitor::{Config, Event, Monitor};
@@ -319,6 +320,7 @@ fn pump(
     let mut decoder = Decoder::for_loop();
     let (mut warned_old, mut warned_ahead) = (false, false);
     let mut unparsed = None;
+    let mut steps = Steps::new();
     // After a signal, when to give up waiting for the follower's last poll.
     let mut deadline: Option<Instant> = None;
     loop {
@@ -332,7 +334,14 @@ fn pump(
             deadline = Some(Instant::now() + LAST_POLL);
         }
         let msg = if wall {
-            monitor.tick(unix_now(), events);
+            let now_ms = clock::wall_ms();
+            if let Some(step) = steps.check(Instant::now(), now_ms) {
+                monitor.clock_stepped(step.expected, step.by, events);
+                if !args.quiet {
+                    notices.repeat("clock step", &step.notice());
+                }
+            }
+            monitor.tick(now_ms.div_euclid(1000), events);
             out.emit(monitor, events)?;
             let mut wait = until_next_second();
             if let Some(deadline) = deadline {
@@ -686,21 +695,6 @@ pub fn utf8_locale(var: impl Fn(&str) -> Option<OsString>) -> bool {
             let v = v.to_string_lossy().to_ascii_lowercase();
             v.contains("utf-8") || v.contains("utf8")
         })
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
-/// Time until just after the next whole wall-clock second.
-fn until_next_second() -> Duration {
-    let since = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    Duration::from_nanos(1_000_000_000 - u64::from(since.subsec_nanos())) + Duration::from_millis(2)
 }
 
 /// `--demo`: a generator thread appending to a temporary log.

@@ -4,14 +4,16 @@
 //! The pure core (`parse` and its formats, `text`, `batch`, `window`, `stats`,
 //! `monitor`, `render`) never touches a clock, a file or stdout. The edges
 //! (`lines`, `follow`, `backfill`, `reader`, `app`, `serve`, `notice`,
-//! `stdio`) do the I/O and feed the core; `cli` and `shell` describe the
-//! command line; `gen` makes traffic for the demo, the tests and the
-//! benchmarks.
+//! `stdio`, `clock`) do the I/O and feed the core; `notice`'s limiter and
+//! `clock`'s step detector are pure too, with time as an argument. `cli`
+//! and `shell` describe the command line; `gen` makes traffic for the
+//! demo, the tests and the benchmarks.
 
 pub mod app;
 pub mod backfill;
 pub mod batch;
 pub mod cli;
+pub mod clock;
 pub mod follow;
 pub mod gen;
 pub mod lines;

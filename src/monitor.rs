@@ -285,6 +285,33 @@ impl Monitor {
         }
     }
 
+    /// Wall clock: the clock stepped by `by` seconds, and would read
+    /// `expected` without the step. The seconds up to `expected` are closed
+    /// as usual; then everything the monitor holds in wall time moves by
+    /// `by` (the window's seconds, the period's start, the run's start, the
+    /// active alert's), so the next `tick` goes on from the new time: no
+    /// silence until the clock catches up after a backward step, no burst
+    /// of empty periods after a forward one.
+    ///
+    /// The counts are kept as they are: they are the traffic of the last
+    /// window of real time, and an alert neither recovers nor fires for the
+    /// step alone. A period that spans the step is reported once, from its
+    /// moved start to the next boundary of the new time, so its rate stays
+    /// true. Lines stamped before the step and read after it fall outside
+    /// the window, or count at now, as any line stamped that far does.
+    pub fn clock_stepped(&mut self, expected: i64, by: i64, out: &mut Vec<Event>) {
+        if self.clock != Clock::Wall || !self.started {
+            return;
+        }
+        if !self.awaiting_backfill {
+            self.close_until(expected, out);
+        }
+        self.window.shift(by);
+        self.alert.shift(by);
+        self.period_start = self.period_start.saturating_add(by);
+        self.first = self.first.saturating_add(by);
+    }
+
     /// A backfill will follow: hold the clock at the start second until
     /// `backfill_done`. Otherwise a tick that crosses a second before the
     /// backfill arrives (a start just before a second boundary, or a long
@@ -939,5 +966,94 @@ mod tests {
         assert_eq!(ends, [101, 102], "the held seconds are closed in order");
         m.finish(&mut out);
         assert_eq!(summary(&out).hits, 0);
+    }
+
+    /// A wall monitor at 1003 with one-second reports turned off (period
+    /// 10), 2 hits a second counted until 1005 (exclusive).
+    fn stepping(cfg: Config) -> (Monitor, Vec<Event>) {
+        let mut m = Monitor::wall(cfg, 1003);
+        let mut out = Vec::new();
+        m.add(&batch(&steady(1003..1005, 2), "/a"), &mut out);
+        m.tick(1005, &mut out);
+        (m, out)
+    }
+
+    #[test]
+    fn a_forward_step_goes_on_from_the_new_time_without_empty_reports() {
+        // date -s '+600 seconds' at 1005
+        let (mut m, mut out) = stepping(CFG);
+        m.clock_stepped(1005, 600, &mut out);
+        m.tick(1606, &mut out);
+        assert!(reports(&out).is_empty(), "no burst: {out:?}");
+        m.add(&batch(&steady(1606..1607, 2), "/a"), &mut out);
+        m.tick(1611, &mut out);
+        m.add(&batch(&steady(1611..1612, 2), "/a"), &mut out);
+        m.tick(1621, &mut out);
+        let spans: Vec<_> = reports(&out)
+            .iter()
+            .map(|r| (r.start, r.end, r.stats.hits, r.window_hits))
+            .collect();
+        // The period that spans the step, from its start moved by 600 s.
+        assert_eq!(spans, [(1603, 1610, 6, 6), (1610, 1620, 2, 8)]);
+        m.finish(&mut out);
+        let s = summary(&out);
+        assert_eq!((s.start, s.end, s.hits), (1603, 1622, 8));
+    }
+
+    #[test]
+    fn a_backward_step_goes_on_reporting_at_once() {
+        // date -s '-60 seconds' at 1005
+        let (mut m, mut out) = stepping(CFG);
+        m.clock_stepped(1005, -60, &mut out);
+        m.add(&batch(&steady(946..948, 2), "/a"), &mut out);
+        m.tick(951, &mut out);
+        let spans: Vec<_> = reports(&out)
+            .iter()
+            .map(|r| (r.start, r.end, r.stats.hits, r.window_hits))
+            .collect();
+        assert_eq!(spans, [(943, 950, 8, 8)], "not silent until 1010");
+        m.tick(961, &mut out);
+        assert_eq!(reports(&out).len(), 2);
+    }
+
+    #[test]
+    fn a_step_neither_ends_nor_raises_an_alert() {
+        let cfg = Config {
+            window_secs: 10,
+            threshold: 1.0,
+            period_secs: 5,
+            ..CFG
+        };
+        for by in [600, -60] {
+            let mut m = Monitor::wall(cfg, 1000);
+            let mut out = Vec::new();
+            for s in 1000..1020 {
+                m.add(&batch(&steady(s..s + 1, 3), "/a"), &mut out);
+                m.tick(s + 1, &mut out);
+            }
+            assert_eq!(alerts(&out), [("alert", 12, 1003)]);
+            m.clock_stepped(1020, by, &mut out);
+            for s in 1020 + by..1040 + by {
+                m.add(&batch(&steady(s..s + 1, 3), "/a"), &mut out);
+                m.tick(s + 1, &mut out);
+            }
+            assert_eq!(alerts(&out), [("alert", 12, 1003)], "step {by}");
+            assert!(m.alerting());
+            // It still started 37 s ago, on the new clock.
+            let last = reports(&out).last().map(|r| r.alert_since).unwrap();
+            assert_eq!(last, Some(1003 + by));
+            m.finish(&mut out);
+            let hits: u64 = reports(&out).iter().map(|r| r.stats.hits).sum();
+            assert_eq!(hits, 120, "step {by}");
+        }
+    }
+
+    #[test]
+    fn a_step_on_the_log_clock_changes_nothing() {
+        let mut m = Monitor::log(CFG);
+        let mut out = Vec::new();
+        m.add(&batch(&[100, 101], "/a"), &mut out);
+        m.clock_stepped(101, 600, &mut out);
+        assert_eq!(m.now(), Some(101));
     }
 }

@@ -83,6 +83,15 @@ impl Window {
         self.now = to;
     }
 
+    /// Relabel every second by `by` seconds (the wall clock stepped): the
+    /// window then ends at `now + by` and holds the same counts, each at
+    /// its second moved by `by`.
+    pub fn shift(&mut self, by: i64) {
+        let span = self.span();
+        self.counts.rotate_right(by.rem_euclid(span) as usize);
+        self.now = self.now.saturating_add(by);
+    }
+
     /// Counts per second, oldest first, for the whole window.
     pub fn per_second(&self) -> impl Iterator<Item = u64> + '_ {
         let start = self.now - self.span() + 1;
@@ -116,6 +125,14 @@ impl Alert {
         Alert {
             threshold,
             firing_since: None,
+        }
+    }
+
+    /// Relabel the second the active alert fired at by `by` seconds (the
+    /// wall clock stepped).
+    pub fn shift(&mut self, by: i64) {
+        if let Some(since) = &mut self.firing_since {
+            *since = since.saturating_add(by);
         }
     }
 
@@ -218,6 +235,23 @@ mod tests {
         w.advance(1_000_000_000);
         assert_eq!(w.total(), 0);
         assert!(w.per_second().all(|n| n == 0));
+    }
+
+    #[test]
+    fn a_shift_relabels_the_seconds_and_keeps_their_counts() {
+        for by in [-1000, -60, -3, 0, 2, 5, 600] {
+            let mut w = Window::new(4, 10);
+            for (s, n) in [(7, 1), (8, 2), (9, 3), (10, 4)] {
+                w.hit(s, n);
+            }
+            w.shift(by);
+            assert_eq!(w.now(), 10 + by);
+            assert_eq!(w.total(), 10);
+            assert_eq!(w.per_second().collect::<Vec<_>>(), [1, 2, 3, 4], "{by}");
+            assert!(w.hit(9 + by, 10), "second 9 is now {}", 9 + by);
+            w.advance(12 + by);
+            assert_eq!(w.per_second().collect::<Vec<_>>(), [13, 4, 0, 0], "{by}");
+        }
     }
 
     #[test]
