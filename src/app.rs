@@ -45,6 +45,7 @@ use crate::notice::{self, Notices};
 use crate::reader::{self, Compression, Decoder, Msg, Source};
 use crate::render::{self, Style, Text, WIDTH};
 use crate::serve::Dashboard;
+use crate::stdio::StdoutWatch;
 
 /// Batches in flight between the reader and the loop. Bounded, so a reader
 /// that outpaces the loop waits instead of filling memory.
@@ -321,6 +322,7 @@ fn pump(
     let (mut warned_old, mut warned_ahead) = (false, false);
     let mut unparsed = None;
     let mut steps = Steps::new();
+    let stdout = StdoutWatch::new();
     // After a signal, when to give up waiting for the follower's last poll.
     let mut deadline: Option<Instant> = None;
     loop {
@@ -334,6 +336,9 @@ fn pump(
             deadline = Some(Instant::now() + LAST_POLL);
         }
         let msg = if wall {
+            if stdout.gone() {
+                return Err(reader_gone());
+            }
             let now_ms = clock::wall_ms();
             if let Some(step) = steps.check(Instant::now(), now_ms) {
                 monitor.clock_stepped(step.expected, step.by, events);
@@ -357,7 +362,18 @@ fn pump(
                 Ok(msg) => msg,
                 Err(TryRecvError::Empty) => {
                     input.idle.store(true, Ordering::Relaxed);
-                    rx.recv().unwrap_or(Msg::Done)
+                    // A slow input (`tail -f x | logmon --replay -`) may
+                    // keep the loop waiting: look at stdout meanwhile.
+                    loop {
+                        match rx.recv_timeout(Duration::from_secs(1)) {
+                            Ok(msg) => break msg,
+                            Err(RecvTimeoutError::Timeout) if stdout.gone() => {
+                                return Err(reader_gone());
+                            }
+                            Err(RecvTimeoutError::Timeout) => {}
+                            Err(RecvTimeoutError::Disconnected) => break Msg::Done,
+                        }
+                    }
                 }
                 Err(TryRecvError::Disconnected) => Msg::Done,
             })
@@ -422,6 +438,13 @@ fn pump(
             ));
         }
     }
+}
+
+/// The reader of stdout has gone (`logmon access.log | head -1`): a broken
+/// pipe, which ends the run quietly with status 0, as a failed write would.
+fn reader_gone() -> anyhow::Error {
+    anyhow::Error::new(io::Error::from(io::ErrorKind::BrokenPipe))
+        .context("the reader of stdout has gone")
 }
 
 /// `head` and `tail` on one line when it fits 80 columns, else `tail` on

@@ -238,3 +238,68 @@ fn a_format_switching_on_every_line_gives_a_few_notices_that_count_the_rest() {
     }
     assert_eq!(switches, 99_999, "{stderr}");
 }
+
+#[test]
+fn a_quiet_follow_ends_soon_after_the_reader_of_its_output_goes() {
+    // logmon --period 3600 access.log 2>&1 | head -1
+    // head exits after logmon's first line (its startup notice); nothing
+    // more would be written for an hour.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    fs::write(&log, "").unwrap();
+    let mut child = Guard(
+        in_shell("\"$@\" 2>&1 | head -1", &["--period", "3600"])
+            .arg(&log)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut first = String::new();
+    BufReader::new(child.0.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("logmon: following"), "{first}");
+    let gone = Instant::now();
+    let status = child
+        .wait(Duration::from_secs(2))
+        .expect("logmon ends within 2 s of head");
+    assert!(status.success(), "{status:?}");
+    assert!(gone.elapsed() < Duration::from_secs(2));
+}
+
+#[test]
+fn a_quiet_follow_exits_0_when_its_stdout_pipe_is_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    fs::write(&log, "").unwrap();
+    let mut child = Guard(
+        logmon()
+            .args(["--period", "3600", "--quiet"])
+            .arg(&log)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    thread::sleep(Duration::from_millis(300));
+    assert!(child.0.try_wait().unwrap().is_none(), "still following");
+    drop(child.0.stdout.take());
+    let status = child
+        .wait(Duration::from_secs(2))
+        .expect("logmon ends within 2 s of its reader");
+    let mut stderr = String::new();
+    child
+        .0
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(status.success(), "{status:?}: {stderr}");
+    assert_eq!(
+        stderr, "",
+        "a closed pipe is how pipelines end, not an error"
+    );
+}
