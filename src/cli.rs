@@ -63,7 +63,9 @@ pub struct Args {
     pub period: u32,
 
     /// Length of the alert window
-    #[arg(short, long, value_name = "SECS", default_value = "120", value_parser = parse_secs,
+    ///
+    /// At most 86400 (a day): the window keeps a count for each second.
+    #[arg(short, long, value_name = "SECS", default_value = "120", value_parser = parse_window,
           allow_negative_numbers = true, env = "LOGMON_WINDOW")]
     pub window: u32,
 
@@ -216,6 +218,21 @@ pub fn parse_secs(s: &str) -> Result<u32, String> {
     match whole(s)? {
         n if n <= 0 => Err("must be above 0 (a whole number of seconds)".to_owned()),
         n => u32::try_from(n).map_err(|_| format!("must be at most {}", u32::MAX)),
+    }
+}
+
+/// The longest `--window`, in seconds: a day. The window holds a count per
+/// second, so its length is memory (and a report's sparkline sums it).
+pub const MAX_WINDOW: u32 = 86_400;
+
+/// Parse `--window`: a whole number of seconds, above 0 and at most
+/// [`MAX_WINDOW`].
+pub fn parse_window(s: &str) -> Result<u32, String> {
+    match whole(s)? {
+        n if n > i128::from(MAX_WINDOW) => {
+            Err(format!("must be at most {MAX_WINDOW} (a day, in seconds)"))
+        }
+        _ => parse_secs(s),
     }
 }
 
@@ -490,6 +507,17 @@ mod tests {
         assert!(Args::try_parse_from(["logmon", "--period", "0"]).is_err());
         assert!(Args::try_parse_from(["logmon", "--window", "0"]).is_err());
         assert!(Args::try_parse_from(["logmon", "-p", "1", "-w", "1"]).is_ok());
+    }
+
+    #[test]
+    fn a_window_longer_than_a_day_is_a_usage_error_naming_the_limit() {
+        let e = Args::try_parse_from(["logmon", "--window", "86401"]).unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::ValueValidation);
+        assert!(e.to_string().contains("must be at most 86400"), "{e}");
+        let e = Args::try_parse_from(["logmon", "--window", "100000000000"]).unwrap_err();
+        assert!(e.to_string().contains("must be at most 86400"), "{e}");
+        let args = Args::try_parse_from(["logmon", "--window", "86400"]).unwrap();
+        assert_eq!(args.window, MAX_WINDOW);
     }
 
     #[test]
