@@ -72,10 +72,15 @@ pub struct Report {
     pub alerting: bool,
     /// The second the active alert fired at, when `alerting`.
     pub alert_since: Option<i64>,
-    /// Hits in each second of the alert window at the end of the period,
-    /// oldest first: `window_secs` values that sum to `window_hits`. The
-    /// picture behind the average, for the report's sparkline.
-    pub window_buckets: Vec<u64>,
+    /// Hits in each bar of the alert window at the end of the period,
+    /// oldest first: bars of `bar_secs` seconds ending at the period's last
+    /// second (the oldest covers what is left of the window, and may be
+    /// shorter), summing to `window_hits`. The picture behind the average,
+    /// for the report's sparkline: at most `window::MAX_BARS` values, read
+    /// from sums the window keeps, so a report never copies the window.
+    pub window_bars: Vec<u64>,
+    /// Seconds per bar of `window_bars` (`window::bar_secs` of the window).
+    pub bar_secs: u32,
 }
 
 impl Report {
@@ -87,6 +92,18 @@ impl Report {
     /// Average requests per second over the alert window.
     pub fn window_average(&self) -> f64 {
         self.window_hits as f64 / f64::from(self.window_secs)
+    }
+
+    /// Average requests per second in each bar of `window_bars`, oldest
+    /// first (the oldest bar may be shorter than `bar_secs`).
+    pub fn bar_rates(&self) -> impl Iterator<Item = f64> + '_ {
+        let n = self.window_bars.len() as u64;
+        let bar = u64::from(self.bar_secs.max(1));
+        let oldest = u64::from(self.window_secs).saturating_sub((n.max(1) - 1) * bar);
+        self.window_bars.iter().enumerate().map(move |(i, &hits)| {
+            let secs = if i == 0 { oldest } else { bar };
+            hits as f64 / secs.max(1) as f64
+        })
     }
 }
 
@@ -574,7 +591,8 @@ impl Monitor {
             threshold: self.cfg.threshold,
             alerting: self.alerting(),
             alert_since: self.alert.firing_since(),
-            window_buckets: self.window.per_second().collect(),
+            window_bars: self.window.bars().collect(),
+            bar_secs: self.window.bar_secs(),
         })));
     }
 
@@ -698,21 +716,23 @@ mod tests {
     }
 
     #[test]
-    fn reports_carry_the_window_second_by_second_and_the_alert_start() {
+    fn reports_carry_the_window_bar_by_bar_and_the_alert_start() {
         let mut times = steady(0..300, 15);
         times.extend(steady(300..600, 2));
         let out = replay(&[batch(&times, "/a")], CFG);
         let r = reports(&out);
         let at = |start| r.iter().find(|r| r.start == start).unwrap();
         let early = at(0);
-        assert_eq!(early.window_buckets.len(), 120);
-        assert_eq!(early.window_buckets[110..], [15; 10]);
-        assert!(early.window_buckets[..110].iter().all(|&n| n == 0));
+        // Bars of 5 s over 120 s: seconds 0..=9, 15 hits each, in the last two.
+        assert_eq!((early.window_bars.len(), early.bar_secs), (24, 5));
+        assert_eq!(early.window_bars[22..], [75; 2]);
+        assert!(early.window_bars[..22].iter().all(|&n| n == 0));
+        assert_eq!(early.bar_rates().last(), Some(15.0));
         assert_eq!((early.alerting, early.alert_since), (false, None));
         let firing = at(100);
         assert_eq!((firing.alerting, firing.alert_since), (true, Some(80)));
         for r in &r {
-            assert_eq!(r.window_buckets.iter().sum::<u64>(), r.window_hits);
+            assert_eq!(r.window_bars.iter().sum::<u64>(), r.window_hits);
         }
         assert_eq!(at(350).alert_since, None, "recovered at 346");
     }

@@ -55,9 +55,6 @@ const MAX_SECTION_WIDTH: usize = 48;
 /// Lines of the status and method counts longer than this are split in two,
 /// so that a report fits an 80-column terminal.
 const MAX_LINE: usize = 76;
-/// Most bars in the sparkline: a bar covers a whole number of seconds, the
-/// smallest that keeps the line within this.
-const MAX_BARS: usize = 24;
 /// Indent of the lines of a block after its first.
 const INDENT: &str = "   ";
 
@@ -381,14 +378,8 @@ fn sparkline(out: &mut String, r: &Report, style: &Style, scale: &mut Scale) {
         true => (&ASCII_BARS, ASCII_CLIPPED),
         false => (&BARS, CLIPPED),
     };
-    let bucket = bucket_secs(r.window_buckets.len());
     // Bars end at the newest second; the oldest may cover fewer seconds.
-    let mut rates: Vec<f64> = r
-        .window_buckets
-        .rchunks(bucket)
-        .map(|c| c.iter().sum::<u64>() as f64 / c.len() as f64)
-        .collect();
-    rates.reverse();
+    let rates: Vec<f64> = r.bar_rates().collect();
     let threshold = r.threshold;
     let was = glyphs[scale.threshold_level() - 1];
     let grew = scale.fit(rates.iter().copied().fold(0.0, f64::max), threshold);
@@ -430,16 +421,6 @@ fn sparkline(out: &mut String, r: &Report, style: &Style, scale: &mut Scale) {
             glyphs[k - 1],
         );
     }
-}
-
-/// Seconds per sparkline bar for a window of `span` seconds: the smallest
-/// round size that needs at most `MAX_BARS` bars.
-fn bucket_secs(span: usize) -> usize {
-    const ROUND: [usize; 12] = [1, 2, 3, 5, 10, 15, 20, 30, 60, 120, 300, 600];
-    ROUND
-        .into_iter()
-        .find(|&b| span.div_ceil(b) <= MAX_BARS)
-        .unwrap_or_else(|| span.div_ceil(MAX_BARS))
 }
 
 /// The whole run: its span, then the totals (and latency) on the lines
@@ -870,6 +851,7 @@ mod tests {
     use super::*;
     use crate::batch::{Batch, Hit};
     use crate::stats::Stats;
+    use crate::window::Window;
 
     /// The snapshots pin UTC and the glyph set, so they pass in any time
     /// zone and locale.
@@ -912,19 +894,21 @@ mod tests {
         ]);
         stats.add_invalid(1);
         let (top, top_exact) = stats.top(5);
-        let window_buckets: Vec<u64> = (0..120).map(|i| 2 + i / 6).collect();
+        let per_second: Vec<u64> = (0..120).map(|i| 2 + i / 6).collect();
+        let (bar_secs, window_bars) = Window::bars_of(&per_second);
         Report {
             start: T,
             end: T + 10,
             stats,
             top,
             top_exact,
-            window_hits: window_buckets.iter().sum(),
+            window_hits: per_second.iter().sum(),
             window_secs: 120,
             threshold: 10.0,
             alerting: true,
             alert_since: Some(T - 150),
-            window_buckets,
+            window_bars,
+            bar_secs,
         }
     }
 
@@ -936,7 +920,7 @@ mod tests {
             (20, 500, Method::Put, "/api", 9),
         ]);
         let (top, top_exact) = stats.top(5);
-        let window_buckets = vec![3; 60];
+        let (bar_secs, window_bars) = Window::bars_of(&[3; 60]);
         Report {
             start: T,
             end: T + 10,
@@ -948,7 +932,8 @@ mod tests {
             threshold: 4.5,
             alerting: false,
             alert_since: None,
-            window_buckets,
+            window_bars,
+            bar_secs,
         }
     }
 
@@ -969,11 +954,13 @@ mod tests {
         line.strip_suffix(')').unwrap().chars().last().unwrap()
     }
 
-    fn window(buckets: Vec<u64>, threshold: f64) -> Report {
+    fn window(per_second: Vec<u64>, threshold: f64) -> Report {
+        let (bar_secs, window_bars) = Window::bars_of(&per_second);
         Report {
-            window_hits: buckets.iter().sum(),
-            window_secs: buckets.len() as u32,
-            window_buckets: buckets,
+            window_hits: per_second.iter().sum(),
+            window_secs: per_second.len() as u32,
+            window_bars,
+            bar_secs,
             threshold,
             alerting: false,
             alert_since: None,
@@ -1112,12 +1099,7 @@ mod tests {
 
     #[test]
     fn bars_cover_round_spans_ending_at_the_newest_second() {
-        assert_eq!(bucket_secs(10), 1);
-        assert_eq!(bucket_secs(60), 3);
-        assert_eq!(bucket_secs(120), 5);
-        assert_eq!(bucket_secs(300), 15);
-        assert_eq!(bucket_secs(3600), 300);
-        assert_eq!(bucket_secs(100_000), 4167);
+        // (The bar sizes themselves: `window::bar_secs`.)
         // 61 s in 3 s bars: the oldest bar holds the one second left over.
         let mut buckets = vec![30];
         buckets.extend([0; 60]);
@@ -1294,7 +1276,8 @@ mod tests {
             threshold: 10.0,
             alerting: false,
             alert_since: None,
-            window_buckets: [vec![0; 119], vec![12]].concat(),
+            window_bars: [vec![0; 23], vec![12]].concat(),
+            bar_secs: 5,
         }
     }
 

@@ -303,3 +303,44 @@ fn a_quiet_follow_exits_0_when_its_stdout_pipe_is_closed() {
         "a closed pipe is how pipelines end, not an error"
     );
 }
+
+#[test]
+fn a_window_longer_than_a_day_is_a_usage_error() {
+    let out = logmon()
+        .args(["--window", "86401", "--replay"])
+        .arg(fixture("example.log"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("must be at most 86400"), "{stderr}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn a_day_long_window_alerts_once_on_the_example_log() {
+    // 920 lines in 380 s: more than 0.01 req/s * 86,400 s = 864.
+    let out = logmon()
+        .args(["--replay", "--format", "json", "--window", "86400"])
+        .args(["--threshold", "0.01"])
+        .arg(fixture("example.log"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{:?}", out.status);
+    let events: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let alerts: Vec<&Value> = events.iter().filter(|e| e["type"] == "alert").collect();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(alerts[0]["hits"], 865);
+    assert!(events.iter().all(|e| e["type"] != "recovered"));
+    let summary = events.last().unwrap();
+    assert_eq!(
+        (summary["hits"].as_u64(), summary["alerts"].as_u64()),
+        (Some(920), Some(1))
+    );
+}

@@ -331,7 +331,8 @@ mod tests {
             threshold: 10.0,
             alerting: false,
             alert_since: None,
-            window_buckets: vec![0; 120],
+            window_bars: vec![0; 24],
+            bar_secs: 5,
         }))
     }
 
