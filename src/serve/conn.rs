@@ -16,8 +16,9 @@
 //!   idle, sending a head, being answered, or streaming events to a
 //!   client that stopped reading. Past it, the connection is closed.
 //! - An accept error never ends the listener: a lack of file descriptors
-//!   closes the oldest waiting connection, and the accept is retried after
-//!   a pause that doubles up to `MAX_BACKOFF` while the errors last.
+//!   closes the oldest waiting connection before the accept is retried;
+//!   with none to close, the retry waits a pause that doubles up to
+//!   `MAX_BACKOFF` while the errors last.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
