@@ -545,6 +545,36 @@ mod tests {
     }
 
     #[test]
+    fn mutated_lines_and_escapes_never_panic() {
+        let alphabet = b"{}[]\":,\\u0123456789abcdefDd.-e ";
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut line = Vec::new();
+        let mut out = Vec::new();
+        for i in 0..20_000 {
+            line.clear();
+            line.extend_from_slice(if i % 2 == 0 { CADDY } else { TRAEFIK });
+            for _ in 0..(next() % 4 + 1) {
+                let at = (next() as usize) % line.len();
+                line[at] = alphabet[(next() as usize) % alphabet.len()];
+            }
+            if let Ok(mut record) = parse(&line, Shapes::Any) {
+                assert!((100..=599).contains(&record.status));
+                decode_target(&mut record, &mut out);
+                let _ = record.section();
+            }
+            // Any bytes as the raw text of a string.
+            let from = (next() as usize) % line.len();
+            unescape_into(&line[from..], &mut out);
+        }
+    }
+
+    #[test]
     fn times_and_durations_convert_with_their_units() {
         assert_eq!(unix_seconds(1.5), Some(1));
         assert_eq!(unix_seconds(-0.5), Some(-1));

@@ -846,6 +846,48 @@ mod tests {
         assert!(w.parse_headerless(&with_bom).is_ok());
     }
 
+    /// A small xorshift generator: deterministic, no dependency.
+    fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        }
+    }
+
+    #[test]
+    fn mutated_lines_never_panic_and_fields_stay_in_the_line() {
+        let mut w = W3c::default();
+        w.directive(b"#Fields: date time cs(User-Agent) cs-uri sc-status time-taken");
+        let template: &[u8] = br#"2026-03-01 12:00:00.5 "a ""b"" c"	/x/y?q 200 1.5"#;
+        let alphabet = b" \t\"-.:0123456789/?#\xef\xbb\xbf";
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
+        let mut line = Vec::new();
+        for _ in 0..20_000 {
+            line.clear();
+            line.extend_from_slice(template);
+            for _ in 0..(next() % 4 + 1) {
+                let at = (next() as usize) % line.len();
+                line[at] = alphabet[(next() as usize) % alphabet.len()];
+            }
+            let cut = (next() as usize) % (line.len() + 1);
+            let line = &line[..cut];
+            for record in [w.parse(line), W3c::default().parse_headerless(line)]
+                .into_iter()
+                .flatten()
+            {
+                assert!((100..=599).contains(&record.status));
+                for field in [record.target, record.user_agent].into_iter().flatten() {
+                    let inside = line.as_ptr_range();
+                    assert!(
+                        inside.start <= field.as_ptr() && field.as_ptr_range().end <= inside.end
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn cloudfront_time_taken_is_in_seconds() {
         let mut w = W3c::default();
