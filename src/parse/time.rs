@@ -1,5 +1,7 @@
 //! Calendar arithmetic and the timestamp shapes the formats share: pure,
-//! no clock, no allocation.
+//! no clock, no allocation. The one exception is `LocalZone`, which asks
+//! chrono for the local time zone's offset of a wall-clock hour (W3C's
+//! `date-local`/`time-local`), once per hour of log.
 
 /// Length of `dd/Mon/yyyy:HH:MM:SS +zzzz`.
 pub(crate) const TIME_LEN: usize = 26;

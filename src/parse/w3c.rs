@@ -35,7 +35,7 @@
 //! - No I/O, no allocation and no regex per line (the column map is built
 //!   once per directive); fields borrow from the line. The one exception
 //!   to "no I/O": the offset of a local time comes from chrono's view of
-//!   the local zone, looked up once per hour of log ([`LocalZone`]).
+//!   the local zone, looked up once per hour of log (`time::LocalZone`).
 //! - Times are UTC unless the columns are the `-local` ones. `-` is an
 //!   empty field: `None`, 0 bytes, or no section.
 //! - A line is a hit only with a time (a `time` column and a date from the
