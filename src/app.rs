@@ -426,9 +426,9 @@ fn nothing_parsed(name: &Path, lines: u64, format: LogFormat, first: Option<&str
     let s = if lines == 1 { "" } else { "s" };
     let (tried, hint) = match format {
         LogFormat::Auto => (
-            "clf and w3c",
-            "logmon reads the Common Log Format family (--log-format clf)\n  \
-             and W3C Extended with its #Fields: line (--log-format w3c)",
+            "clf, w3c and json",
+            "logmon reads the Common Log Format family (--log-format clf),\n  \
+             W3C Extended (--log-format w3c or iis) and JSON (--log-format json)",
         ),
         LogFormat::Clf => (
             "clf only",
@@ -437,6 +437,10 @@ fn nothing_parsed(name: &Path, lines: u64, format: LogFormat, first: Option<&str
         LogFormat::W3c => (
             "w3c only",
             "for the Common Log Format family, use --log-format clf, or auto",
+        ),
+        LogFormat::Iis | LogFormat::Caddy | LogFormat::Json => (
+            format.as_str(),
+            "use --log-format auto to detect the format, or name another one",
         ),
     };
     let first = match first {
@@ -791,10 +795,10 @@ mod tests {
         let got = nothing_parsed(Path::new("junk.log"), 29, LogFormat::Auto, Some("hello"));
         assert_eq!(
             got,
-            "no line of junk.log parses: 29 lines read, tried clf and w3c\n  \
+            "no line of junk.log parses: 29 lines read, tried clf, w3c and json\n  \
              the first: hello\n  \
-             logmon reads the Common Log Format family (--log-format clf)\n  \
-             and W3C Extended with its #Fields: line (--log-format w3c)"
+             logmon reads the Common Log Format family (--log-format clf),\n  \
+             W3C Extended (--log-format w3c or iis) and JSON (--log-format json)"
         );
         let one = nothing_parsed(Path::new("x"), 1, LogFormat::Clf, None);
         assert!(one.contains(": 1 line read, tried clf only\n"), "{one}");
