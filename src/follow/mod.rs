@@ -1,38 +1,64 @@
 //! Follow a path like `tail -F`: read what is appended and survive truncation,
-//! rotation, replacement, deletion and symlink changes.
+//! rotation, replacement, deletion and symlink changes, however fast they
+//! come.
 //!
 //! Owns the open handles, the read positions and the per-file line splitters.
-//! It must not parse lines, spawn threads, sleep, print or read a clock of its
-//! own beyond `Instant::now()` in [`Follower::poll`]; the caller decides how
-//! often to poll and what to do with lines and notices.
+//! It must not parse lines, spawn threads, print or read a clock of its own
+//! beyond `Instant::now()` and `SystemTime::now()` in [`Follower::poll`]; the
+//! caller decides when to poll (after [`Follower::wait`]) and what to do with
+//! lines and notices.
+//!
+//! The parts: `watch` wakes the reader when the directory changes (inotify,
+//! or a timer); `fingerprint` recognises a file by its first bytes;
+//! `catchup` finds the rotated siblings that hold lines logmon has not read
+//! (files that came and went between two looks, the copytruncate copy).
 //!
 //! Invariants:
 //! - Every line written to a followed file comes out exactly once, in file
 //!   order. The tail of a rotated-away file comes out before newer lines of
-//!   the file that replaced it (as far as a poll can tell which came first).
+//!   the files that replaced it, each in the order they were at the path.
 //! - A file is recognised by identity (device and inode), never by name or
 //!   length alone. While a handle is open its inode cannot be freed, so the
 //!   number cannot be reused by a new file under our feet.
+//! - Every file seen at the path is opened at once and kept until drained,
+//!   so renaming or deleting it afterwards loses nothing.
 //! - A line without its newline is held back while its file is live, and
 //!   emitted only when a rotated-away or deleted file is let go.
 //! - Memory is bounded: one reused read buffer plus at most one line of carry
-//!   per open file.
+//!   per open file, and a short list of the files let go.
 
+mod catchup;
+mod fingerprint;
+mod watch;
+
+pub use watch::{Waker, Watcher, Woke};
+
+use std::collections::VecDeque;
+use std::ffi::OsString;
 use std::fmt;
 use std::fs::{self, File, Metadata};
 use std::io;
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
 
 use memchr::memrchr;
 
 use crate::lines::{Line, Lines, MAX_LINE};
+use catchup::{Known, Lost};
+use fingerprint::Fingerprint;
+use watch::Registration;
 
 /// How long a rotated-away or deleted file is kept open after its last new
 /// bytes. Writers keep their old handle for a moment after a rotation (until
 /// they reopen), and whatever they write then would otherwise be lost.
 pub const LINGER: Duration = Duration::from_secs(5);
+
+/// With inotify, the path is still checked this often: a safety net for
+/// changes inotify does not report (a file moved to another directory and
+/// written there, a symlink's target rotated in its own directory).
+pub const SAFETY_NET: Duration = Duration::from_secs(1);
 
 /// Size of the reused read buffer, in bytes: large reads keep the syscall
 /// count low when catching up on a busy log.
@@ -42,6 +68,10 @@ const BLOCK: usize = 256 * 1024;
 /// gets control back often (to close seconds, print reports, stop).
 const BUDGET: u64 = 4 * 1024 * 1024;
 
+/// Files let go that are remembered, so that one written to again is
+/// resumed where it stopped rather than read again from the start.
+const LET_GO_KEPT: usize = 64;
+
 /// Something that happened to the followed path, for the user. The caller
 /// prefixes the path: "access.log: file truncated, reading from the start".
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,8 +80,12 @@ pub enum Notice {
     Waiting,
     /// The path exists again after [`Notice::Waiting`] or [`Notice::Gone`].
     Appeared,
-    /// The file got shorter than what was read (copytruncate).
+    /// The file got shorter than what was read, or was rewritten from its
+    /// start, and no copy of it was found.
     Truncated,
+    /// The same, and its old content was found in a copy (copytruncate):
+    /// the copy was read from where reading had stopped.
+    TruncatedAfterCopy(String),
     /// A different file is at the path and the old one still has a name
     /// (renamed away, or a symlink now points elsewhere).
     Rotated,
@@ -62,6 +96,17 @@ pub enum Notice {
     Gone,
     /// The path exists but cannot be opened; the text is the error.
     Inaccessible(String),
+    /// Rotated files that came and went between two looks were found in
+    /// the directory and read.
+    CaughtUp(usize),
+    /// Files that were at the path could not be read: deleted or moved
+    /// away before logmon opened them, or compressed (the first such name).
+    Missed {
+        files: usize,
+        compressed: Option<String>,
+    },
+    /// Changes are not watched with inotify; the text says why.
+    Polling(String),
 }
 
 impl fmt::Display for Notice {
@@ -70,11 +115,39 @@ impl fmt::Display for Notice {
             Notice::Waiting => f.write_str("waiting for the file to appear"),
             Notice::Appeared => f.write_str("file appeared, reading from the start"),
             Notice::Truncated => f.write_str("file truncated, reading from the start"),
+            Notice::TruncatedAfterCopy(copy) => write!(
+                f,
+                "file truncated, reading from the start after the rest of its copy {copy}"
+            ),
             Notice::Rotated => f.write_str("file rotated, reading the new file from the start"),
             Notice::Replaced => f.write_str("file replaced, reading the new file from the start"),
             Notice::Gone => f.write_str("file disappeared, waiting for it to come back"),
             Notice::Inaccessible(e) => write!(f, "cannot open file: {e}"),
+            Notice::CaughtUp(n) => write!(
+                f,
+                "rotated faster than it was read: read {} missed in the directory",
+                files(*n)
+            ),
+            Notice::Missed {
+                files: n,
+                compressed,
+            } => {
+                write!(f, "lines of {} may be missing", files(*n))?;
+                match compressed {
+                    Some(name) => write!(f, " (skipped compressed {name})"),
+                    None => f.write_str(" (gone before they could be opened)"),
+                }
+            }
+            Notice::Polling(why) => write!(f, "not watched with inotify ({why}): polling"),
         }
+    }
+}
+
+/// "1 rotated file", "3 rotated files".
+fn files(n: usize) -> String {
+    match n {
+        1 => "1 rotated file".into(),
+        n => format!("{n} rotated files"),
     }
 }
 
@@ -139,7 +212,8 @@ pub enum Change {
 /// Identity is checked before length because length alone cannot see a
 /// rotation: a new file that is already as long as the old read position (a
 /// same-size rewrite, or a busy log between two polls) would look like
-/// "grew" and be read from the wrong offset.
+/// "grew" and be read from the wrong offset. (A file rewritten in place past
+/// the position is seen by its fingerprint, after this.)
 pub fn classify(open: &Seen, at_path: Option<&Seen>, pos: u64) -> Change {
     let Some(at_path) = at_path else {
         return Change::Missing;
@@ -155,6 +229,18 @@ pub fn classify(open: &Seen, at_path: Option<&Seen>, pos: u64) -> Change {
     }
 }
 
+/// Whether the start of a file changed from `old` to `now`: rewritten in
+/// place (copytruncate and new lines past the old position between two
+/// looks). A file that only grew keeps matching its old fingerprint.
+pub fn rewritten(old: Option<&Fingerprint>, now: Option<&Fingerprint>) -> bool {
+    match (old, now) {
+        (Some(old), Some(now)) => !old.matches(now),
+        // It had a first line and has none now: it was cut.
+        (Some(_), None) => true,
+        (None, _) => false,
+    }
+}
+
 /// One open file with its read position and line carry.
 struct Source {
     file: File,
@@ -165,16 +251,20 @@ struct Source {
     /// When bytes last came out of this file (or it was retired), for the
     /// linger timeout.
     last_data: Instant,
+    /// What the file starts with, once it has a first line.
+    print: Option<Fingerprint>,
 }
 
 impl Source {
     fn new(file: File, seen: Seen, pos: u64, lines: Lines, now: Instant) -> Source {
+        let print = Fingerprint::read(&file).ok().flatten();
         Source {
             file,
             seen,
             pos,
             lines,
             last_data: now,
+            print,
         }
     }
 
@@ -210,6 +300,26 @@ impl Source {
         let at_end = self.file.metadata()?.len() <= self.pos;
         Ok((total, at_end))
     }
+
+    /// What catch-up must know about this file, held or let go.
+    fn known(&self, let_go: bool) -> Known {
+        Known {
+            seen: self.seen,
+            print: self.print,
+            modified: self.file.metadata().and_then(|m| m.modified()).ok(),
+            resume: let_go.then_some(self.pos),
+        }
+    }
+}
+
+/// The follower's share of a [`Watcher`].
+struct Watching {
+    watcher: Arc<Watcher>,
+    /// The path's directory and name; and the symlink target's, if the
+    /// path is a link into another directory.
+    registrations: Vec<Registration>,
+    /// Appearances already taken into `Follower::balance`.
+    counted: u64,
 }
 
 /// Follows one path, polled by the caller.
@@ -219,11 +329,17 @@ impl Source {
 /// emitted by `poll` when that file is let go.)
 pub struct Follower {
     path: PathBuf,
+    /// Where rotated siblings are looked for: the path's directory, and
+    /// its file name.
+    dir: PathBuf,
+    base: OsString,
     /// The file at the path, if any.
     current: Option<Source>,
-    /// Files that left the path (rotated, replaced, deleted) and are drained
-    /// until idle for `linger`, oldest first.
+    /// Files that left the path (rotated, replaced, deleted, or found by
+    /// catch-up) and are drained until idle for `linger`, oldest first.
     retired: Vec<Source>,
+    /// Files let go, newest last, at most [`LET_GO_KEPT`].
+    let_go: VecDeque<Known>,
     linger: Duration,
     /// Read buffer, reused by every read.
     buf: Vec<u8>,
@@ -234,6 +350,19 @@ pub struct Follower {
     absence_reported: bool,
     /// The open error last reported, so it is reported once, not every poll.
     inaccessible: Option<String>,
+    /// A file was followed at the path once: only then can rotations have
+    /// been missed.
+    followed: bool,
+    /// Wall time of the last look after which nothing can have been missed:
+    /// a missed file was written after it.
+    caught_up_to: SystemTime,
+    /// Files inotify saw appear at the path, less those opened there or
+    /// found by catch-up: above 0, files came and went unseen.
+    balance: i64,
+    /// inotify dropped events: the balance cannot be trusted until the next
+    /// catch-up.
+    overflowed: bool,
+    watching: Option<Watching>,
 }
 
 impl Follower {
@@ -258,16 +387,28 @@ impl Follower {
     }
 
     fn start(path: &Path, from_start: bool) -> io::Result<Follower> {
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
         let mut follower = Follower {
             path: path.to_path_buf(),
+            dir,
+            base: path.file_name().unwrap_or_default().to_os_string(),
             current: None,
             retired: Vec::new(),
+            let_go: VecDeque::new(),
             linger: LINGER,
             buf: vec![0; BLOCK],
             budget: BUDGET,
             queued: Vec::new(),
             absence_reported: false,
             inaccessible: None,
+            followed: false,
+            caught_up_to: SystemTime::now(),
+            balance: 0,
+            overflowed: false,
+            watching: None,
         };
         match open_file(path) {
             Ok((file, seen)) => {
@@ -277,6 +418,7 @@ impl Follower {
                     resume_point(&file, seen.len)?
                 };
                 follower.current = Some(Source::new(file, seen, pos, lines, Instant::now()));
+                follower.followed = true;
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 follower.queued.push(Notice::Waiting);
@@ -285,6 +427,102 @@ impl Follower {
             Err(e) => return Err(e),
         }
         Ok(follower)
+    }
+
+    /// Waits for changes with a watcher of its own: inotify if `inotify` is
+    /// set and it can watch the path's directory, else polling (with one
+    /// notice saying why, when inotify was wanted). Returns the handle that
+    /// wakes [`Follower::wait`] from another thread.
+    pub fn watch(&mut self, inotify: bool) -> Waker {
+        let watcher = Watcher::new(inotify);
+        self.watch_with(&watcher);
+        watcher.waker()
+    }
+
+    /// Waits for changes with `watcher`, which other followers may share.
+    pub fn watch_with(&mut self, watcher: &Arc<Watcher>) {
+        let mut registrations = Vec::new();
+        let mut why_not = watcher.unavailable().map(str::to_owned);
+        if watcher.has_inotify() {
+            match watcher.watch(&self.dir, &self.base) {
+                Ok(r) => registrations.push(r),
+                Err(e) => why_not = Some(format!("{}: {e}", self.dir.display())),
+            }
+            // A symlink into another directory: its target's rotations
+            // happen there.
+            let target = fs::canonicalize(&self.path).ok();
+            let target = target
+                .as_ref()
+                .and_then(|t| Some((t.parent()?, t.file_name()?)));
+            if let (Some((dir, name)), false) = (target, registrations.is_empty()) {
+                let here = fs::canonicalize(&self.dir).ok();
+                if here.as_deref() != Some(dir) || name != self.base {
+                    registrations.extend(watcher.watch(dir, name).ok());
+                }
+            }
+        }
+        if let Some(why) = why_not {
+            self.queued.push(Notice::Polling(why));
+            registrations.clear();
+        }
+        self.watching = Some(Watching {
+            watcher: watcher.clone(),
+            registrations,
+            counted: 0,
+        });
+    }
+
+    /// Whether inotify watches the path (rather than a timer).
+    fn has_events(&self) -> bool {
+        self.watching
+            .as_ref()
+            .is_some_and(|w| !w.registrations.is_empty())
+    }
+
+    /// Waits until the path may have changed, a wake request, or the
+    /// timeout: `every` when polling, [`SAFETY_NET`] (at least `every`)
+    /// with inotify. Without a watcher it sleeps `every`.
+    pub fn wait(&mut self, every: Duration) -> Woke {
+        let Some(watching) = &self.watching else {
+            std::thread::sleep(every);
+            return Woke::Timeout;
+        };
+        let timeout = match self.has_events() {
+            true => SAFETY_NET.max(every),
+            false => every,
+        };
+        let woke = watching.watcher.wait(timeout);
+        if woke == Woke::Timeout && self.balance < 0 {
+            // A quiet spell with no event pending: files obtained without
+            // an appearance (a symlink's target rotated elsewhere) must not
+            // hide later misses.
+            self.take_events();
+            self.balance = self.balance.max(0);
+        }
+        woke
+    }
+
+    /// Takes the appearances routed to this follower into the balance, and
+    /// notes an overflow or a watch that ended.
+    fn take_events(&mut self) {
+        let Some(w) = &mut self.watching else { return };
+        w.watcher.pump();
+        let mut appeared = 0;
+        let mut lost = false;
+        for r in &w.registrations {
+            appeared += r.tally().appeared();
+            self.overflowed |= r.tally().take_overflowed();
+            lost |= r.tally().lost();
+        }
+        self.balance += (appeared - w.counted) as i64;
+        w.counted = appeared;
+        if lost {
+            w.registrations.clear();
+            self.queued.push(Notice::Polling(format!(
+                "{}: the directory was moved or removed",
+                self.dir.display()
+            )));
+        }
     }
 
     /// The followed path, as given.
@@ -308,24 +546,34 @@ impl Follower {
     }
 
     /// Reads everything available now (up to a budget of a few MiB) and calls
-    /// `on_line` for each line. Never blocks or sleeps; the caller sleeps
-    /// between polls, or polls again at once when [`Poll::more`] is set.
+    /// `on_line` for each line. Never blocks or sleeps; the caller waits
+    /// between polls ([`Follower::wait`]), or polls again at once when
+    /// [`Poll::more`] is set.
     ///
     /// Errors are real read failures on an open file. Trouble at the path
     /// (missing, unreadable) is reported as a [`Notice`] once, and the path
     /// is tried again on the next poll.
     pub fn poll(&mut self, on_line: &mut dyn FnMut(Line<'_>)) -> io::Result<Poll> {
-        self.poll_at(Instant::now(), on_line)
+        self.poll_at(Instant::now(), SystemTime::now(), on_line)
     }
 
-    /// [`Follower::poll`] with the clock as an argument, so tests can step
-    /// through the linger time without sleeping.
-    fn poll_at(&mut self, now: Instant, on_line: &mut dyn FnMut(Line<'_>)) -> io::Result<Poll> {
+    /// [`Follower::poll`] with the clocks as arguments, so tests can step
+    /// through the linger time without sleeping. `wall` is taken before the
+    /// path is looked at: a file written after it is newer than the look.
+    fn poll_at(
+        &mut self,
+        now: Instant,
+        wall: SystemTime,
+        on_line: &mut dyn FnMut(Line<'_>),
+    ) -> io::Result<Poll> {
+        // Events first: every file at the path when it is looked at has
+        // had its appearance counted.
+        self.take_events();
         let mut out = Poll {
             notices: std::mem::take(&mut self.queued),
             ..Poll::default()
         };
-        self.check_path(now, &mut out.notices)?;
+        self.check_path(now, wall, &mut out.notices)?;
 
         // Old files first: their tail was written before the file that
         // replaced them, and a reader of the log expects that order.
@@ -346,6 +594,10 @@ impl Follower {
                 // is the file's last line.
                 let mut source = self.retired.remove(i);
                 source.lines.finish(&mut *on_line);
+                if self.let_go.len() == LET_GO_KEPT {
+                    self.let_go.pop_front();
+                }
+                self.let_go.push_back(source.known(true));
             } else {
                 i += 1;
             }
@@ -359,7 +611,12 @@ impl Follower {
     }
 
     /// Compares the path with the open file and acts on the difference.
-    fn check_path(&mut self, now: Instant, notices: &mut Vec<Notice>) -> io::Result<()> {
+    fn check_path(
+        &mut self,
+        now: Instant,
+        wall: SystemTime,
+        notices: &mut Vec<Notice>,
+    ) -> io::Result<()> {
         // `metadata` follows symlinks, so a symlink pointed at another file
         // shows a different identity and is handled as a rotation.
         let at_path = match fs::metadata(&self.path) {
@@ -373,24 +630,43 @@ impl Follower {
         };
         let Some(source) = &mut self.current else {
             match at_path {
-                Some(_) => self.open_new(now, Notice::Appeared, notices),
+                Some(_) => {
+                    // Before anything was followed, nothing was missed.
+                    let followed = self.followed;
+                    self.open_new(now, Notice::Appeared, notices);
+                    if followed {
+                        self.catch_up_rotated(now, wall, notices);
+                    }
+                }
                 None if !self.absence_reported => {
                     notices.push(Notice::Gone);
                     self.absence_reported = true;
                 }
+                // Something came and went while the path was empty.
+                None if self.balance > 0 => self.catch_up_rotated(now, wall, notices),
                 None => {}
             }
             return Ok(());
         };
         let open_meta = source.file.metadata()?;
         match classify(&Seen::of(&open_meta), at_path.as_ref(), source.pos) {
-            Change::Same | Change::Grew => {}
-            Change::Truncated => {
-                // The carry is kept: a writer appending with O_APPEND puts the
-                // rest of a half-written line at the new byte 0.
-                source.pos = 0;
-                notices.push(Notice::Truncated);
+            Change::Same | Change::Grew => {
+                let print = Fingerprint::read(&source.file)?;
+                if rewritten(source.print.as_ref(), print.as_ref()) {
+                    self.truncated(now, wall, notices);
+                } else {
+                    // Set once the file has a first line, and grown to a
+                    // full block once it has one.
+                    source.print = print;
+                    if self.balance > 0 || self.overflowed {
+                        // Files appeared and left again since the last look.
+                        self.catch_up_rotated(now, wall, notices);
+                    } else if self.balance == 0 {
+                        self.caught_up_to = wall;
+                    }
+                }
             }
+            Change::Truncated => self.truncated(now, wall, notices),
             Change::Rotated => {
                 let notice = if open_meta.nlink() > 0 {
                     Notice::Rotated
@@ -399,6 +675,11 @@ impl Follower {
                 };
                 self.retire(now);
                 self.open_new(now, notice, notices);
+                // With inotify, when every file that appeared was opened,
+                // none can have been missed.
+                if self.balance != 0 || self.overflowed || !self.has_events() {
+                    self.catch_up_rotated(now, wall, notices);
+                }
             }
             Change::Missing => {
                 // Deleted (or renamed with nothing in its place yet): the
@@ -406,9 +687,120 @@ impl Follower {
                 self.retire(now);
                 notices.push(Notice::Gone);
                 self.absence_reported = true;
+                self.catch_up_rotated(now, wall, notices);
             }
         }
         Ok(())
+    }
+
+    /// The current file was truncated or rewritten: read the rest of its
+    /// old content from a copy if one is found (copytruncate), then the
+    /// files missed meanwhile, then the file from byte 0.
+    fn truncated(&mut self, now: Instant, wall: SystemTime, notices: &mut Vec<Notice>) {
+        let Some(source) = &self.current else { return };
+        let lost = Lost::Truncated {
+            print: source.print,
+            pos: source.pos,
+        };
+        let found = self.catch_up(lost, now, wall, notices);
+        let Some(source) = &mut self.current else {
+            return;
+        };
+        match found.copy {
+            Some((file, seen, name)) => {
+                // The copy goes on from where reading stopped, with the
+                // partial line held; the file starts afresh.
+                let lines = std::mem::take(&mut source.lines);
+                let copy = Source::new(file, seen, source.pos, lines, now);
+                self.retired.push(copy);
+                notices.push(Notice::TruncatedAfterCopy(name));
+            }
+            // The carry is kept: a writer appending with O_APPEND puts the
+            // rest of a half-written line at the new byte 0.
+            None => notices.push(Notice::Truncated),
+        }
+        source.pos = 0;
+        source.print = None;
+        self.retired.extend(found.missed);
+    }
+
+    /// Catch-up after the file left the path: the files missed are read
+    /// after those retired so far.
+    fn catch_up_rotated(&mut self, now: Instant, wall: SystemTime, notices: &mut Vec<Notice>) {
+        let found = self.catch_up(Lost::Rotated, now, wall, notices);
+        self.retired.extend(found.missed);
+    }
+
+    /// Looks in the directory for what was `lost` (see `catchup`) and opens
+    /// what is to be read, saying how many files were caught up on and how
+    /// many may be missing. Files missed are returned, in the order they
+    /// were at the path, for the caller to queue after the ones it retires.
+    fn catch_up(
+        &mut self,
+        lost: Lost,
+        now: Instant,
+        wall: SystemTime,
+        notices: &mut Vec<Notice>,
+    ) -> Found {
+        let since = self.caught_up_to;
+        let known = self.known();
+        let mut found = Found::default();
+        let mut compressed = Vec::new();
+        let mut unreadable = 0;
+        // A directory that cannot be listed has nothing to offer.
+        if let Ok(mut siblings) = catchup::scan(&self.dir, &self.base, since, &lost, &known) {
+            let plan = catchup::plan(&siblings, &known, since, &lost);
+            found.copy = plan.copy.and_then(|i| {
+                let s = &mut siblings[i];
+                Some((s.file.take()?, s.seen, display(&s.name)))
+            });
+            for (i, pos) in plan.read {
+                let s = &mut siblings[i];
+                match s.file.take() {
+                    Some(file) => {
+                        self.let_go.retain(|k| !k.seen.same_file(&s.seen));
+                        found
+                            .missed
+                            .push(Source::new(file, s.seen, pos, Lines::new(), now));
+                    }
+                    None => unreadable += 1,
+                }
+            }
+            compressed = plan
+                .compressed
+                .iter()
+                .map(|&i| display(&siblings[i].name))
+                .collect();
+        }
+        // Each file found accounts for one that appeared; what is left over
+        // appeared and was not found.
+        self.balance -= (found.missed.len() + compressed.len()) as i64;
+        let gone = match self.overflowed {
+            true => 0,
+            false => self.balance.max(0) as usize,
+        };
+        self.balance = self.balance.min(0);
+        self.overflowed = false;
+        self.caught_up_to = wall;
+        if !found.missed.is_empty() {
+            notices.push(Notice::CaughtUp(found.missed.len()));
+        }
+        let missing = gone + unreadable + compressed.len();
+        if missing > 0 {
+            notices.push(Notice::Missed {
+                files: missing,
+                compressed: compressed.into_iter().next(),
+            });
+        }
+        found
+    }
+
+    /// Every file catch-up must not read again: those held and those let go.
+    fn known(&self) -> Vec<Known> {
+        let held = self.current.iter().chain(&self.retired);
+        held.map(|s| s.known(false))
+            .chain(self.let_go.iter().copied())
+            .collect()
     }
 
     /// Moves the current file to the retired list, starting its linger time.
@@ -435,6 +827,8 @@ impl Follower {
                 });
                 self.absence_reported = false;
                 self.inaccessible = None;
+                self.followed = true;
+                self.balance -= 1;
                 notices.push(notice);
             }
             // Gone again between the stat and the open: the next poll sees it.
@@ -450,6 +844,20 @@ impl Follower {
             self.inaccessible = Some(text);
         }
     }
+}
+
+/// What [`Follower::catch_up`] found to read.
+#[derive(Default)]
+struct Found {
+    /// The copytruncate copy: its handle, identity and name.
+    copy: Option<(File, Seen, String)>,
+    /// Files missed, opened, oldest first.
+    missed: Vec<Source>,
+}
+
+/// A file name from the directory, safe to print.
+fn display(name: &std::ffi::OsStr) -> String {
+    crate::text::sanitize(std::os::unix::ffi::OsStrExt::as_bytes(name)).into_owned()
 }
 
 /// Opens a path for reading and returns the handle with its identity.
@@ -530,6 +938,17 @@ mod tests {
         fn rm(&self, name: &str) {
             fs::remove_file(self.path(name)).unwrap();
         }
+
+        /// `cp from to`
+        fn cp(&self, from: &str, to: &str) {
+            fs::copy(self.path(from), self.path(to)).unwrap();
+        }
+
+        /// `touch -d "$at" name`
+        fn touch(&self, name: &str, at: SystemTime) {
+            let f = File::options().append(true).open(self.path(name)).unwrap();
+            f.set_modified(at).unwrap();
+        }
     }
 
     /// Lines and notices from one poll, owned for comparing.
@@ -542,7 +961,7 @@ mod tests {
     fn poll_at(f: &mut Follower, now: Instant) -> Got {
         let mut lines = Vec::new();
         let poll = f
-            .poll_at(now, &mut |l| {
+            .poll_at(now, SystemTime::now(), &mut |l| {
                 lines.push(match l {
                     Line::Complete(b) => String::from_utf8(b.to_vec()).unwrap(),
                     Line::TooLong => "<too long>".to_string(),
@@ -595,6 +1014,17 @@ mod tests {
             Notice::Replaced,
             Notice::Gone,
             Notice::Inaccessible("permission denied".into()),
+            Notice::TruncatedAfterCopy("access.log.1".into()),
+            Notice::CaughtUp(2),
+            Notice::Missed {
+                files: 1,
+                compressed: None,
+            },
+            Notice::Missed {
+                files: 2,
+                compressed: Some("access.log.2.gz".into()),
+            },
+            Notice::Polling("too many open files".into()),
         ];
         for n in all {
             let text = n.to_string();
@@ -870,5 +1300,174 @@ mod tests {
         assert_eq!(polls, text.len().div_ceil(64));
         let want: Vec<String> = (1..=100).map(|n| n.to_string()).collect();
         assert_eq!(lines, want);
+    }
+
+    #[test]
+    fn a_start_that_changed_means_rewritten_and_growth_does_not() {
+        let short = Fingerprint::of(b"a1\n");
+        let other = Fingerprint::of(b"b1\n");
+        assert!(!rewritten(None, other.as_ref()), "nothing to compare yet");
+        assert!(!rewritten(short.as_ref(), short.as_ref()));
+        assert!(rewritten(short.as_ref(), other.as_ref()));
+        assert!(rewritten(short.as_ref(), None), "cut inside its first line");
+    }
+
+    #[test]
+    fn files_renamed_away_between_two_polls_are_found_and_read_in_order() {
+        // for i in 1 2 3 4 5; do echo $i >> access.log; mv access.log access.log.$i; done
+        let d = Dir::new();
+        d.append("access.log", "");
+        let mut f = Follower::open(&d.log()).unwrap();
+        assert_eq!(poll(&mut f), got(&[], &[]));
+        let t = SystemTime::now();
+        for i in 1..=5 {
+            d.append("access.log", &format!("{i}a\n{i}b\n"));
+            // Distinct times, as files that stay at the path for a while.
+            d.touch("access.log", t + Duration::from_millis(i));
+            d.mv("access.log", &format!("access.log.{i}"));
+        }
+        d.append("access.log", "new\n");
+        let want = [
+            "1a", "1b", "2a", "2b", "3a", "3b", "4a", "4b", "5a", "5b", "new",
+        ];
+        assert_eq!(
+            poll(&mut f),
+            got(&want, &[Notice::Rotated, Notice::CaughtUp(4)])
+        );
+        // Held now: never read twice.
+        d.append("access.log.3", "late\n");
+        assert_eq!(poll(&mut f), got(&["late"], &[]));
+    }
+
+    #[test]
+    fn a_path_left_empty_after_a_burst_still_gets_its_missed_files_read() {
+        // echo a >> access.log; mv access.log access.log.1; echo b >> access.log; mv access.log access.log.2
+        let d = Dir::new();
+        d.append("access.log", "");
+        let mut f = Follower::open(&d.log()).unwrap();
+        d.append("access.log", "a\n");
+        d.mv("access.log", "access.log.1");
+        d.append("access.log", "b\n");
+        d.mv("access.log", "access.log.2");
+        assert_eq!(
+            poll(&mut f),
+            got(&["a", "b"], &[Notice::Gone, Notice::CaughtUp(1)])
+        );
+    }
+
+    #[test]
+    fn copytruncate_past_the_old_position_reads_the_copy_then_the_new_content() {
+        // echo a3 >> access.log; cp access.log access.log.1; : > access.log; (4 lines) >> access.log
+        let d = Dir::new();
+        d.append("access.log", "");
+        let mut f = Follower::open(&d.log()).unwrap();
+        d.append("access.log", "a1\na2\n");
+        assert_eq!(poll(&mut f), got(&["a1", "a2"], &[]));
+        d.append("access.log", "a3\n");
+        d.cp("access.log", "access.log.1");
+        d.overwrite("access.log", "b1\nb2\nb3\nb4\n");
+        let copy = Notice::TruncatedAfterCopy("access.log.1".into());
+        assert_eq!(poll(&mut f), got(&["a3", "b1", "b2", "b3", "b4"], &[copy]));
+        d.append("access.log", "b5\n");
+        assert_eq!(poll(&mut f), got(&["b5"], &[]));
+    }
+
+    #[test]
+    fn copytruncate_keeps_a_partial_line_with_the_copy() {
+        // printf 'a2 half' >> access.log; cp access.log access.log.1; : > access.log
+        let d = Dir::new();
+        d.append("access.log", "");
+        let mut f = Follower::open(&d.log()).unwrap();
+        f.set_linger(Duration::ZERO);
+        d.append("access.log", "a1\na2 ha");
+        assert_eq!(poll(&mut f), got(&["a1"], &[]));
+        d.append("access.log", "lf\na3\n");
+        d.cp("access.log", "access.log.1");
+        d.overwrite("access.log", "b1\n");
+        let copy = Notice::TruncatedAfterCopy("access.log.1".into());
+        assert_eq!(poll(&mut f), got(&["a2 half", "a3", "b1"], &[copy]));
+    }
+
+    #[test]
+    fn a_missed_file_already_compressed_is_skipped_and_reported() {
+        // mv access.log access.log.1; (b) > access.log; mv access.log access.log.2; gzip access.log.2
+        let d = Dir::new();
+        d.append("access.log", "");
+        let mut f = Follower::open(&d.log()).unwrap();
+        d.append("access.log", "a\n");
+        assert_eq!(poll(&mut f), got(&["a"], &[]));
+        d.mv("access.log", "access.log.1");
+        d.overwrite("access.log.2.gz", "gzip");
+        d.touch(
+            "access.log.2.gz",
+            SystemTime::now() - Duration::from_millis(1),
+        );
+        d.append("access.log", "c\n");
+        let missed = Notice::Missed {
+            files: 1,
+            compressed: Some("access.log.2.gz".into()),
+        };
+        assert_eq!(poll(&mut f), got(&["c"], &[Notice::Rotated, missed]));
+    }
+
+    /// A follower watching with inotify, past its first poll.
+    fn watched(d: &Dir) -> Follower {
+        d.append("access.log", "");
+        let mut f = Follower::open(&d.log()).unwrap();
+        let _ = f.watch(true);
+        assert!(f.has_events(), "inotify on a temp dir");
+        assert_eq!(poll(&mut f), got(&[], &[]));
+        f
+    }
+
+    #[test]
+    fn with_inotify_a_file_deleted_before_it_was_opened_is_reported_missing() {
+        // mv access.log access.log.1; echo b > access.log; rm access.log; echo c > access.log
+        let d = Dir::new();
+        let mut f = watched(&d);
+        d.append("access.log", "a\n");
+        assert_eq!(poll(&mut f), got(&["a"], &[]));
+        d.mv("access.log", "access.log.1");
+        d.append("access.log", "b\n");
+        d.rm("access.log");
+        d.append("access.log", "c\n");
+        let missed = Notice::Missed {
+            files: 1,
+            compressed: None,
+        };
+        assert_eq!(poll(&mut f), got(&["c"], &[Notice::Rotated, missed]));
+        assert_eq!(poll(&mut f), got(&[], &[]));
+    }
+
+    #[test]
+    fn with_inotify_files_renamed_away_unseen_are_all_accounted_for() {
+        // for i in 1 2 3; do echo $i >> access.log; mv access.log access.log.$i; done; touch access.log
+        let d = Dir::new();
+        let mut f = watched(&d);
+        for i in 1..=3 {
+            d.append("access.log", &format!("{i}\n"));
+            d.mv("access.log", &format!("access.log.{i}"));
+        }
+        d.append("access.log", "");
+        let mut got = poll(&mut f);
+        got.lines.sort();
+        assert_eq!(
+            got,
+            self::got(&["1", "2", "3"], &[Notice::Rotated, Notice::CaughtUp(2)])
+        );
+        // Every appearance was matched by a file: nothing is said later.
+        assert_eq!(poll(&mut f), self::got(&[], &[]));
+    }
+
+    #[test]
+    fn with_inotify_a_plain_rename_rotation_needs_no_search() {
+        // mv access.log access.log.1 && touch access.log, and an unrelated recent access.log.7
+        let d = Dir::new();
+        let mut f = watched(&d);
+        d.append("access.log.7", "not ours\n");
+        d.mv("access.log", "access.log.1");
+        d.append("access.log", "n\n");
+        // Without inotify, access.log.7 would pass for a missed file.
+        assert_eq!(poll(&mut f), got(&["n"], &[Notice::Rotated]));
     }
 }
