@@ -16,8 +16,8 @@
 //!
 //! Invariants:
 //! - A file logmon holds is never read again through a sibling: it is
-//!   recognised by identity (device and inode), and a copy of it by its
-//!   fingerprint.
+//!   recognised by identity (device and inode). A copy of the truncated
+//!   file, recognised by its fingerprint, is read only past the position.
 //! - A file logmon let go is resumed where it stopped, never reread.
 //! - Compressed siblings are never read; those that may hold missed lines
 //!   are reported, so the caller can say lines may be missing.
@@ -224,24 +224,22 @@ pub fn plan(siblings: &[Sibling], known: &[Known], since: SystemTime, lost: &Los
             pos,
         } = lost
         {
-            if lost.matches(&print) && s.seen.len >= *pos {
-                // Of several copies, the newest is this truncation's.
+            if lost.matches(&print) {
+                // A copy of the truncated file. Of several, the newest is
+                // this truncation's; one shorter than the position holds
+                // nothing unread.
                 let newer = plan
                     .copy
                     .is_none_or(|c: usize| s.modified > siblings[c].modified);
-                if newer {
+                if newer && s.seen.len >= *pos {
                     plan.copy = Some(i);
                 }
                 continue;
             }
         }
-        // A copy of a file logmon reads, or read (logrotate's `copy`).
-        if known
-            .iter()
-            .any(|k| k.print.is_some_and(|p| p.matches(&print)))
-        {
-            continue;
-        }
+        // NOTE: a file that merely starts like one logmon holds is still
+        // read: in a burst of rotations several files can begin with the
+        // same line (a health check), and only identity tells them apart.
         if recent(s.modified, since) {
             missed.push((i, 0));
         }
@@ -452,15 +450,16 @@ mod tests {
     }
 
     #[test]
-    fn a_copy_of_a_file_logmon_holds_is_recognised_by_its_fingerprint() {
-        // cp access.log access.log.1   (logrotate's `copy`)
+    fn a_new_file_that_starts_like_the_one_logmon_holds_is_still_read() {
+        // (two files of a burst begin with the same health check line)
         let d = Dir::new();
         let now = SystemTime::now();
-        let ours = d.file("access.log", "first\nsecond\n", now);
-        d.file("access.log.1", "first\nsecond\n", now);
-        let known = [held(ours, "first\n")];
+        let ours = d.file("access.log.1", "GET /health\n", now);
+        d.file("access.log.2", "GET /health\nGET /\n", now);
+        let known = [held(ours, "GET /health\n")];
         let siblings = d.scan(now - HOUR, &Lost::Rotated, &known);
-        assert!(plan(&siblings, &known, now - HOUR, &Lost::Rotated).is_empty());
+        let plan = plan(&siblings, &known, now - HOUR, &Lost::Rotated);
+        assert_eq!(names(&siblings, &plan), [("access.log.2".into(), 0)]);
     }
 
     #[test]

@@ -502,6 +502,15 @@ impl Follower {
         woke
     }
 
+    /// Whether events already read say files appeared at the path since
+    /// the last poll: poll at once, before they are renamed away again.
+    pub fn appeared(&self) -> bool {
+        self.watching.as_ref().is_some_and(|w| {
+            let total: u64 = w.registrations.iter().map(|r| r.tally().appeared()).sum();
+            total != w.counted
+        })
+    }
+
     /// Takes the appearances routed to this follower into the balance, and
     /// notes an overflow or a watch that ended.
     fn take_events(&mut self) {
