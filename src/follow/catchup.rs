@@ -118,6 +118,10 @@ pub struct Known {
     /// Its modification time: a compressed sibling with the same one is a
     /// compressed copy of it (gzip, xz, zstd and bzip2 keep the time).
     pub modified: Option<SystemTime>,
+    /// Its creation time, where the filesystem keeps one: a file let go
+    /// and deleted frees its inode number for the next new file, and only
+    /// this tells them apart.
+    pub created: Option<SystemTime>,
     /// For a file let go: where reading stopped. `None` for a file held.
     pub resume: Option<u64>,
 }
@@ -158,6 +162,18 @@ impl Plan {
     }
 }
 
+impl Known {
+    /// Whether `seen`, created at `created`, is this file: the same device
+    /// and inode, and the same creation time when both are known.
+    pub fn is(&self, seen: &Seen, created: Option<SystemTime>) -> bool {
+        self.seen.same_file(seen)
+            && match (self.created, created) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            }
+    }
+}
+
 /// Whether a sibling listed with `seen` and `modified` is worth opening and
 /// fingerprinting: it was written since `since` (less [`CLOCK_SLACK`]), or
 /// it could be the copytruncate copy (at least as long as the position),
@@ -165,12 +181,12 @@ impl Plan {
 /// a file logmon holds.
 pub fn worth_opening(
     seen: &Seen,
-    modified: SystemTime,
+    (modified, created): (SystemTime, Option<SystemTime>),
     since: SystemTime,
     lost: &Lost,
     known: &[Known],
 ) -> bool {
-    match known.iter().find(|k| k.seen.same_file(seen)) {
+    match known.iter().find(|k| k.is(seen, created)) {
         Some(k) => k.resume.is_some(),
         None => {
             recent(modified, since)
@@ -197,7 +213,7 @@ pub fn plan(siblings: &[Sibling], known: &[Known], since: SystemTime, lost: &Los
             }
             continue;
         }
-        if let Some(k) = known.iter().find(|k| k.seen.same_file(&s.seen)) {
+        if let Some(k) = known.iter().find(|k| k.is(&s.seen, s.created)) {
             // Held: read through its own handle. Let go: resume it if it
             // was written to since (and is the same file, not a reused
             // inode).
@@ -213,8 +229,10 @@ pub fn plan(siblings: &[Sibling], known: &[Known], since: SystemTime, lost: &Los
             continue;
         }
         let Some(print) = s.print else {
-            // No complete first line: a missed file just begun, or nothing.
-            if recent(s.modified, since) && s.seen.len > 0 && s.file.is_some() {
+            // No complete first line: a missed file just begun, or still
+            // empty (its writer may still write to it, and it accounts for
+            // one file that came and went).
+            if recent(s.modified, since) && s.file.is_some() {
                 missed.push((i, 0));
             }
             continue;
@@ -293,7 +311,8 @@ pub fn scan(
             print: None,
             file: None,
         };
-        if kind == Rotated::Plain && worth_opening(&sibling.seen, modified, since, lost, known) {
+        let times = (modified, sibling.created);
+        if kind == Rotated::Plain && worth_opening(&sibling.seen, times, since, lost, known) {
             if let Ok(file) = File::open(&path) {
                 // The listing and the open must see the same file, or a
                 // rename in between could attach one's data to the other.
@@ -405,6 +424,7 @@ mod tests {
             seen,
             print: Fingerprint::of(text.as_bytes()),
             modified: None,
+            created: None,
             resume: None,
         }
     }
@@ -510,6 +530,10 @@ mod tests {
             seen: left,
             print: Fingerprint::of(b"a\n"),
             modified: Some(now - HOUR),
+            created: fs::metadata(d.dir.path().join("access.log.1"))
+                .unwrap()
+                .created()
+                .ok(),
             resume: Some(4),
         }];
         let siblings = d.scan(now - Duration::from_secs(1), &Lost::Rotated, &known);
@@ -534,6 +558,7 @@ mod tests {
             },
             print: None,
             modified: Some(ours_modified),
+            created: None,
             resume: None,
         }];
         let since = now - Duration::from_secs(1);
@@ -557,5 +582,28 @@ mod tests {
         let siblings = d.scan(now, &Lost::Rotated, &[]);
         assert_eq!(siblings.len(), 2);
         assert!(plan(&siblings, &[], now, &Lost::Rotated).is_empty());
+    }
+
+    #[test]
+    fn a_new_file_on_the_inode_of_one_let_go_is_read_from_byte_0() {
+        // (logmon let access.log.1 go; it was deleted; a new file got its inode)
+        let d = Dir::new();
+        let now = SystemTime::now();
+        let reused = d.file("access.log.1", "same line\nnew\n", now);
+        let known = [Known {
+            seen: reused,
+            print: Fingerprint::of(b"same line\n"),
+            modified: Some(now - HOUR),
+            created: Some(now - HOUR),
+            resume: Some(10),
+        }];
+        let siblings = d.scan(now - Duration::from_secs(1), &Lost::Rotated, &known);
+        let plan = plan(&siblings, &known, now, &Lost::Rotated);
+        if siblings[0].created.is_some() {
+            assert_eq!(names(&siblings, &plan), [("access.log.1".into(), 0)]);
+        } else {
+            // Without creation times it cannot be told from the old one.
+            assert_eq!(names(&siblings, &plan), [("access.log.1".into(), 10)]);
+        }
     }
 }

@@ -54,15 +54,7 @@ impl Fingerprint {
     /// Reads the first bytes of `file` and fingerprints them.
     pub fn read(file: &File) -> io::Result<Option<Fingerprint>> {
         let mut head = [0u8; SPAN];
-        let mut len = 0;
-        while len < SPAN {
-            match file.read_at(&mut head[len..], len as u64) {
-                Ok(0) => break,
-                Ok(n) => len += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
+        let len = read_head(file, &mut head)?;
         Ok(Fingerprint::of(&head[..len]))
     }
 
@@ -80,6 +72,21 @@ impl Fingerprint {
     pub fn is_full(&self) -> bool {
         self.block.is_some()
     }
+}
+
+/// Reads the first bytes of `file` into `buf` (fewer if the file is
+/// shorter); returns how many.
+pub fn read_head(file: &File, buf: &mut [u8]) -> io::Result<usize> {
+    let mut len = 0;
+    while len < buf.len() {
+        match file.read_at(&mut buf[len..], len as u64) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(len)
 }
 
 /// A hash that is the same for the same bytes within one run (fingerprints

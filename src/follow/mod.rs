@@ -47,7 +47,7 @@ use memchr::memrchr;
 
 use crate::lines::{Line, Lines, MAX_LINE};
 use catchup::{Known, Lost};
-use fingerprint::Fingerprint;
+use fingerprint::{read_head, Fingerprint, SPAN};
 use watch::Registration;
 
 /// How long a rotated-away or deleted file is kept open after its last new
@@ -251,20 +251,55 @@ struct Source {
     /// When bytes last came out of this file (or it was retired), for the
     /// linger timeout.
     last_data: Instant,
-    /// What the file starts with, once it has a first line.
+    /// What the bytes read so far start with, once they hold a first line:
+    /// taken from the reads themselves, so a file rewritten between two
+    /// looks cannot lend it its new start.
     print: Option<Fingerprint>,
+    /// The file's first bytes as read, until `print` is full.
+    head: Vec<u8>,
 }
 
 impl Source {
     fn new(file: File, seen: Seen, pos: u64, lines: Lines, now: Instant) -> Source {
-        let print = Fingerprint::read(&file).ok().flatten();
-        Source {
+        // Reading starts at `pos`: what came before is there to be read.
+        let mut head = vec![0; pos.min(SPAN as u64) as usize];
+        let got = read_head(&file, &mut head).unwrap_or(0);
+        head.truncate(got);
+        let mut source = Source {
             file,
             seen,
             pos,
             lines,
             last_data: now,
-            print,
+            print: None,
+            head,
+        };
+        source.refresh_print();
+        source
+    }
+
+    /// Reading starts over at byte 0 (after a truncation).
+    fn restart(&mut self) {
+        self.pos = 0;
+        self.head.clear();
+        self.print = None;
+    }
+
+    /// Keeps the first bytes of a read that starts where `head` ends.
+    fn keep_head(&mut self, at: u64, data: &[u8]) {
+        let full = self.print.is_some_and(|p| p.is_full());
+        if !full && at == self.head.len() as u64 {
+            let take = data.len().min(SPAN - self.head.len());
+            self.head.extend_from_slice(&data[..take]);
+            self.refresh_print();
+        }
+    }
+
+    fn refresh_print(&mut self) {
+        self.print = Fingerprint::of(&self.head);
+        if self.print.is_some_and(|p| p.is_full()) {
+            // It will not change: the bytes are not needed any more.
+            self.head = Vec::new();
         }
     }
 
@@ -292,6 +327,7 @@ impl Source {
             if n == 0 {
                 return Ok((total, true));
             }
+            self.keep_head(self.pos, &buf[..n]);
             self.pos += n as u64;
             total += n as u64;
             self.last_data = now;
@@ -303,10 +339,12 @@ impl Source {
 
     /// What catch-up must know about this file, held or let go.
     fn known(&self, let_go: bool) -> Known {
+        let meta = self.file.metadata().ok();
         Known {
             seen: self.seen,
             print: self.print,
-            modified: self.file.metadata().and_then(|m| m.modified()).ok(),
+            modified: meta.as_ref().and_then(|m| m.modified().ok()),
+            created: meta.as_ref().and_then(|m| m.created().ok()),
             resume: let_go.then_some(self.pos),
         }
     }
@@ -664,9 +702,6 @@ impl Follower {
                 if rewritten(source.print.as_ref(), print.as_ref()) {
                     self.truncated(now, wall, notices);
                 } else {
-                    // Set once the file has a first line, and grown to a
-                    // full block once it has one.
-                    source.print = print;
                     if self.balance > 0 || self.overflowed {
                         // Files appeared and left again since the last look.
                         self.catch_up_rotated(now, wall, notices);
@@ -728,8 +763,7 @@ impl Follower {
             // rest of a half-written line at the new byte 0.
             None => notices.push(Notice::Truncated),
         }
-        source.pos = 0;
-        source.print = None;
+        source.restart();
         self.retired.extend(found.missed);
     }
 
@@ -767,7 +801,7 @@ impl Follower {
                 let s = &mut siblings[i];
                 match s.file.take() {
                     Some(file) => {
-                        self.let_go.retain(|k| !k.seen.same_file(&s.seen));
+                        self.let_go.retain(|k| !k.is(&s.seen, s.created));
                         found
                             .missed
                             .push(Source::new(file, s.seen, pos, Lines::new(), now));
@@ -1478,5 +1512,39 @@ mod tests {
         d.append("access.log", "n\n");
         // Without inotify, access.log.7 would pass for a missed file.
         assert_eq!(poll(&mut f), got(&["n"], &[Notice::Rotated]));
+    }
+
+    #[test]
+    fn the_fingerprint_comes_from_the_bytes_read_not_from_a_later_look() {
+        // echo a1 >> access.log; (logmon reads it); cp access.log access.log.1;
+        // printf 'b1\nb2\nb3\n' > access.log   (longer than what was read)
+        let d = Dir::new();
+        d.append("access.log", "");
+        let mut f = Follower::open(&d.log()).unwrap();
+        d.append("access.log", "a1\n");
+        assert_eq!(poll(&mut f), got(&["a1"], &[]));
+        assert_eq!(f.current.as_ref().unwrap().print, Fingerprint::of(b"a1\n"));
+        d.cp("access.log", "access.log.1");
+        d.overwrite("access.log", "b1\nb2\nb3\n");
+        let copy = Notice::TruncatedAfterCopy("access.log.1".into());
+        assert_eq!(poll(&mut f), got(&["b1", "b2", "b3"], &[copy]));
+    }
+
+    #[test]
+    fn with_inotify_an_empty_file_renamed_away_unseen_is_kept_for_late_writes() {
+        // mv access.log access.log.1; touch access.log; mv access.log access.log.2; touch access.log
+        // (a writer that reopened in between writes to access.log.2 later)
+        let d = Dir::new();
+        let mut f = watched(&d);
+        d.mv("access.log", "access.log.1");
+        d.append("access.log", "");
+        d.mv("access.log", "access.log.2");
+        d.append("access.log", "");
+        assert_eq!(
+            poll(&mut f),
+            got(&[], &[Notice::Rotated, Notice::CaughtUp(1)])
+        );
+        d.append("access.log.2", "late\n");
+        assert_eq!(poll(&mut f), got(&["late"], &[]));
     }
 }
