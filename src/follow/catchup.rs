@@ -200,9 +200,17 @@ fn recent(modified: SystemTime, since: SystemTime) -> bool {
 }
 
 /// Decides what to read among `siblings` (see [`Plan`]), given the files
-/// logmon knows, the wall time `since` when it last saw the followed file
-/// in place, and what it lost.
-pub fn plan(siblings: &[Sibling], known: &[Known], since: SystemTime, lost: &Lost) -> Plan {
+/// logmon knows, the fingerprints of what it read from the followed file
+/// before earlier truncations (`read_before`: their copies are not read
+/// again), the wall time `since` when it last saw the followed file in
+/// place, and what it lost.
+pub fn plan(
+    siblings: &[Sibling],
+    known: &[Known],
+    read_before: &[Fingerprint],
+    since: SystemTime,
+    lost: &Lost,
+) -> Plan {
     let mut plan = Plan::default();
     let mut missed = Vec::new();
     for (i, s) in siblings.iter().enumerate() {
@@ -254,6 +262,11 @@ pub fn plan(siblings: &[Sibling], known: &[Known], since: SystemTime, lost: &Los
                 }
                 continue;
             }
+        }
+        // A copy made at an earlier truncation (copytruncate every few
+        // seconds): what it holds was read, or lost before the copy.
+        if read_before.iter().any(|p| p.matches(&print)) {
+            continue;
         }
         // NOTE: a file that merely starts like one logmon holds is still
         // read: in a burst of rotations several files can begin with the
@@ -444,7 +457,7 @@ mod tests {
         d.file("access.log", "current\n", now);
         let known = [held(ours, "ours\n")];
         let siblings = d.scan(since, &Lost::Rotated, &known);
-        let plan = plan(&siblings, &known, since, &Lost::Rotated);
+        let plan = plan(&siblings, &known, &[], since, &Lost::Rotated);
         assert_eq!(
             names(&siblings, &plan),
             [("access.log.2".into(), 0), ("access.log.3".into(), 0)]
@@ -466,7 +479,7 @@ mod tests {
         let siblings = d.scan(now - HOUR, &Lost::Rotated, &known);
         assert_eq!(siblings.len(), 1);
         assert!(siblings[0].file.is_none(), "not even opened");
-        assert!(plan(&siblings, &known, now - HOUR, &Lost::Rotated).is_empty());
+        assert!(plan(&siblings, &known, &[], now - HOUR, &Lost::Rotated).is_empty());
     }
 
     #[test]
@@ -478,7 +491,7 @@ mod tests {
         d.file("access.log.2", "GET /health\nGET /\n", now);
         let known = [held(ours, "GET /health\n")];
         let siblings = d.scan(now - HOUR, &Lost::Rotated, &known);
-        let plan = plan(&siblings, &known, now - HOUR, &Lost::Rotated);
+        let plan = plan(&siblings, &known, &[], now - HOUR, &Lost::Rotated);
         assert_eq!(names(&siblings, &plan), [("access.log.2".into(), 0)]);
     }
 
@@ -498,7 +511,7 @@ mod tests {
         };
         let known = [held(ours, text)];
         let siblings = d.scan(now, &lost, &known);
-        let plan = plan(&siblings, &known, now, &lost);
+        let plan = plan(&siblings, &known, &[], now, &lost);
         let copy = plan.copy.expect("a copy");
         assert_eq!(siblings[copy].name, "access.log.1");
         assert!(plan.read.is_empty() && plan.compressed.is_empty());
@@ -517,7 +530,7 @@ mod tests {
         };
         let known = [held(ours, "l1\n")];
         let siblings = d.scan(now, &lost, &known);
-        assert!(plan(&siblings, &known, now, &lost).is_empty());
+        assert!(plan(&siblings, &known, &[], now, &lost).is_empty());
     }
 
     #[test]
@@ -537,7 +550,7 @@ mod tests {
             resume: Some(4),
         }];
         let siblings = d.scan(now - Duration::from_secs(1), &Lost::Rotated, &known);
-        let plan = plan(&siblings, &known, now, &Lost::Rotated);
+        let plan = plan(&siblings, &known, &[], now, &Lost::Rotated);
         assert_eq!(names(&siblings, &plan), [("access.log.1".into(), 4)]);
     }
 
@@ -564,7 +577,7 @@ mod tests {
         let since = now - Duration::from_secs(1);
         let siblings = d.scan(since, &Lost::Rotated, &known);
         assert!(siblings.iter().all(|s| s.file.is_none()), "never opened");
-        let plan = plan(&siblings, &known, since, &Lost::Rotated);
+        let plan = plan(&siblings, &known, &[], since, &Lost::Rotated);
         let names: Vec<_> = plan.compressed.iter().map(|&i| &siblings[i].name).collect();
         assert_eq!(names, ["access.log.2.gz"]);
         assert!(plan.read.is_empty());
@@ -581,7 +594,7 @@ mod tests {
         d.file("access.log", "x\n", now);
         let siblings = d.scan(now, &Lost::Rotated, &[]);
         assert_eq!(siblings.len(), 2);
-        assert!(plan(&siblings, &[], now, &Lost::Rotated).is_empty());
+        assert!(plan(&siblings, &[], &[], now, &Lost::Rotated).is_empty());
     }
 
     #[test]
@@ -598,12 +611,37 @@ mod tests {
             resume: Some(10),
         }];
         let siblings = d.scan(now - Duration::from_secs(1), &Lost::Rotated, &known);
-        let plan = plan(&siblings, &known, now, &Lost::Rotated);
+        let plan = plan(&siblings, &known, &[], now, &Lost::Rotated);
         if siblings[0].created.is_some() {
             assert_eq!(names(&siblings, &plan), [("access.log.1".into(), 0)]);
         } else {
             // Without creation times it cannot be told from the old one.
             assert_eq!(names(&siblings, &plan), [("access.log.1".into(), 10)]);
         }
+    }
+
+    #[test]
+    fn a_copy_from_an_earlier_truncation_is_not_read_again() {
+        // copytruncate every 2 s: access.log.2 holds what logmon read before
+        // the last truncation (it had read past the copy's end)
+        let d = Dir::new();
+        let now = SystemTime::now();
+        let ours = d.file("access.log", "", now);
+        d.file(
+            "access.log.2",
+            "old1\nold2\n",
+            now - Duration::from_millis(1500),
+        );
+        d.file("access.log.1", "new1\nnew2\n", now);
+        let lost = Lost::Truncated {
+            print: Fingerprint::of(b"new1\n"),
+            pos: 5,
+        };
+        let known = [held(ours, "")];
+        let before = [Fingerprint::of(b"old1\n").unwrap()];
+        let siblings = d.scan(now, &lost, &known);
+        let plan = plan(&siblings, &known, &before, now, &lost);
+        assert_eq!(siblings[plan.copy.unwrap()].name, "access.log.1");
+        assert!(plan.read.is_empty(), "{:?}", names(&siblings, &plan));
     }
 }

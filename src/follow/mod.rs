@@ -72,6 +72,15 @@ const BUDGET: u64 = 4 * 1024 * 1024;
 /// resumed where it stopped rather than read again from the start.
 const LET_GO_KEPT: usize = 64;
 
+/// Fingerprints kept of what the followed file held before a truncation,
+/// so that the copies copytruncate left are not taken for missed files.
+const TRUNCATIONS_KEPT: usize = 16;
+
+/// At start, rotated siblings written this recently are remembered as read
+/// up to their end: a writer may not have reopened the log yet, and what it
+/// writes there next is new.
+const RECENT_AT_START: Duration = Duration::from_secs(60);
+
 /// Something that happened to the followed path, for the user. The caller
 /// prefixes the path: "access.log: file truncated, reading from the start".
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -378,6 +387,9 @@ pub struct Follower {
     retired: Vec<Source>,
     /// Files let go, newest last, at most [`LET_GO_KEPT`].
     let_go: VecDeque<Known>,
+    /// What the followed file started with before each truncation, newest
+    /// last, at most [`TRUNCATIONS_KEPT`].
+    read_before: VecDeque<Fingerprint>,
     linger: Duration,
     /// Read buffer, reused by every read.
     buf: Vec<u8>,
@@ -436,6 +448,7 @@ impl Follower {
             current: None,
             retired: Vec::new(),
             let_go: VecDeque::new(),
+            read_before: VecDeque::new(),
             linger: LINGER,
             buf: vec![0; BLOCK],
             budget: BUDGET,
@@ -457,6 +470,7 @@ impl Follower {
                 };
                 follower.current = Some(Source::new(file, seen, pos, lines, Instant::now()));
                 follower.followed = true;
+                follower.remember_siblings();
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 follower.queued.push(Notice::Waiting);
@@ -465,6 +479,30 @@ impl Follower {
             Err(e) => return Err(e),
         }
         Ok(follower)
+    }
+
+    /// Remembers the rotated siblings written recently as read to their
+    /// end, so that a later catch-up reads only what is written to them
+    /// from now on, not lines from before the start.
+    fn remember_siblings(&mut self) {
+        let since = self.caught_up_to - RECENT_AT_START;
+        let known = self.known();
+        let Ok(siblings) = catchup::scan(&self.dir, &self.base, since, &Lost::Rotated, &known)
+        else {
+            return;
+        };
+        for s in siblings.iter().filter(|s| s.file.is_some()) {
+            if self.let_go.len() == LET_GO_KEPT {
+                break;
+            }
+            self.let_go.push_back(Known {
+                seen: s.seen,
+                print: s.print,
+                modified: Some(s.modified),
+                created: s.created,
+                resume: Some(s.seen.len),
+            });
+        }
     }
 
     /// Waits for changes with a watcher of its own: inotify if `inotify` is
@@ -750,6 +788,12 @@ impl Follower {
         let Some(source) = &mut self.current else {
             return;
         };
+        if let Some(print) = source.print {
+            if self.read_before.len() == TRUNCATIONS_KEPT {
+                self.read_before.pop_front();
+            }
+            self.read_before.push_back(print);
+        }
         match found.copy {
             Some((file, seen, name)) => {
                 // The copy goes on from where reading stopped, with the
@@ -790,15 +834,20 @@ impl Follower {
         let mut found = Found::default();
         let mut compressed = Vec::new();
         let mut unreadable = 0;
+        let mut new_files = 0;
         // A directory that cannot be listed has nothing to offer.
         if let Ok(mut siblings) = catchup::scan(&self.dir, &self.base, since, &lost, &known) {
-            let plan = catchup::plan(&siblings, &known, since, &lost);
+            let before: Vec<_> = self.read_before.iter().copied().collect();
+            let plan = catchup::plan(&siblings, &known, &before, since, &lost);
             found.copy = plan.copy.and_then(|i| {
                 let s = &mut siblings[i];
                 Some((s.file.take()?, s.seen, display(&s.name)))
             });
             for (i, pos) in plan.read {
                 let s = &mut siblings[i];
+                // From byte 0: a file that was at the path unseen. Further
+                // on: one let go, written to again.
+                new_files += usize::from(pos == 0);
                 match s.file.take() {
                     Some(file) => {
                         self.let_go.retain(|k| !k.is(&s.seen, s.created));
@@ -817,7 +866,7 @@ impl Follower {
         }
         // Each file found accounts for one that appeared; what is left over
         // appeared and was not found.
-        self.balance -= (found.missed.len() + compressed.len()) as i64;
+        self.balance -= (new_files + compressed.len()) as i64;
         let gone = match self.overflowed {
             true => 0,
             false => self.balance.max(0) as usize,
@@ -825,8 +874,8 @@ impl Follower {
         self.balance = self.balance.min(0);
         self.overflowed = false;
         self.caught_up_to = wall;
-        if !found.missed.is_empty() {
-            notices.push(Notice::CaughtUp(found.missed.len()));
+        if new_files > 0 {
+            notices.push(Notice::CaughtUp(new_files));
         }
         let missing = gone + unreadable + compressed.len();
         if missing > 0 {
@@ -1546,5 +1595,19 @@ mod tests {
         );
         d.append("access.log.2", "late\n");
         assert_eq!(poll(&mut f), got(&["late"], &[]));
+    }
+
+    #[test]
+    fn a_sibling_written_just_before_the_start_is_not_read_from_its_start() {
+        // (access.log.1 rotated a moment ago; its writer has not reopened)
+        // logmon access.log; echo late >> access.log.1; mv access.log access.log.2; touch access.log
+        let d = Dir::new();
+        d.append("access.log.1", "before the start\n");
+        d.append("access.log", "");
+        let mut f = Follower::open(&d.log()).unwrap();
+        d.append("access.log.1", "late\n");
+        d.mv("access.log", "access.log.2");
+        d.append("access.log", "");
+        assert_eq!(poll(&mut f), got(&["late"], &[Notice::Rotated]));
     }
 }
