@@ -172,16 +172,16 @@ run_mode() {
     on_disk=$(lines_on_disk)
     [ "$mode" = back-to-back ] && on_disk="(rotate 5)"
     missing=$(grep -c 'may be missing' "$tmp/err.txt" || true)
-    printf '| %s | %d | %d | %d | %s | %d | %d | %s |\n' \
-        "$mode" "$secs" "$rotations" "$written" "$on_disk" "$counted" \
-        $((written - counted)) "$missing"
+    printf '| %s | %d | %d | %d | %d | %s | %d | %d | %s |\n' \
+        "$mode" "$secs" $((written / secs)) "$rotations" "$written" "$on_disk" \
+        "$counted" $((written - counted)) "$missing"
 }
 
 write_nginx_conf
 mkdir -p "$tmp/www"
 echo ok >"$tmp/www/index.html"
-echo "| logrotate mode | load (s) | rotations | lines nginx wrote | lines on disk | logmon counted | written - counted | \"may be missing\" notices |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+echo "| logrotate mode | load (s) | lines/s | rotations | lines nginx wrote | lines on disk | logmon counted | written - counted | \"may be missing\" notices |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 for mode in ${MODES:-create copytruncate delaycompress back-to-back}; do
     run_mode "$mode"
 done
