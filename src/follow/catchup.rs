@@ -343,9 +343,8 @@ pub fn scan(
 
 #[cfg(test)]
 mod tests {
+    use super::super::testdir::Dir;
     use super::*;
-    use std::io::Write;
-    use tempfile::TempDir;
 
     #[test]
     fn rotated_names_are_recognised_and_others_are_not() {
@@ -391,38 +390,12 @@ mod tests {
         assert_eq!(rotated_name(OsStr::new(".log"), OsStr::new("-1.log")), None);
     }
 
-    /// A temp dir for siblings, with files written and dated by hand.
-    struct Dir {
-        dir: TempDir,
-    }
-
-    impl Dir {
-        fn new() -> Dir {
-            Dir {
-                dir: tempfile::tempdir().unwrap(),
-            }
-        }
-
-        /// `printf "$text" > name`, then `touch -d "$at" name`.
-        fn file(&self, name: &str, text: &str, at: SystemTime) -> Seen {
-            let mut f = File::create(self.dir.path().join(name)).unwrap();
-            f.write_all(text.as_bytes()).unwrap();
-            f.set_modified(at).unwrap();
-            Seen::of(&f.metadata().unwrap())
-        }
-
-        fn scan(&self, since: SystemTime, lost: &Lost, known: &[Known]) -> Vec<Sibling> {
-            let mut s = scan(
-                self.dir.path(),
-                OsStr::new("access.log"),
-                since,
-                lost,
-                known,
-            )
-            .unwrap();
-            s.sort_by(|a, b| a.name.cmp(&b.name));
-            s
-        }
+    /// The siblings of `access.log` in `d`, by name.
+    fn scan_dir(d: &Dir, since: SystemTime, lost: &Lost, known: &[Known]) -> Vec<Sibling> {
+        let base = OsStr::new("access.log");
+        let mut s = scan(d.root(), base, since, lost, known).unwrap();
+        s.sort_by(|a, b| a.name.cmp(&b.name));
+        s
     }
 
     fn names(siblings: &[Sibling], plan: &Plan) -> Vec<(String, u64)> {
@@ -456,7 +429,7 @@ mod tests {
         d.file("access.log.3", "c\n", now - Duration::from_millis(300));
         d.file("access.log", "current\n", now);
         let known = [held(ours, "ours\n")];
-        let siblings = d.scan(since, &Lost::Rotated, &known);
+        let siblings = scan_dir(&d, since, &Lost::Rotated, &known);
         let plan = plan(&siblings, &known, &[], since, &Lost::Rotated);
         assert_eq!(
             names(&siblings, &plan),
@@ -476,7 +449,7 @@ mod tests {
         let now = SystemTime::now();
         let ours = d.file("access.log.1", "ours\nmore\n", now);
         let known = [held(ours, "ours\n")];
-        let siblings = d.scan(now - HOUR, &Lost::Rotated, &known);
+        let siblings = scan_dir(&d, now - HOUR, &Lost::Rotated, &known);
         assert_eq!(siblings.len(), 1);
         assert!(siblings[0].file.is_none(), "not even opened");
         assert!(plan(&siblings, &known, &[], now - HOUR, &Lost::Rotated).is_empty());
@@ -490,7 +463,7 @@ mod tests {
         let ours = d.file("access.log.1", "GET /health\n", now);
         d.file("access.log.2", "GET /health\nGET /\n", now);
         let known = [held(ours, "GET /health\n")];
-        let siblings = d.scan(now - HOUR, &Lost::Rotated, &known);
+        let siblings = scan_dir(&d, now - HOUR, &Lost::Rotated, &known);
         let plan = plan(&siblings, &known, &[], now - HOUR, &Lost::Rotated);
         assert_eq!(names(&siblings, &plan), [("access.log.2".into(), 0)]);
     }
@@ -510,7 +483,7 @@ mod tests {
             pos: 6,
         };
         let known = [held(ours, text)];
-        let siblings = d.scan(now, &lost, &known);
+        let siblings = scan_dir(&d, now, &lost, &known);
         let plan = plan(&siblings, &known, &[], now, &lost);
         let copy = plan.copy.expect("a copy");
         assert_eq!(siblings[copy].name, "access.log.1");
@@ -529,7 +502,7 @@ mod tests {
             pos: 9,
         };
         let known = [held(ours, "l1\n")];
-        let siblings = d.scan(now, &lost, &known);
+        let siblings = scan_dir(&d, now, &lost, &known);
         assert!(plan(&siblings, &known, &[], now, &lost).is_empty());
     }
 
@@ -543,13 +516,10 @@ mod tests {
             seen: left,
             print: Fingerprint::of(b"a\n"),
             modified: Some(now - HOUR),
-            created: fs::metadata(d.dir.path().join("access.log.1"))
-                .unwrap()
-                .created()
-                .ok(),
+            created: fs::metadata(d.path("access.log.1")).unwrap().created().ok(),
             resume: Some(4),
         }];
-        let siblings = d.scan(now - Duration::from_secs(1), &Lost::Rotated, &known);
+        let siblings = scan_dir(&d, now - Duration::from_secs(1), &Lost::Rotated, &known);
         let plan = plan(&siblings, &known, &[], now, &Lost::Rotated);
         assert_eq!(names(&siblings, &plan), [("access.log.1".into(), 4)]);
     }
@@ -575,7 +545,7 @@ mod tests {
             resume: None,
         }];
         let since = now - Duration::from_secs(1);
-        let siblings = d.scan(since, &Lost::Rotated, &known);
+        let siblings = scan_dir(&d, since, &Lost::Rotated, &known);
         assert!(siblings.iter().all(|s| s.file.is_none()), "never opened");
         let plan = plan(&siblings, &known, &[], since, &Lost::Rotated);
         let names: Vec<_> = plan.compressed.iter().map(|&i| &siblings[i].name).collect();
@@ -592,7 +562,7 @@ mod tests {
         d.file("access.log.2.gz", "x", now - 2 * HOUR);
         d.file("error.log.1", "x\n", now);
         d.file("access.log", "x\n", now);
-        let siblings = d.scan(now, &Lost::Rotated, &[]);
+        let siblings = scan_dir(&d, now, &Lost::Rotated, &[]);
         assert_eq!(siblings.len(), 2);
         assert!(plan(&siblings, &[], &[], now, &Lost::Rotated).is_empty());
     }
@@ -610,7 +580,7 @@ mod tests {
             created: Some(now - HOUR),
             resume: Some(10),
         }];
-        let siblings = d.scan(now - Duration::from_secs(1), &Lost::Rotated, &known);
+        let siblings = scan_dir(&d, now - Duration::from_secs(1), &Lost::Rotated, &known);
         let plan = plan(&siblings, &known, &[], now, &Lost::Rotated);
         if siblings[0].created.is_some() {
             assert_eq!(names(&siblings, &plan), [("access.log.1".into(), 0)]);
@@ -639,7 +609,7 @@ mod tests {
         };
         let known = [held(ours, "")];
         let before = [Fingerprint::of(b"old1\n").unwrap()];
-        let siblings = d.scan(now, &lost, &known);
+        let siblings = scan_dir(&d, now, &lost, &known);
         let plan = plan(&siblings, &known, &before, now, &lost);
         assert_eq!(siblings[plan.copy.unwrap()].name, "access.log.1");
         assert!(plan.read.is_empty(), "{:?}", names(&siblings, &plan));

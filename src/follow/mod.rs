@@ -29,6 +29,8 @@
 
 mod catchup;
 mod fingerprint;
+#[cfg(test)]
+mod testdir;
 mod watch;
 
 pub use watch::{Waker, Watcher, Woke};
@@ -981,67 +983,10 @@ fn resume_point(file: &File, len: u64) -> io::Result<(u64, Lines)> {
 
 #[cfg(test)]
 mod tests {
+    use super::testdir::Dir;
     use super::*;
     use std::fs::OpenOptions;
     use std::io::Write;
-    use tempfile::TempDir;
-
-    /// A temp dir holding `access.log`, with shell-like helpers.
-    struct Dir {
-        dir: TempDir,
-    }
-
-    impl Dir {
-        fn new() -> Dir {
-            Dir {
-                dir: tempfile::tempdir().unwrap(),
-            }
-        }
-
-        fn path(&self, name: &str) -> PathBuf {
-            self.dir.path().join(name)
-        }
-
-        fn log(&self) -> PathBuf {
-            self.path("access.log")
-        }
-
-        /// `printf "$text" >> name`
-        fn append(&self, name: &str, text: &str) {
-            let mut f = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(self.path(name))
-                .unwrap();
-            f.write_all(text.as_bytes()).unwrap();
-        }
-
-        /// `printf "$text" > name` (same inode if it exists)
-        fn overwrite(&self, name: &str, text: &str) {
-            fs::write(self.path(name), text).unwrap();
-        }
-
-        /// `mv from to`
-        fn mv(&self, from: &str, to: &str) {
-            fs::rename(self.path(from), self.path(to)).unwrap();
-        }
-
-        /// `rm name`
-        fn rm(&self, name: &str) {
-            fs::remove_file(self.path(name)).unwrap();
-        }
-
-        /// `cp from to`
-        fn cp(&self, from: &str, to: &str) {
-            fs::copy(self.path(from), self.path(to)).unwrap();
-        }
-
-        /// `touch -d "$at" name`
-        fn touch(&self, name: &str, at: SystemTime) {
-            let f = File::options().append(true).open(self.path(name)).unwrap();
-            f.set_modified(at).unwrap();
-        }
-    }
 
     /// Lines and notices from one poll, owned for comparing.
     #[derive(Debug, PartialEq, Eq)]
@@ -1189,7 +1134,7 @@ mod tests {
     fn open_fails_on_a_directory() {
         // logmon /tmp
         let d = Dir::new();
-        assert!(Follower::open(d.dir.path()).is_err());
+        assert!(Follower::open(d.root()).is_err());
     }
 
     #[test]
