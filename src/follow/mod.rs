@@ -601,10 +601,11 @@ impl Follower {
             self.overflowed |= r.tally().take_overflowed();
             lost |= r.tally().lost();
         }
-        self.balance += (appeared - w.counted) as i64;
+        self.balance += appeared.saturating_sub(w.counted) as i64;
         w.counted = appeared;
         if lost {
             w.registrations.clear();
+            w.counted = 0;
             self.queued.push(Notice::Polling(format!(
                 "{}: the directory was moved or removed",
                 self.dir.display()
@@ -1554,5 +1555,24 @@ mod tests {
         d.mv("access.log", "access.log.2");
         d.append("access.log", "");
         assert_eq!(poll(&mut f), got(&["late"], &[Notice::Rotated]));
+    }
+
+    #[test]
+    fn a_watched_directory_removed_turns_watching_into_polling() {
+        // mkdir logs; logmon logs/access.log; rm -r logs
+        let d = Dir::new();
+        fs::create_dir(d.path("logs")).unwrap();
+        d.append("logs/access.log", "");
+        let mut f = Follower::open(&d.path("logs/access.log")).unwrap();
+        let _ = f.watch(true);
+        assert!(f.has_events());
+        f.set_linger(Duration::ZERO);
+        fs::remove_dir_all(d.path("logs")).unwrap();
+        // The file held open keeps the directory until it is let go.
+        assert_eq!(poll(&mut f), got(&[], &[Notice::Gone]));
+        let next = poll(&mut f);
+        assert!(matches!(next.notices[..], [Notice::Polling(_)]), "{next:?}");
+        assert!(!f.has_events());
+        assert_eq!(poll(&mut f), got(&[], &[]));
     }
 }
