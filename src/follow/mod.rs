@@ -57,6 +57,12 @@ use watch::Registration;
 /// they reopen), and whatever they write then would otherwise be lost.
 pub const LINGER: Duration = Duration::from_secs(5);
 
+/// Rotated files held at once beyond which those idle for
+/// [`CROWDED_LINGER`] are let go early: rotations many times a second would
+/// otherwise hold hundreds of descriptors, up to the process's limit.
+const CROWDED: usize = 256;
+const CROWDED_LINGER: Duration = Duration::from_secs(1);
+
 /// With inotify, the path is still checked this often: a safety net for
 /// changes inotify does not report (a file moved to another directory and
 /// written there, a symlink's target rotated in its own directory).
@@ -677,7 +683,9 @@ impl Follower {
                 out.more = true;
                 return Ok(out);
             }
-            if now.saturating_duration_since(source.last_data) >= self.linger {
+            let idle = now.saturating_duration_since(source.last_data);
+            let crowded = self.retired.len() > CROWDED;
+            if idle >= self.linger || (crowded && idle >= self.linger.min(CROWDED_LINGER)) {
                 // Nobody writes here any more: what is left without a newline
                 // is the file's last line.
                 let mut source = self.retired.remove(i);
@@ -1574,5 +1582,24 @@ mod tests {
         assert!(matches!(next.notices[..], [Notice::Polling(_)]), "{next:?}");
         assert!(!f.has_events());
         assert_eq!(poll(&mut f), got(&[], &[]));
+    }
+
+    #[test]
+    fn with_hundreds_of_rotated_files_held_idle_ones_go_after_a_second() {
+        // for i in $(seq 300); do mv access.log access.log.$i; touch access.log; done
+        let d = Dir::new();
+        d.append("access.log", "");
+        let mut f = Follower::open(&d.log()).unwrap();
+        let t0 = Instant::now();
+        for i in 0..CROWDED + 10 {
+            d.mv("access.log", &format!("access.log.{i}"));
+            d.append("access.log", "");
+            poll_at(&mut f, t0);
+        }
+        assert_eq!(f.retired.len(), CROWDED + 10);
+        poll_at(&mut f, t0 + Duration::from_millis(500));
+        assert_eq!(f.retired.len(), CROWDED + 10, "not idle for long enough");
+        poll_at(&mut f, t0 + CROWDED_LINGER);
+        assert_eq!(f.retired.len(), CROWDED, "let go down to the limit");
     }
 }
