@@ -37,7 +37,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::batch::Batch;
 use crate::cli::{self, Args, ColorChoice, Format, LogFormat};
-use crate::follow::Follower;
+use crate::follow::{Follower, Waker};
 use crate::gen::{GenFormat, Generator, Shape};
 use crate::monitor::{Config, Event, Monitor};
 use crate::reader::{self, Compression, Decoder, Msg, Source};
@@ -53,7 +53,7 @@ const CHANNEL_DEPTH: usize = 16;
 const OUTPUT_BUFFER: usize = 64 * 1024;
 
 /// After Ctrl-C or SIGTERM, how long the loop waits for the follower's last
-/// poll (it sleeps at most `--poll-ms` between polls, 100 ms by default).
+/// poll (the loop wakes it out of its wait).
 /// Kept well under a second, so that a signal still ends the run at once.
 const LAST_POLL: Duration = Duration::from_millis(500);
 
@@ -122,6 +122,7 @@ pub fn run(args: Args) -> Result<Outcome> {
         idle: reader::Idle::default(),
         stop,
         follows: false,
+        wake: None,
     };
     let (mut monitor, input) = match args.replay {
         true => start_replay(&args, cfg, input, &mut out, tx)?,
@@ -177,6 +178,8 @@ struct Input {
     /// Whether a follower reads the input (not a pipe): it backfills at
     /// start and polls once more at a signal.
     follows: bool,
+    /// Wakes the follower out of its wait (for its last poll at a signal).
+    wake: Option<Waker>,
 }
 
 /// Ctrl-C and SIGTERM end the run cleanly: the loop reports the partial
@@ -254,8 +257,9 @@ fn start_following(
         if let Some(kind) = compression(path) {
             return Err(kind.error(path));
         }
-        let follower =
+        let mut follower =
             Follower::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        input.wake = Some(follower.watch(!args.no_inotify));
         Source::Follow {
             follower: Box::new(follower),
             every: Duration::from_millis(args.poll_ms),
@@ -319,6 +323,9 @@ fn pump(
             // The follower polls once more and ends with `Done`, so lines
             // written up to the signal are counted.
             deadline = Some(Instant::now() + LAST_POLL);
+            if let Some(wake) = &input.wake {
+                wake.wake();
+            }
         }
         let msg = if wall {
             monitor.tick(unix_now(), events);

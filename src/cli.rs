@@ -165,6 +165,11 @@ pub struct Args {
           value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub poll_ms: u64,
 
+    /// Check the file every --poll-ms instead of watching it with inotify
+    #[arg(long, hide = true, env = "LOGMON_NO_INOTIFY",
+          value_parser = BoolishValueParser::new())]
+    pub no_inotify: bool,
+
     /// Print a completion script for SHELL and exit
     ///
     /// Other options are ignored.

@@ -20,6 +20,12 @@
 //! own parser reads the lines exactly as the reader's would, and the
 //! output does not depend on who parsed what.
 //!
+//! Following, the thread waits in [`Follower::wait`] between reads: for
+//! inotify to report a change (then it reads at once; under a stream of
+//! writes at most every [`EVENT_GAP`]), for the slow safety-net timeout, or
+//! for a wake request from the main loop (`follow::Waker`, used at a
+//! signal for the last read).
+//!
 //! Invariant: the thread always ends by sending `Msg::Done` (end of input) or
 //! `Msg::Failed` (a fatal error), so the loop never waits on a dead thread;
 //! when a send fails the loop has gone, and the thread returns quietly.
@@ -31,11 +37,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::backfill::read_back;
 use crate::batch::Batch;
-use crate::follow::{Follower, Notice};
+use crate::follow::{Follower, Notice, Woke};
 use crate::lines::{Line, Lines};
 use crate::parse::{json, w3c};
 use crate::parse::{LogFormat, ParseError, Parser};
@@ -52,6 +58,11 @@ const READ_SIZE: usize = 256 * 1024;
 /// Out-of-order stamps allowed when backfilling, in seconds: reading back
 /// stops after a block whose lines are all older than the window by more.
 const BACKFILL_SLACK: i64 = 5;
+/// Shortest time from one poll to the next when woken by writes (not by a
+/// new file): at most 100 polls and batches a second, so a log written line
+/// by line does not cost a poll per line, and lines still come within
+/// 10 ms.
+const EVENT_GAP: Duration = Duration::from_millis(10);
 /// How far back, in bytes, following a W3C log looks for its newest
 /// `#Fields:` directive before giving up.
 pub const HEADER_SEARCH: u64 = 64 << 20;
@@ -128,7 +139,8 @@ pub enum Source {
     /// Follow a path like `tail -F`, forever.
     Follow {
         follower: Box<Follower>,
-        /// Check for new data this often when idle.
+        /// Check for new data this often when polling (with inotify, the
+        /// follower waits for events and checks once a second as well).
         every: Duration,
         /// Backfill the lines stamped after this second (unix seconds).
         backfill_after: Option<i64>,
@@ -479,6 +491,7 @@ fn follow(
         // Read before the poll: a poll that starts after the signal sees
         // every byte written before it.
         let stopping = stop.load(Ordering::SeqCst);
+        let started = Instant::now();
         let poll = follower.poll(&mut |line| decoder.line(line));
         match poll {
             Ok(poll) => {
@@ -500,8 +513,11 @@ fn follow(
                     // counted, as when the file is followed on.
                     return Ok(());
                 }
-                if !poll.more {
-                    thread::sleep(every);
+                if !poll.more && follower.wait(every) == Woke::Events && !follower.appeared() {
+                    // A busy log changes thousands of times a second: take
+                    // its writes in batches, but never delay a new file.
+                    let next = started + EVENT_GAP;
+                    thread::sleep(next.saturating_duration_since(Instant::now()));
                 }
             }
             Err(e) => {
