@@ -38,7 +38,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::batch::Batch;
 use crate::cli::{self, Args, ColorChoice, Format, LogFormat};
 use crate::clock::{self, unix_now, until_next_second, Steps};
-use crate::follow::Follower;
+use crate::follow::{Follower, Waker};
 use crate::gen::{GenFormat, Generator, Shape};
 use crate::monitor::{Config, Event, Monitor};
 use crate::notice::{self, Notices};
@@ -56,7 +56,7 @@ const CHANNEL_DEPTH: usize = 16;
 const OUTPUT_BUFFER: usize = 64 * 1024;
 
 /// After Ctrl-C or SIGTERM, how long the loop waits for the follower's last
-/// poll (it sleeps at most `--poll-ms` between polls, 100 ms by default).
+/// poll (the loop wakes it out of its wait).
 /// Kept well under a second, so that a signal still ends the run at once.
 const LAST_POLL: Duration = Duration::from_millis(500);
 
@@ -125,6 +125,7 @@ pub fn run(args: Args) -> Result<Outcome> {
         idle: reader::Idle::default(),
         stop,
         follows: false,
+        wake: None,
     };
     let (mut monitor, input) = match args.replay {
         true => start_replay(&args, cfg, input, &mut out, tx)?,
@@ -192,6 +193,8 @@ struct Input {
     /// Whether a follower reads the input (not a pipe): it backfills at
     /// start and polls once more at a signal.
     follows: bool,
+    /// Wakes the follower out of its wait (for its last poll at a signal).
+    wake: Option<Waker>,
 }
 
 /// Ctrl-C and SIGTERM end the run cleanly: the loop reports the partial
@@ -269,8 +272,9 @@ fn start_following(
         if let Some(kind) = compression(path) {
             return Err(kind.error(path));
         }
-        let follower =
+        let mut follower =
             Follower::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        input.wake = Some(follower.watch(!args.no_inotify));
         Source::Follow {
             follower: Box::new(follower),
             every: Duration::from_millis(args.poll_ms),
@@ -334,6 +338,9 @@ fn pump(
             // The follower polls once more and ends with `Done`, so lines
             // written up to the signal are counted.
             deadline = Some(Instant::now() + LAST_POLL);
+            if let Some(wake) = &input.wake {
+                wake.wake();
+            }
         }
         let msg = if wall {
             if stdout.gone() {
@@ -463,9 +470,9 @@ fn nothing_parsed(name: &Path, lines: u64, format: LogFormat, first: Option<&str
     let s = if lines == 1 { "" } else { "s" };
     let (tried, hint) = match format {
         LogFormat::Auto => (
-            "clf and w3c",
-            "logmon reads the Common Log Format family (--log-format clf)\n  \
-             and W3C Extended with its #Fields: line (--log-format w3c)",
+            "clf, w3c and json",
+            "logmon reads the Common Log Format family (--log-format clf),\n  \
+             W3C Extended (--log-format w3c or iis) and JSON (--log-format json)",
         ),
         LogFormat::Clf => (
             "clf only",
@@ -474,6 +481,10 @@ fn nothing_parsed(name: &Path, lines: u64, format: LogFormat, first: Option<&str
         LogFormat::W3c => (
             "w3c only",
             "for the Common Log Format family, use --log-format clf, or auto",
+        ),
+        LogFormat::Iis | LogFormat::Caddy | LogFormat::Json => (
+            format.as_str(),
+            "use --log-format auto to detect the format, or name another one",
         ),
     };
     let first = match first {
@@ -810,10 +821,10 @@ mod tests {
         let got = nothing_parsed(Path::new("junk.log"), 29, LogFormat::Auto, Some("hello"));
         assert_eq!(
             got,
-            "no line of junk.log parses: 29 lines read, tried clf and w3c\n  \
+            "no line of junk.log parses: 29 lines read, tried clf, w3c and json\n  \
              the first: hello\n  \
-             logmon reads the Common Log Format family (--log-format clf)\n  \
-             and W3C Extended with its #Fields: line (--log-format w3c)"
+             logmon reads the Common Log Format family (--log-format clf),\n  \
+             W3C Extended (--log-format w3c or iis) and JSON (--log-format json)"
         );
         let one = nothing_parsed(Path::new("x"), 1, LogFormat::Clf, None);
         assert!(one.contains(": 1 line read, tried clf only\n"), "{one}");

@@ -27,9 +27,9 @@ pub use crate::parse::LogFormat;
 /// window goes above the threshold, and a recovery when it goes back below.
 ///
 /// It reads the Common Log Format family (CLF, Combined, Apache's
-/// vhost-prefixed forms, each with an optional trailing request time) and
-/// W3C Extended (IIS); see --log-format. Lines that do not parse are counted
-/// as invalid and skipped.
+/// vhost-prefixed forms, each with an optional trailing request time), W3C
+/// Extended (IIS, CloudFront) and JSON access logs (Caddy, Traefik); see
+/// --log-format. Lines that do not parse are counted as invalid and skipped.
 ///
 /// Most options can also be set with an environment variable, named in each
 /// option's help; a flag on the command line wins.
@@ -98,15 +98,18 @@ pub struct Args {
 
     /// Log line format
     ///
-    /// `auto` decides per line: W3C once a `#Fields:` directive has been seen
-    /// (until a line fails W3C and parses as CLF), CLF otherwise, and says on
+    /// `auto` decides per line: a line starting with `{` is JSON (Caddy or
+    /// Traefik); after a `#Fields:` directive lines are W3C (until one fails
+    /// W3C and parses as CLF); other lines are CLF, or W3C with IIS's default
+    /// fields in a log without `#Fields:` whose lines fit them. It says on
     /// stderr which it chose. In W3C, `#` lines are directives, not requests.
     ///
     /// Request times, when the lines carry them, add p50/p95/p99 latency to
-    /// the reports. Their units: W3C `time-taken` is milliseconds (IIS); a
-    /// number after the CLF or Combined fields is seconds when it has a
-    /// decimal point (nginx `$request_time`, `0.123`) and microseconds when it
-    /// is an integer (Apache `%D`, `123000`).
+    /// the reports. Their units: W3C `time-taken` is milliseconds (IIS;
+    /// seconds in CloudFront's logs), Caddy's `duration` seconds, Traefik's
+    /// `Duration` nanoseconds; a number after the CLF or Combined fields is
+    /// seconds when it has a decimal point (nginx `$request_time`, `0.123`)
+    /// and microseconds when it is an integer (Apache `%D`, `123000`).
     #[arg(long, value_name = "FORMAT", value_enum, default_value_t = LogFormat::Auto)]
     pub log_format: LogFormat,
 
@@ -163,6 +166,11 @@ pub struct Args {
     #[arg(long, value_name = "MS", default_value = "100", hide = true,
           value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub poll_ms: u64,
+
+    /// Check the file every --poll-ms instead of watching it with inotify
+    #[arg(long, hide = true, env = "LOGMON_NO_INOTIFY",
+          value_parser = BoolishValueParser::new())]
+    pub no_inotify: bool,
 
     /// Print a completion script for SHELL and exit
     ///
@@ -483,16 +491,20 @@ mod tests {
     }
 
     #[test]
-    fn log_format_takes_auto_clf_and_w3c_only() {
+    fn log_format_takes_its_named_formats_only() {
         for (value, format) in [
             ("auto", LogFormat::Auto),
             ("clf", LogFormat::Clf),
             ("w3c", LogFormat::W3c),
+            ("iis", LogFormat::Iis),
+            ("caddy", LogFormat::Caddy),
+            ("json", LogFormat::Json),
         ] {
             let args = Args::try_parse_from(["logmon", "--log-format", value]).unwrap();
             assert_eq!(args.log_format, format);
+            assert_eq!(format.as_str(), value);
         }
-        assert!(Args::try_parse_from(["logmon", "--log-format", "json"]).is_err());
+        assert!(Args::try_parse_from(["logmon", "--log-format", "yaml"]).is_err());
     }
 
     #[test]

@@ -20,6 +20,12 @@
 //! own parser reads the lines exactly as the reader's would, and the
 //! output does not depend on who parsed what.
 //!
+//! Following, the thread waits in [`Follower::wait`] between reads: for
+//! inotify to report a change (then it reads at once; under a stream of
+//! writes at most every [`EVENT_GAP`]), for the slow safety-net timeout, or
+//! for a wake request from the main loop (`follow::Waker`, used at a
+//! signal for the last read).
+//!
 //! Invariant: the thread always ends by sending `Msg::Done` (end of input) or
 //! `Msg::Failed` (a fatal error), so the loop never waits on a dead thread;
 //! when a send fails the loop has gone, and the thread returns quietly.
@@ -31,13 +37,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::backfill::read_back;
 use crate::batch::Batch;
-use crate::follow::{Follower, Notice};
+use crate::follow::{Follower, Notice, Woke};
 use crate::lines::{Line, Lines};
-use crate::parse::w3c;
+use crate::parse::{json, w3c};
 use crate::parse::{LogFormat, ParseError, Parser};
 
 /// Hashes client addresses, which anyone who can send a request chooses.
@@ -52,6 +58,11 @@ const READ_SIZE: usize = 256 * 1024;
 /// Out-of-order stamps allowed when backfilling, in seconds: reading back
 /// stops after a block whose lines are all older than the window by more.
 const BACKFILL_SLACK: i64 = 5;
+/// Shortest time from one poll to the next when woken by writes (not by a
+/// new file): at most 100 polls and batches a second, so a log written line
+/// by line does not cost a poll per line, and lines still come within
+/// 10 ms.
+const EVENT_GAP: Duration = Duration::from_millis(10);
 /// How far back, in bytes, following a W3C log looks for its newest
 /// `#Fields:` directive before giving up.
 pub const HEADER_SEARCH: u64 = 64 << 20;
@@ -128,7 +139,8 @@ pub enum Source {
     /// Follow a path like `tail -F`, forever.
     Follow {
         follower: Box<Follower>,
-        /// Check for new data this often when idle.
+        /// Check for new data this often when polling (with inotify, the
+        /// follower waits for events and checks once a second as well).
         every: Duration,
         /// Backfill the lines stamped after this second (unix seconds).
         backfill_after: Option<i64>,
@@ -152,6 +164,8 @@ struct Sink {
     parser: Parser,
     clients: ClientHasher,
     batch: Batch,
+    /// Where a JSON target with escapes is decoded.
+    scratch: Vec<u8>,
 }
 
 impl Sink {
@@ -162,6 +176,13 @@ impl Sink {
             // One compare for a real line, whose first byte is not blank.
             Line::Complete(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => {}
             Line::Complete(bytes) => match self.parser.parse(bytes) {
+                Ok(record) if record.syntax.is_json() => {
+                    // Its target may hold escapes: decode them for the
+                    // section (see `json::decode_target`).
+                    let mut record = record;
+                    json::decode_target(&mut record, &mut self.scratch);
+                    self.batch.push(&record, &self.clients);
+                }
                 Ok(record) => self.batch.push(&record, &self.clients),
                 // A W3C directive: taken in by the parser, neither a hit
                 // nor an invalid line.
@@ -188,6 +209,7 @@ impl Decoder {
                 parser: Parser::with_format(format),
                 clients: ClientHasher::default(),
                 batch: Batch::with_capacity(BATCH_LINES),
+                scratch: Vec::new(),
             },
             spares: Spares::new(),
         }
@@ -223,9 +245,9 @@ impl Decoder {
             self.push(data);
             return None;
         };
-        let raw = if has_hash_line(&lines) {
-            // A directive may change how the lines after it parse: decode
-            // here, in order.
+        let raw = if has_switching_line(&lines) {
+            // A directive may change how the lines after it parse, and a
+            // JSON line what is announced: decode here, in order.
             self.push(&lines);
             None
         } else {
@@ -287,9 +309,12 @@ impl Decoder {
     }
 }
 
-/// Whether a line of `lines` starts with `#`.
-fn has_hash_line(lines: &[u8]) -> bool {
-    lines.first() == Some(&b'#') || memchr::memmem::find(lines, b"\n#").is_some()
+/// Whether a line of `lines` starts with `#` (a W3C directive) or `{` (a
+/// JSON line), the lines that can unsettle a parser (`Parser::is_settled`).
+fn has_switching_line(lines: &[u8]) -> bool {
+    // One scan for both bytes, which are rare in CLF lines, each checked
+    // for a line start.
+    memchr::memchr2_iter(b'#', b'{', lines).any(|at| at == 0 || lines[at - 1] == b'\n')
 }
 
 /// Start the reader thread.
@@ -443,7 +468,7 @@ fn follow(
 ) -> Result<(), Gone> {
     let path = follower.path().to_path_buf();
     let header = match follower.current() {
-        Some((file, end)) if format != LogFormat::Clf => match file.try_clone() {
+        Some((file, end)) if format.reads_w3c() => match file.try_clone() {
             Ok(mut file) => find_header(&mut file, end, format),
             Err(_) => Header::default(),
         },
@@ -466,6 +491,7 @@ fn follow(
         // Read before the poll: a poll that starts after the signal sees
         // every byte written before it.
         let stopping = stop.load(Ordering::SeqCst);
+        let started = Instant::now();
         let poll = follower.poll(&mut |line| decoder.line(line));
         match poll {
             Ok(poll) => {
@@ -487,8 +513,11 @@ fn follow(
                     // counted, as when the file is followed on.
                     return Ok(());
                 }
-                if !poll.more {
-                    thread::sleep(every);
+                if !poll.more && follower.wait(every) == Woke::Events && !follower.appeared() {
+                    // A busy log changes thousands of times a second: take
+                    // its writes in batches, but never delay a new file.
+                    let next = started + EVENT_GAP;
+                    thread::sleep(next.saturating_duration_since(Instant::now()));
                 }
             }
             Err(e) => {
@@ -561,8 +590,11 @@ pub struct Header {
 /// directive and the directives just above it, for the newest `#Date:`.
 ///
 /// In `auto` the search stops at once when the newest request line parses
-/// as CLF: a CLF log has no header to find, and must not cost a 64 MiB read
-/// at startup. It gives up after [`HEADER_SEARCH`] bytes.
+/// as CLF or is JSON: such a log has no header to find, and must not cost a
+/// 64 MiB read at startup. It gives up after [`HEADER_SEARCH`] bytes, but
+/// says so only when the newest line does not fit the IIS default fields
+/// (a headerless IIS log is read with those). A byte-order mark before a
+/// directive is skipped.
 pub fn find_header(file: &mut File, end: u64, format: LogFormat) -> Header {
     let mut fields: Option<Vec<u8>> = None;
     let mut date: Option<Vec<u8>> = None;
@@ -570,12 +602,14 @@ pub fn find_header(file: &mut File, end: u64, format: LogFormat) -> Header {
     let mut requests = 0u64;
     let mut scanned = 0u64;
     let mut gave_up = false;
+    let mut headerless = false;
     let mut done = false;
     let _ = read_back(file, end, |line| {
         if done {
             return false;
         }
         scanned += line.len() as u64 + 1;
+        let line = w3c::strip_bom(line);
         if line.first() == Some(&b'#') {
             if fields.is_none() && w3c::directive_is(line, b"Fields") {
                 fields = Some(line.to_vec());
@@ -585,11 +619,16 @@ pub fn find_header(file: &mut File, end: u64, format: LogFormat) -> Header {
             return true;
         }
         requests += 1;
+        if requests == 1 && format != LogFormat::W3c {
+            headerless = w3c::W3c::default().parse_headerless(line).is_ok();
+        }
         // A request line above the `#Fields:` ends its header block.
         done = fields.is_some()
-            || (format == LogFormat::Auto && requests == 1 && probe.parse(line).is_ok());
+            || (format == LogFormat::Auto
+                && requests == 1
+                && (line.first() == Some(&b'{') || probe.parse(line).is_ok()));
         if !done && scanned > HEADER_SEARCH {
-            gave_up = true;
+            gave_up = !headerless;
             done = true;
         }
         !done
@@ -660,6 +699,44 @@ mod tests {
     }
 
     #[test]
+    fn auto_does_not_search_a_json_log() {
+        let json = b"{\"ts\":1,\"request\":{},\"status\":200}\n";
+        let (mut file, end) = file_with(&json.repeat(1000));
+        assert_eq!(
+            find_header(&mut file, end, LogFormat::Auto),
+            Header::default()
+        );
+    }
+
+    #[test]
+    fn a_headerless_iis_log_gives_no_header_and_no_complaint() {
+        let line = b"2026-03-01 12:00:00 10.0.0.1 GET / - 80 - 1.2.3.4 - - 200 0 0 1\n";
+        let (mut file, end) = file_with(&line.repeat(100));
+        for format in [LogFormat::Auto, LogFormat::Iis] {
+            assert_eq!(find_header(&mut file, end, format), Header::default());
+        }
+    }
+
+    #[test]
+    fn a_fields_directive_behind_a_byte_order_mark_is_found() {
+        let (mut file, end) =
+            file_with(b"\xEF\xBB\xBF#Fields: date time sc-status\n2026-03-01 12:00:00 200\n");
+        assert_eq!(
+            find_header(&mut file, end, LogFormat::Auto).directives,
+            [b"#Fields: date time sc-status".to_vec()]
+        );
+    }
+
+    #[test]
+    fn only_lines_starting_with_a_hash_or_a_brace_unsettle() {
+        assert!(has_switching_line(b"#Fields: x\n"));
+        assert!(has_switching_line(b"a\n{\"ts\":1}\n"));
+        assert!(has_switching_line(b"a\nb\n#\n"));
+        assert!(!has_switching_line(b"a # b { c\nd#{\n"));
+        assert!(!has_switching_line(b""));
+    }
+
+    #[test]
     fn a_w3c_log_without_fields_gives_no_header() {
         let (mut file, end) = file_with(&b"2026-03-01 12:00:00 200\n".repeat(100));
         assert_eq!(
@@ -713,6 +790,17 @@ mod tests {
             if at == 120 {
                 log.push_str(&"x".repeat(crate::lines::MAX_LINE + 10));
                 log.push('\n');
+            }
+            if at == 90 || at == 250 {
+                // JSON lines are announced, so they unsettle the parser.
+                log.push_str(&format!(
+                    "{{\"ts\":{},\"request\":{{\"uri\":\"\\/json\\/x\"}},\"status\":200}}\n",
+                    1_772_366_400 + at
+                ));
+            }
+            if at == 250 {
+                // Right after a JSON line, IIS's default fields are tried.
+                log.push_str("2026-03-01 12:04:10 - GET /iis - 80 - - - - 200 0 0 1\n");
             }
             if at == 200 {
                 log.push_str("#Fields: date time sc-status\n2026-03-01 12:00:00 200\n");

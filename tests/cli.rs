@@ -266,10 +266,10 @@ fn a_replay_where_nothing_parses_is_an_error_that_says_why() {
         let err = stderr(&o);
         assert!(
             err.starts_with(
-                "logmon: no line of access.log parses: 29 lines read, tried clf and w3c\n  \
+                "logmon: no line of access.log parses: 29 lines read, tried clf, w3c and json\n  \
                  the first: hello \\x1b[31mworld\n  \
-                 logmon reads the Common Log Format family (--log-format clf)\n  \
-                 and W3C Extended with its #Fields: line (--log-format w3c)\n"
+                 logmon reads the Common Log Format family (--log-format clf),\n  \
+                 W3C Extended (--log-format w3c or iis) and JSON (--log-format json)\n"
             ),
             "{err}"
         );

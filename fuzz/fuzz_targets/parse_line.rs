@@ -159,10 +159,10 @@ fn check_record(record: &Record<'_>, line: &[u8]) {
         record.time
     );
     // W3C lines may lack a `c-ip` column; a CLF line always has a host.
-    assert!(record.syntax == Syntax::W3c || !record.host.is_empty());
+    assert!(record.syntax != Syntax::Clf || !record.host.is_empty());
     // W3C fills a missing `c-ip` column with "" and a missing
     // `cs-username` with "-", which borrow from nothing.
-    let w3c = record.syntax == Syntax::W3c;
+    let w3c = record.syntax != Syntax::Clf;
     let host = (!(w3c && record.host.is_empty())).then_some(record.host);
     let user = (!(w3c && record.user == b"-")).then_some(record.user);
     let fields = [
