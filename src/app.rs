@@ -15,7 +15,12 @@
 //!
 //! On the wall clock, every wake of the loop (a message or a timeout, at
 //! least once a second) first closes the seconds that have passed, so alerts
-//! and reports stay on time under any input.
+//! and reports stay on time under any input. Following a file, it first asks
+//! the follower to read to the end and counts what comes before the answer
+//! (`Pump::read_to_end`), so that after a stall the lines written in a
+//! second close it, rather than the clock alone (`Monitor::clock_at`). It
+//! also checks the wall clock for steps (`clock`) and stdout for a reader
+//! that has gone (`stdio`).
 //!
 //! With `--serve`, the dashboard gets each batch read since start and,
 //! before they are printed, the monitor's gauges and the events; the server
@@ -42,7 +47,7 @@ use crate::follow::{Follower, Waker};
 use crate::gen::{GenFormat, Generator, Shape};
 use crate::monitor::{Config, Event, Monitor};
 use crate::notice::{self, Notices};
-use crate::reader::{self, Compression, Decoder, Msg, Source};
+use crate::reader::{self, Compression, Decoder, Msg, ReadToEnd, Source};
 use crate::render::{self, Style, Text, WIDTH};
 use crate::serve::Dashboard;
 use crate::stdio::StdoutWatch;
@@ -59,6 +64,13 @@ const OUTPUT_BUFFER: usize = 64 * 1024;
 /// poll (the loop wakes it out of its wait).
 /// Kept well under a second, so that a signal still ends the run at once.
 const LAST_POLL: Duration = Duration::from_millis(500);
+
+/// Following, how long the loop waits for the follower to read to the
+/// end before it closes the seconds that have passed (see
+/// `Pump::read_to_end`). Reading what piled up in a stall of a minute takes
+/// well under this; a read stuck on a slow disk holds the reports up this
+/// long, once, and then no longer until it is answered.
+const SYNC_WAIT: Duration = Duration::from_secs(1);
 
 /// Replays of files at least this large show a progress bar (on a
 /// terminal): smaller ones end before a bar would be worth drawing.
@@ -126,6 +138,7 @@ pub fn run(args: Args) -> Result<Outcome> {
         stop,
         follows: false,
         wake: None,
+        read_to_end: None,
     };
     let (mut monitor, input) = match args.replay {
         true => start_replay(&args, cfg, input, &mut out, tx)?,
@@ -195,6 +208,8 @@ struct Input {
     follows: bool,
     /// Wakes the follower out of its wait (for its last poll at a signal).
     wake: Option<Waker>,
+    /// Asks the follower to read to the end before seconds close.
+    read_to_end: Option<ReadToEnd>,
 }
 
 /// Ctrl-C and SIGTERM end the run cleanly: the loop reports the partial
@@ -274,12 +289,16 @@ fn start_following(
         }
         let mut follower =
             Follower::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-        input.wake = Some(follower.watch(!args.no_inotify));
+        let wake = follower.watch(!args.no_inotify);
+        let read_to_end = ReadToEnd::new(wake.clone());
+        input.wake = Some(wake);
+        input.read_to_end = Some(read_to_end.clone());
         Source::Follow {
             follower: Box::new(follower),
             every: Duration::from_millis(args.poll_ms),
             backfill_after: Some(now - i64::from(args.window)),
             stop: input.stop.clone(),
+            read_to_end,
         }
     };
     input.follows = matches!(source, Source::Follow { .. });
@@ -321,98 +340,227 @@ fn pump(
     events: &mut Vec<Event>,
     notices: &mut Notices,
 ) -> Result<Option<String>> {
-    let wall = !args.replay;
-    let mut decoder = Decoder::for_loop();
-    let (mut warned_old, mut warned_ahead) = (false, false);
-    let mut unparsed = None;
-    let mut steps = Steps::new();
-    let stdout = StdoutWatch::new();
-    // After a signal, when to give up waiting for the follower's last poll.
-    let mut deadline: Option<Instant> = None;
-    loop {
-        if deadline.is_none() && input.stop.load(Ordering::SeqCst) {
-            if !input.follows {
-                // A pipe may block in a read forever: stop now.
-                return Ok(unparsed);
-            }
-            // The follower polls once more and ends with `Done`, so lines
-            // written up to the signal are counted.
-            deadline = Some(Instant::now() + LAST_POLL);
-            if let Some(wake) = &input.wake {
-                wake.wake();
-            }
-        }
-        let msg = if wall {
-            if stdout.gone() {
-                return Err(reader_gone());
-            }
-            let now_ms = clock::wall_ms();
-            if let Some(step) = steps.check(Instant::now(), now_ms) {
-                monitor.clock_stepped(step.expected, step.by, events);
-                if !args.quiet {
-                    notices.repeat("clock step", &step.notice());
+    let mut pump = Pump {
+        args,
+        input,
+        rx,
+        monitor,
+        out,
+        events,
+        notices,
+        decoder: Decoder::for_loop(),
+        unparsed: None,
+        warned_old: false,
+        warned_ahead: false,
+        unanswered: None,
+    };
+    pump.run()?;
+    Ok(pump.unparsed)
+}
+
+/// Whether the loop goes on after a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    Go,
+    End,
+}
+
+/// The main loop's state (see [`pump`]).
+struct Pump<'a, W: Write> {
+    args: &'a Args,
+    input: &'a Input,
+    rx: &'a Receiver<Msg>,
+    monitor: &'a mut Monitor,
+    out: &'a mut Output<W>,
+    events: &'a mut Vec<Event>,
+    notices: &'a mut Notices,
+    /// Decodes the blocks the reader hands over (`Msg::Raw`).
+    decoder: Decoder,
+    /// The first line that failed, when no line parsed.
+    unparsed: Option<String>,
+    warned_old: bool,
+    warned_ahead: bool,
+    /// A request to read to the end that the follower has not answered
+    /// within [`SYNC_WAIT`]: a stuck read, which later wakes do not wait
+    /// for again until it answers.
+    unanswered: Option<u64>,
+}
+
+impl<W: Write> Pump<'_, W> {
+    fn run(&mut self) -> Result<()> {
+        let wall = !self.args.replay;
+        let mut steps = Steps::new();
+        let stdout = StdoutWatch::new();
+        // After a signal, when to give up waiting for the follower's last poll.
+        let mut deadline: Option<Instant> = None;
+        loop {
+            if deadline.is_none() && self.input.stop.load(Ordering::SeqCst) {
+                if !self.input.follows {
+                    // A pipe may block in a read forever: stop now.
+                    return Ok(());
+                }
+                // The follower polls once more and ends with `Done`, so lines
+                // written up to the signal are counted.
+                deadline = Some(Instant::now() + LAST_POLL);
+                if let Some(wake) = &self.input.wake {
+                    wake.wake();
                 }
             }
-            monitor.tick(now_ms.div_euclid(1000), events);
-            out.emit(monitor, events)?;
-            let mut wait = until_next_second();
-            if let Some(deadline) = deadline {
-                wait = wait.min(deadline.saturating_duration_since(Instant::now()));
-            }
-            match rx.recv_timeout(wait) {
-                Ok(msg) => Some(msg),
-                Err(RecvTimeoutError::Timeout) => None,
-                Err(RecvTimeoutError::Disconnected) => Some(Msg::Done),
-            }
-        } else {
-            Some(match rx.try_recv() {
-                Ok(msg) => msg,
-                Err(TryRecvError::Empty) => {
-                    input.idle.store(true, Ordering::Relaxed);
-                    // A slow input (`tail -f x | logmon --replay -`) may
-                    // keep the loop waiting: look at stdout meanwhile.
-                    loop {
-                        match rx.recv_timeout(Duration::from_secs(1)) {
-                            Ok(msg) => break msg,
-                            Err(RecvTimeoutError::Timeout) if stdout.gone() => {
-                                return Err(reader_gone());
+            let msg = if wall {
+                if stdout.gone() {
+                    return Err(reader_gone());
+                }
+                let now = self.observe_clock(&mut steps);
+                if deadline.is_none() && self.read_to_end(now)? == Flow::End {
+                    return Ok(());
+                }
+                self.monitor.tick(now, self.events);
+                self.out.emit(self.monitor, self.events)?;
+                let mut wait = until_next_second();
+                if let Some(deadline) = deadline {
+                    wait = wait.min(deadline.saturating_duration_since(Instant::now()));
+                }
+                match self.rx.recv_timeout(wait) {
+                    Ok(msg) => {
+                        // The lines it brings may have been written in
+                        // seconds that passed meanwhile (the process was
+                        // stopped): they close them, not the clock alone.
+                        self.observe_clock(&mut steps);
+                        Some(msg)
+                    }
+                    Err(RecvTimeoutError::Timeout) => None,
+                    Err(RecvTimeoutError::Disconnected) => Some(Msg::Done),
+                }
+            } else {
+                Some(match self.rx.try_recv() {
+                    Ok(msg) => msg,
+                    Err(TryRecvError::Empty) => {
+                        self.input.idle.store(true, Ordering::Relaxed);
+                        // A slow input (`tail -f x | logmon --replay -`) may
+                        // keep the loop waiting: look at stdout meanwhile.
+                        loop {
+                            match self.rx.recv_timeout(Duration::from_secs(1)) {
+                                Ok(msg) => break msg,
+                                Err(RecvTimeoutError::Timeout) if stdout.gone() => {
+                                    return Err(reader_gone());
+                                }
+                                Err(RecvTimeoutError::Timeout) => {}
+                                Err(RecvTimeoutError::Disconnected) => break Msg::Done,
                             }
-                            Err(RecvTimeoutError::Timeout) => {}
-                            Err(RecvTimeoutError::Disconnected) => break Msg::Done,
                         }
                     }
-                }
-                Err(TryRecvError::Disconnected) => Msg::Done,
-            })
-        };
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            return Ok(unparsed);
+                    Err(TryRecvError::Disconnected) => Msg::Done,
+                })
+            };
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Ok(());
+            }
+            self.notices.tick();
+            let Some(msg) = msg else { continue };
+            if self.handle(msg)? == Flow::End {
+                return Ok(());
+            }
         }
-        notices.tick();
-        let Some(msg) = msg else { continue };
+    }
+
+    /// Read the wall clock, re-anchor the monitor if it stepped, and tell
+    /// the monitor the time (`Monitor::clock_at`). Returns the unix second.
+    fn observe_clock(&mut self, steps: &mut Steps) -> i64 {
+        let now_ms = clock::wall_ms();
+        if let Some(step) = steps.check(Instant::now(), now_ms) {
+            self.monitor
+                .clock_stepped(step.expected, step.by, self.events);
+            if !self.args.quiet {
+                self.notices.repeat("clock step", &step.notice());
+            }
+        }
+        let now = now_ms.div_euclid(1000);
+        self.monitor.clock_at(now);
+        now
+    }
+
+    /// Following a file, before the seconds up to `now` close: ask the
+    /// follower to read what the file holds now, and count everything it
+    /// sends up to its answer, at most [`SYNC_WAIT`]. A line written in a
+    /// second then counts in it even when logmon was held up (stopped, a
+    /// blocked stdout): the monitor closes each second as the stamps pass
+    /// it (`Monitor::clock_at`).
+    fn read_to_end(&mut self, now: i64) -> Result<Flow> {
+        let Some(sync) = &self.input.read_to_end else {
+            return Ok(Flow::Go);
+        };
+        if !self.monitor.behind(now) {
+            return Ok(Flow::Go);
+        }
+        if self.unanswered.is_some() {
+            // Still stuck: do not hold the reports up again. Its answer,
+            // when it comes, is taken by `handle`.
+            return Ok(Flow::Go);
+        }
+        let asked = sync.ask();
+        let deadline = Instant::now() + SYNC_WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let msg = match self.rx.recv_timeout(left) {
+                Ok(Msg::Synced(n)) if n >= asked => return Ok(Flow::Go),
+                // A signal ends the run at once, from the top of the loop;
+                // the answer is taken by `handle` if it comes.
+                Ok(Msg::Stop) => {
+                    self.unanswered = Some(asked);
+                    return Ok(Flow::Go);
+                }
+                Ok(msg) => msg,
+                Err(RecvTimeoutError::Timeout) => {
+                    self.unanswered = Some(asked);
+                    return Ok(Flow::Go);
+                }
+                Err(RecvTimeoutError::Disconnected) => Msg::Done,
+            };
+            if self.handle(msg)? == Flow::End {
+                return Ok(Flow::End);
+            }
+        }
+    }
+
+    /// Act on one message from the reader, and print what follows.
+    fn handle(&mut self, msg: Msg) -> Result<Flow> {
+        let (args, monitor, events) = (self.args, &mut *self.monitor, &mut *self.events);
         match msg {
-            Msg::Batch(batch) => out.add(monitor, &batch, events),
-            Msg::Raw(raw) => out.add(monitor, &decoder.decode(&raw), events),
+            Msg::Batch(batch) => self.out.add(monitor, &batch, events),
+            Msg::Raw(raw) => self.out.add(monitor, &self.decoder.decode(&raw), events),
             Msg::Backfill(batch) => monitor.backfill(&batch),
             Msg::BackfillDone => monitor.backfill_done(events),
             // The text is the key: a format switch back and forth, or a
             // file truncated in a loop, repeats the same few texts.
-            Msg::Notice(notice) if !args.quiet => notices.repeat(&notice, &notice),
+            Msg::Notice(notice) if !args.quiet => self.notices.repeat(&notice, &notice),
             Msg::Notice(_) => {}
-            Msg::Unparsed(line) => unparsed = Some(line),
+            Msg::Unparsed(line) => self.unparsed = Some(line),
             Msg::Failed(e) => return Err(e),
             // Acted on at the top of the loop, through the flag.
             Msg::Stop => {}
-            Msg::Done => return Ok(unparsed),
+            Msg::Synced(n) => {
+                if self.unanswered.is_some_and(|asked| n >= asked) {
+                    self.unanswered = None;
+                }
+            }
+            Msg::Done => return Ok(Flow::End),
         }
-        out.emit(monitor, events)?;
-        // The clocks disagree (an old file, a writer in another time zone):
-        // say so once for each direction, as the counts mean different
-        // things. Only the first line of each says "clock".
+        self.out.emit(self.monitor, self.events)?;
+        if !args.replay && !args.quiet {
+            self.warn_of_clocks();
+        }
+        Ok(Flow::Go)
+    }
+
+    /// The clocks disagree (an old file, a writer in another time zone):
+    /// say so once for each direction, as the counts mean different things.
+    /// Only the first line of each says "clock".
+    fn warn_of_clocks(&mut self) {
+        let (args, input, monitor) = (self.args, self.input, &*self.monitor);
         let name = input.name.display();
-        if wall && !args.quiet && !warned_old && monitor.reads_an_old_log() {
+        if !self.warned_old && monitor.reads_an_old_log() {
             // All of the first lines: most likely a finished log piped in.
-            warned_old = true;
+            self.warned_old = true;
             notice::say(&fit(
                 format!(
                     "logmon: {name}: the first lines are more than {}s behind the clock:",
@@ -424,8 +572,8 @@ fn pump(
                 ),
             ));
         }
-        if wall && !args.quiet && !warned_old && monitor.outside_window() > 0 {
-            warned_old = true;
+        if !self.warned_old && monitor.outside_window() > 0 {
+            self.warned_old = true;
             notice::say(&fit(
                 format!(
                     "logmon: {name}: some lines are more than {}s behind the clock:",
@@ -434,8 +582,8 @@ fn pump(
                 "they count in the reports, not in the window average",
             ));
         }
-        if wall && !args.quiet && !warned_ahead && monitor.far_ahead() > 0 {
-            warned_ahead = true;
+        if !self.warned_ahead && monitor.far_ahead() > 0 {
+            self.warned_ahead = true;
             notice::say(&fit(
                 format!(
                     "logmon: {name}: some lines are more than {}s ahead of the clock",

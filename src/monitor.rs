@@ -12,6 +12,12 @@
 //!   (otherwise it counts in the report, not in the window), so one bad
 //!   timestamp cannot wreck the window or the alert.
 //!
+//! On the wall clock, the caller may say the time (`clock_at`) before it
+//! hands over the lines written up to then, when it was held up: a line
+//! stamped in a second that has passed then closes the seconds before its
+//! own first, as on the log clock, so a stall delays events but does not
+//! change them.
+//!
 //! Invariants: every second is evaluated for the alert exactly once, after
 //! it is complete (the clock has passed it), in order; quiet stretches in a
 //! replay are skipped once the window is empty, since nothing can fire then.
@@ -202,6 +208,10 @@ pub struct Monitor {
     far_ahead: u64,
     /// A backfill is on its way: hold the clock at the start until it is in.
     awaiting_backfill: bool,
+    /// Wall clock: the time the caller last gave (`tick`, `clock_at`). The
+    /// seconds before it that are not closed yet (the loop was held up)
+    /// close as the stamps of the lines read pass them.
+    wall_now: i64,
     /// Wall clock: whether the first batch with hits held only hits older
     /// than the window (an old log piped in); `None` before that batch.
     first_hits_old: Option<bool>,
@@ -241,11 +251,13 @@ impl Monitor {
             far_ahead: 0,
             awaiting_backfill: false,
             first_hits_old: None,
+            wall_now: 0,
         }
     }
 
     fn start(&mut self, now: i64) {
         self.started = true;
+        self.wall_now = now;
         self.window = Window::new(self.cfg.window_secs, now);
         self.period_start = self.align(now);
         self.first = now;
@@ -298,7 +310,31 @@ impl Monitor {
     /// between `await_backfill` and `backfill_done`.
     pub fn tick(&mut self, now: i64, out: &mut Vec<Event>) {
         if self.clock == Clock::Wall && self.started && !self.awaiting_backfill {
+            self.wall_now = now;
             self.close_until(now, out);
+        }
+    }
+
+    /// Wall clock: whether seconds before `now` are still open, so that
+    /// `tick(now)` would close some (and the lines written in them should
+    /// be counted first: see `clock_at`).
+    pub fn behind(&self, now: i64) -> bool {
+        self.clock == Clock::Wall
+            && self.started
+            && !self.awaiting_backfill
+            && now > self.window.now()
+    }
+
+    /// Wall clock: the time is `now`, and the lines written up to now are
+    /// still to be counted before `tick(now)` (the loop was held up: a
+    /// stopped process, a blocked stdout). Until then, a line stamped in a
+    /// second that has passed closes the seconds before its own, as a
+    /// replay does: each second is evaluated with the lines written in it,
+    /// and each period reports its own, however late they were read. A
+    /// stall delays events; it does not invent a recovery or empty periods.
+    pub fn clock_at(&mut self, now: i64) {
+        if self.clock == Clock::Wall {
+            self.wall_now = now;
         }
     }
 
@@ -324,6 +360,7 @@ impl Monitor {
             self.close_until(expected, out);
         }
         self.window.shift(by);
+        self.wall_now = self.wall_now.saturating_add(by);
         self.alert.shift(by);
         self.period_start = self.period_start.saturating_add(by);
         self.first = self.first.saturating_add(by);
@@ -368,6 +405,12 @@ impl Monitor {
             let section = sections.of(hit);
             match self.clock {
                 Clock::Wall => {
+                    if hit.time > self.window.now() && !self.awaiting_backfill {
+                        // Stamped in a second that has passed but is not
+                        // closed yet (see `clock_at`); no further than the
+                        // clock, past which the future counts at now.
+                        self.close_until(hit.time.min(self.wall_now), out);
+                    }
                     let now = self.window.now();
                     if hit.time > now.saturating_add(self.window.span()) {
                         self.far_ahead += 1;
@@ -1075,5 +1118,45 @@ mod tests {
         m.add(&batch(&[100, 101], "/a"), &mut out);
         m.clock_stepped(101, 600, &mut out);
         assert_eq!(m.now(), Some(101));
+    }
+    #[test]
+    fn lines_read_late_close_the_seconds_they_were_written_in() {
+        // kill -STOP for 10 s while 30 lines a second are written, then
+        // kill -CONT: the loop says the time, then counts what was read.
+        let cfg = Config {
+            window_secs: 5,
+            threshold: 10.0,
+            period_secs: 1,
+            ..CFG
+        };
+        let mut m = Monitor::wall(cfg, 1000);
+        let mut out = Vec::new();
+        for s in 1000..1010 {
+            m.add(&batch(&steady(s..s + 1, 30), "/a"), &mut out);
+            m.tick(s + 1, &mut out);
+        }
+        assert_eq!(alerts(&out), [("alert", 60, 1001)]);
+        assert!(m.behind(1020));
+        m.clock_at(1020);
+        m.add(&batch(&steady(1010..1020, 30), "/a"), &mut out);
+        m.add(&batch(&steady(1020..1021, 30), "/a"), &mut out);
+        assert!(!m.behind(1020), "every second before 1020 is closed");
+        m.tick(1020, &mut out);
+        m.tick(1021, &mut out);
+        assert_eq!(alerts(&out), [("alert", 60, 1001)], "no recovery");
+        let hits: Vec<u64> = reports(&out).iter().map(|r| r.stats.hits).collect();
+        assert_eq!(hits, [30; 21], "each second its own lines");
+    }
+
+    #[test]
+    fn lines_stamped_ahead_of_the_clock_still_count_at_now() {
+        let mut m = Monitor::wall(CFG, 1000);
+        let mut out = Vec::new();
+        m.clock_at(1005);
+        // One line from a writer whose clock runs 2 s ahead.
+        m.add(&batch(&[1007], "/a"), &mut out);
+        assert_eq!(m.now(), Some(1005), "closed up to the clock, not beyond");
+        assert_eq!(m.window_hits(), 1);
+        assert_eq!(m.far_ahead(), 0);
     }
 }

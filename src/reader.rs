@@ -24,7 +24,13 @@
 //! inotify to report a change (then it reads at once; under a stream of
 //! writes at most every [`EVENT_GAP`]), for the slow safety-net timeout, or
 //! for a wake request from the main loop (`follow::Waker`, used at a
-//! signal for the last read).
+//! signal for the last read, and to read to the end on request).
+//!
+//! Read to the end on request ([`ReadToEnd`]): before the loop closes the
+//! seconds that have passed, it asks the follower to read what the file
+//! holds now, and counts everything the thread sends up to its answer,
+//! [`Msg::Synced`]. So lines written in a second count in it even when
+//! logmon was held up meanwhile (stopped, a blocked stdout, a slow disk).
 //!
 //! Invariant: the thread always ends by sending `Msg::Done` (end of input) or
 //! `Msg::Failed` (a fatal error), so the loop never waits on a dead thread;
@@ -33,7 +39,7 @@
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
@@ -41,7 +47,7 @@ use std::time::{Duration, Instant};
 
 use crate::backfill::read_back;
 use crate::batch::Batch;
-use crate::follow::{Follower, Notice, Woke};
+use crate::follow::{Follower, Notice, Waker, Woke};
 use crate::lines::{Line, Lines};
 use crate::parse::{json, w3c};
 use crate::parse::{LogFormat, ParseError, Parser};
@@ -89,6 +95,41 @@ pub enum Msg {
     Failed(anyhow::Error),
     /// Ctrl-C or SIGTERM (sent by the signal handler, not by the reader).
     Stop,
+    /// The answer to [`ReadToEnd::ask`]: every line the files held when
+    /// request number `n` (or a later one) was made has been sent before
+    /// this message.
+    Synced(u64),
+}
+
+/// The loop's requests that the follower read what the files hold now,
+/// answered by [`Msg::Synced`]. Cheap to clone; any thread may ask.
+#[derive(Debug, Clone)]
+pub struct ReadToEnd {
+    /// Requests made so far; the follower answers the latest it has seen.
+    asked: Arc<AtomicU64>,
+    /// Wakes the follower out of its wait, to answer at once.
+    waker: Waker,
+}
+
+impl ReadToEnd {
+    pub fn new(waker: Waker) -> ReadToEnd {
+        ReadToEnd {
+            asked: Arc::default(),
+            waker,
+        }
+    }
+
+    /// Ask the follower to read to the end now. Returns the number that
+    /// [`Msg::Synced`] will carry (or exceed) once it has.
+    pub fn ask(&self) -> u64 {
+        let n = self.asked.fetch_add(1, Ordering::SeqCst) + 1;
+        self.waker.wake();
+        n
+    }
+
+    fn asked(&self) -> u64 {
+        self.asked.load(Ordering::SeqCst)
+    }
 }
 
 /// Complete lines left undecoded for the main loop (see the module notes).
@@ -147,6 +188,8 @@ pub enum Source {
         /// Set on Ctrl-C or SIGTERM: poll once more, then end with `Done`,
         /// so lines written up to the signal are counted.
         stop: Arc<AtomicBool>,
+        /// The loop's requests to read to the end now.
+        read_to_end: ReadToEnd,
     },
 }
 
@@ -333,7 +376,16 @@ pub fn spawn(
                 every,
                 backfill_after,
                 stop,
-            } => follow(follower, every, backfill_after, format, &stop, &tx),
+                read_to_end,
+            } => follow(
+                follower,
+                every,
+                backfill_after,
+                format,
+                &stop,
+                &read_to_end,
+                &tx,
+            ),
         };
         let last = match result {
             Ok(()) => Msg::Done,
@@ -464,6 +516,7 @@ fn follow(
     backfill_after: Option<i64>,
     format: LogFormat,
     stop: &AtomicBool,
+    read_to_end: &ReadToEnd,
     tx: &SyncSender<Msg>,
 ) -> Result<(), Gone> {
     let path = follower.path().to_path_buf();
@@ -487,10 +540,12 @@ fn follow(
     }
     let mut decoder = Decoder::new(format);
     decoder.prime(&header.directives);
+    let mut answered = 0;
     loop {
-        // Read before the poll: a poll that starts after the signal sees
-        // every byte written before it.
+        // Read before the poll: a poll that starts after the signal (or
+        // the request) sees every byte written before it.
         let stopping = stop.load(Ordering::SeqCst);
+        let asked = read_to_end.asked();
         let started = Instant::now();
         let poll = follower.poll(&mut |line| decoder.line(line));
         match poll {
@@ -512,6 +567,11 @@ fn follow(
                     // rotated one still lingering, is not complete and is not
                     // counted, as when the file is followed on.
                     return Ok(());
+                }
+                if !poll.more && asked > answered {
+                    // Read to the end as it was after the request.
+                    send(tx, Msg::Synced(asked))?;
+                    answered = asked;
                 }
                 if !poll.more && follower.wait(every) == Woke::Events && !follower.appeared() {
                     // A busy log changes thousands of times a second: take

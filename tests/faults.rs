@@ -14,7 +14,9 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -343,4 +345,108 @@ fn a_day_long_window_alerts_once_on_the_example_log() {
         (summary["hits"].as_u64(), summary["alerts"].as_u64()),
         (Some(920), Some(1))
     );
+}
+
+/// Events from `rx` into `seen` until one satisfies `done`; panics on
+/// timeout.
+fn collect_until(rx: &Receiver<Value>, seen: &mut Vec<Value>, done: impl Fn(&[Value]) -> bool) {
+    let deadline = Instant::now() + TIMEOUT;
+    while !done(seen) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(event) => seen.push(event),
+            Err(_) => panic!("timed out; saw {seen:?}"),
+        }
+    }
+}
+
+fn report_hits(events: &[Value]) -> u64 {
+    events
+        .iter()
+        .filter(|e| e["type"] == "report")
+        .map(|e| e["hits"].as_u64().unwrap())
+        .sum()
+}
+
+#[test]
+fn a_stopped_process_counts_the_lines_written_meanwhile_in_their_seconds() {
+    // Traffic at 3x the threshold; kill -STOP for 10 s; kill -CONT.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    fs::write(&log, "").unwrap();
+    let mut child = Guard(
+        logmon()
+            .args(["--period", "1", "--window", "5", "--threshold", "10"])
+            .args(["--poll-ms", "50", "--format", "json", "--quiet"])
+            .arg(&log)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let rx = json_lines(child.0.stdout.take().unwrap());
+    let mut seen = Vec::new();
+    // Following from the end once the first report is out.
+    collect_until(&rx, &mut seen, |seen| !seen.is_empty());
+
+    // 30 lines a second, stamped when written, until told to stop.
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (log, stop) = (log.clone(), stop.clone());
+        thread::spawn(move || {
+            let mut written = 0;
+            while !stop.load(Ordering::SeqCst) {
+                append(&log, &lines(3));
+                written += 3;
+                thread::sleep(Duration::from_millis(100));
+            }
+            written
+        })
+    };
+    collect_until(&rx, &mut seen, |seen| {
+        seen.iter().any(|e| e["type"] == "alert")
+    });
+    child.signal("STOP");
+    thread::sleep(Duration::from_secs(10));
+    child.signal("CONT");
+    thread::sleep(Duration::from_secs(2));
+    stop.store(true, Ordering::SeqCst);
+    let written = writer.join().unwrap();
+    collect_until(&rx, &mut seen, |seen| report_hits(seen) >= written);
+    child.signal("INT");
+    let status = child.wait(TIMEOUT).expect("logmon ends after SIGINT");
+    assert!(status.success(), "{status:?}");
+    seen.extend(rx.iter());
+
+    let kinds = |kind: &str| seen.iter().filter(|e| e["type"] == kind).count();
+    let story = brief(&seen);
+    assert_eq!(kinds("recovered"), 0, "{story}");
+    assert_eq!(kinds("alert"), 1, "no second alert: {story}");
+    assert_eq!(report_hits(&seen), written);
+    assert_eq!(seen.last().unwrap()["hits"].as_u64(), Some(written));
+    // The seconds of the stop had their lines: no report of 0 hits while
+    // the writer wrote (the first report came before it started).
+    let empty = seen[1..]
+        .iter()
+        .filter(|e| e["type"] == "report" && e["hits"] == 0)
+        .count();
+    assert!(empty <= 1, "{empty} empty reports: {story}");
+}
+
+/// One line per event: its type, its time and its hits (the window's in
+/// brackets), to read a failure.
+fn brief(events: &[Value]) -> String {
+    let mut out = String::new();
+    for e in events {
+        let at = e["start"].as_str().or(e["at"].as_str()).unwrap_or("");
+        out.push_str(&format!(
+            "\n{} {} {} [{}]",
+            e["type"].as_str().unwrap_or("?"),
+            at.get(11..19).unwrap_or(at),
+            e["hits"],
+            e["window_hits"]
+        ));
+    }
+    out
 }
