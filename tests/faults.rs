@@ -10,9 +10,8 @@
 
 mod support;
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::Path;
+use std::fs::{self, File};
+use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver};
@@ -20,53 +19,26 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
 use serde_json::Value;
-use support::{fixture, logmon};
+use support::{append, clf, fixture, logmon, pinned, unix_now};
 
 /// Long enough for a loaded machine; a passing test never waits this long.
 const TIMEOUT: Duration = Duration::from_secs(20);
 
-/// A CLF line stamped `at`, with its newline.
-fn line_at(at: DateTime<Utc>) -> String {
-    format!(
-        "127.0.0.1 - - {} \"GET /api/user HTTP/1.1\" 200 12\n",
-        at.format("[%d/%b/%Y:%H:%M:%S +0000]")
-    )
-}
-
 /// `n` lines stamped now.
 fn lines(n: usize) -> String {
-    let now = Utc::now();
-    (0..n).map(|_| line_at(now)).collect()
-}
-
-/// `printf "$text" >> path`
-fn append(path: &Path, text: &str) {
-    let mut f = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .unwrap();
-    f.write_all(text.as_bytes()).unwrap();
+    clf(unix_now(), "/api/user", 200, 12).repeat(n)
 }
 
 /// `sh -c SCRIPT sh LOGMON ARGS...`: logmon run by a shell script (which
 /// refers to it as `"$@"`), in the tests' pinned environment.
 fn in_shell(script: &str, args: &[&str]) -> Command {
-    let pinned = logmon();
-    let mut sh = Command::new("sh");
+    let mut sh = pinned(Command::new("sh"));
     sh.arg("-c")
         .arg(script)
         .arg("sh")
-        .arg(pinned.get_program())
+        .arg(env!("CARGO_BIN_EXE_logmon"))
         .args(args);
-    for (name, value) in pinned.get_envs() {
-        match value {
-            Some(value) => sh.env(name, value),
-            None => sh.env_remove(name),
-        };
-    }
     sh
 }
 
@@ -292,13 +264,8 @@ fn a_quiet_follow_exits_0_when_its_stdout_pipe_is_closed() {
         .wait(Duration::from_secs(2))
         .expect("logmon ends within 2 s of its reader");
     let mut stderr = String::new();
-    child
-        .0
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
+    let mut pipe = child.0.stderr.take().unwrap();
+    pipe.read_to_string(&mut stderr).unwrap();
     assert!(status.success(), "{status:?}: {stderr}");
     assert_eq!(
         stderr, "",
