@@ -38,7 +38,7 @@ use crate::batch::Batch;
 use crate::follow::{Follower, Notice};
 use crate::lines::{Line, Lines};
 use crate::parse::w3c;
-use crate::parse::{LogFormat, ParseError, Parser};
+use crate::parse::{LogFormat, Parser};
 
 /// Hashes client addresses, which anyone who can send a request chooses.
 /// Seeded at random per run, so no input is known in advance to collide;
@@ -156,9 +156,9 @@ impl Sink {
         match line {
             Line::Complete(bytes) => match self.parser.parse(bytes) {
                 Ok(record) => self.batch.push(&record, &self.clients),
-                // A W3C directive: taken in by the parser, neither a hit
-                // nor an invalid line.
-                Err(ParseError::Directive) => {}
+                // A blank line, or a W3C directive (taken in by the
+                // parser): neither a hit nor an invalid line.
+                Err(e) if e.is_skipped() => {}
                 Err(_) => self.batch.push_invalid(),
             },
             Line::TooLong => self.batch.push_invalid(),

@@ -141,7 +141,8 @@ fn garbage(len: usize) -> Vec<u8> {
 fn each_hostile_line_is_counted_and_the_good_lines_around_it_survive() {
     // Each case sits between two good lines. The good ones must always
     // count; the case counts as a hit or as invalid, never as neither, and
-    // never stops the run.
+    // never stops the run. (Blank lines, which count as neither, have their
+    // own test in formats.rs.)
     let line = |text: &str| format!("{text}\n").into_bytes();
     let ok = r#"10.0.0.9 - - [09/May/2018:16:00:40 +0000] "GET /x HTTP/1.1""#;
     let cases: Vec<(&str, Vec<u8>, bool)> = vec![
@@ -160,12 +161,13 @@ fn each_hostile_line_is_counted_and_the_good_lines_around_it_survive() {
             .concat(),
             true,
         ),
-        // Defends against C-string handling that stops at a NUL.
+        // Defends against C-string handling that stops at a NUL: no server
+        // writes one, so a line that holds one is junk.
         ("NUL bytes", b"10.0.0.1\0- -\0[\0\n".to_vec(), false),
         (
             "a NUL inside a valid line",
             line(&format!("{ok} 200 1").replace("/x", "/\0x")),
-            true,
+            false,
         ),
         // Defends against a binary file (or a gzip) passed by mistake.
         (
@@ -198,7 +200,6 @@ fn each_hostile_line_is_counted_and_the_good_lines_around_it_survive() {
             format!("{ok} 200 1\r\n").into_bytes(),
             true,
         ),
-        ("an empty line", b"\n".to_vec(), false),
     ];
     let dir = tempfile::tempdir().unwrap();
     for (name, bytes, valid) in cases {

@@ -187,7 +187,8 @@ pub struct Record<'a> {
     /// W3C's `cs-uri-query`, `None` when missing or `-`. Always `None` in
     /// CLF, where the query stays inside `target`.
     pub query: Option<&'a [u8]>,
-    /// Response status, always in `100..=599`.
+    /// Response status, in `100..=599`, or [`NO_STATUS`] when the log
+    /// wrote `-` (a hit counted under the status class `other`).
     pub status: u16,
     /// Response body size in bytes; `-` in the log means 0.
     pub bytes: u64,
@@ -305,12 +306,24 @@ fn absolute_path_start(target: &[u8]) -> Option<usize> {
     })
 }
 
+/// [`Record::status`] of a line whose status is `-`: still a hit.
+pub const NO_STATUS: u16 = 0;
+
+/// The UTF-8 byte-order mark some editors and servers (IIS) write at the
+/// start of a file.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// Why a line is not a valid record. Each variant names the first field that
 /// failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ParseError {
-    /// Nothing but a line ending.
+    /// A blank line: nothing, or only spaces and tabs, before the line
+    /// ending. Callers skip it without counting it as invalid
+    /// ([`ParseError::is_skipped`]).
     Empty,
+    /// A NUL byte somewhere in the line: no server writes one, so the line
+    /// is junk (or the file is not a log).
+    Nul,
     /// No non-empty first field followed by a space.
     Host,
     /// The identity or user field is missing.
@@ -339,7 +352,8 @@ pub enum ParseError {
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            ParseError::Empty => "empty line",
+            ParseError::Empty => "blank line",
+            ParseError::Nul => "NUL byte",
             ParseError::Host => "bad host",
             ParseError::User => "bad user field",
             ParseError::Time => "bad timestamp",
@@ -356,6 +370,24 @@ impl fmt::Display for ParseError {
 }
 
 impl std::error::Error for ParseError {}
+
+impl ParseError {
+    /// Whether the line is no request but no invalid line either, to be
+    /// skipped without a count: a blank line, or a W3C directive.
+    pub fn is_skipped(self) -> bool {
+        matches!(self, ParseError::Empty | ParseError::Directive)
+    }
+}
+
+/// Whether `line` holds nothing but spaces and tabs (or nothing at all).
+fn is_blank(line: &[u8]) -> bool {
+    // Most lines start with a letter or digit: one compare.
+    match line.first() {
+        None => true,
+        Some(b' ' | b'\t') => line.iter().all(|&b| b == b' ' || b == b'\t'),
+        Some(_) => false,
+    }
+}
 
 /// Non-directive lines that may fail, with nothing parsed, before a notice
 /// says that nothing parses.
@@ -458,25 +490,41 @@ impl Parser {
         self.notices.pop_front()
     }
 
-    /// Parse one line. A trailing `\n`, `\r\n` or `\r` is ignored.
+    /// Parse one line. A trailing `\n`, `\r\n` or `\r` is ignored, and so
+    /// is a UTF-8 byte-order mark before the line.
     ///
-    /// `Err(ParseError::Directive)` is a W3C directive (taken into account,
-    /// not a request and not invalid); any other error is an invalid line.
+    /// An error for which [`ParseError::is_skipped`] holds is a blank line
+    /// or a W3C directive (taken into account): not a request and not
+    /// invalid. Any other error is an invalid line, whatever the format:
+    /// one holding a NUL byte, or whose time RFC 3339 cannot write (a year
+    /// outside 0000-9999 once in UTC), among others.
     pub fn parse<'a>(&mut self, line: &'a [u8]) -> Result<Record<'a>, ParseError> {
         let line = strip_line_end(line);
-        let result = match self.format {
-            LogFormat::Clf => self.parse_clf(line),
-            LogFormat::W3c if line.first() == Some(&b'#') => {
-                self.w3c.directive(line);
-                Err(ParseError::Directive)
+        let line = line.strip_prefix(BOM).unwrap_or(line);
+        let result = if memchr(0, line).is_some() {
+            Err(ParseError::Nul)
+        } else if is_blank(line) {
+            Err(ParseError::Empty)
+        } else {
+            match self.format {
+                LogFormat::Clf => self.parse_clf(line),
+                LogFormat::W3c if line.first() == Some(&b'#') => {
+                    self.w3c.directive(line);
+                    Err(ParseError::Directive)
+                }
+                LogFormat::W3c => self.w3c.parse(line),
+                LogFormat::Auto => self.parse_auto(line),
             }
-            LogFormat::W3c => self.w3c.parse(line),
-            LogFormat::Auto => self.parse_auto(line),
+        };
+        let result = match result {
+            Ok(record) if !time::in_range(record.time) => Err(ParseError::Time),
+            result => result,
         };
         match &result {
             // One compare per good line: the hot path stays as it was.
             Ok(record) if self.announced != Some(record.syntax) => self.announce(record.syntax),
-            Ok(_) | Err(ParseError::Directive) => {}
+            Ok(_) => {}
+            Err(e) if e.is_skipped() => {}
             Err(_) if self.announced.is_none() => self.note_failure(line),
             Err(_) => {}
         }
@@ -717,7 +765,7 @@ mod tests {
             ),
             // Raw binary junk with spaces in the request.
             (
-                b"10.0.0.2 - - [09/May/2018:16:00:39 +0000] \"\x16\x03\x01 \x00\xa5 \xff\xfe\" 400 0",
+                b"10.0.0.2 - - [09/May/2018:16:00:39 +0000] \"\x16\x03\x01 \x02\xa5 \xff\xfe\" 400 0",
                 Ok(Record {
                     host: b"10.0.0.2",
                     user: b"-",
@@ -897,7 +945,13 @@ mod tests {
             (b"\r\n", Err(ParseError::Empty)),
             (b"garbage", Err(ParseError::Host)),
             (b"hello world", Err(ParseError::User)),
-            (b"\x00\x01\x02 \xff\xfe", Err(ParseError::User)),
+            (b"\x01\x02 \xff\xfe", Err(ParseError::User)),
+            // A NUL byte anywhere makes the line invalid.
+            (b"\x00\x01\x02 \xff\xfe", Err(ParseError::Nul)),
+            (
+                b"10.0.0.2 - - [09/May/2018:16:00:39 +0000] \"GET /\x00 HTTP/1.1\" 200 1",
+                Err(ParseError::Nul),
+            ),
             (
                 br#" - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 123"#,
                 Err(ParseError::Host),
@@ -1134,6 +1188,44 @@ mod tests {
     }
 
     #[test]
+    fn blank_lines_are_skipped_and_a_byte_order_mark_is_ignored() {
+        let mut p = Parser::with_format(LogFormat::Clf);
+        for blank in [&b""[..], b"\n", b"   \r\n", b"\t \t", b"\xEF\xBB\xBF\n"] {
+            let error = p.parse(blank).unwrap_err();
+            assert_eq!(error, ParseError::Empty);
+            assert!(error.is_skipped());
+        }
+        for _ in 0..NOTHING_PARSES_AFTER {
+            p.parse(b"  ").unwrap_err();
+        }
+        assert!(notices(&mut p).is_empty(), "blank lines are not failures");
+        let mut line = BOM.to_vec();
+        line.extend_from_slice(CLF_LINE);
+        assert_eq!(p.parse(&line), Ok(base()));
+        assert!(!ParseError::Time.is_skipped() && !ParseError::Nul.is_skipped());
+    }
+
+    #[test]
+    fn times_rfc3339_cannot_write_make_the_line_invalid() {
+        let line = |stamp: &str| format!(r#"::1 - - [{stamp}] "GET / HTTP/1.1" 200 1"#);
+        for (stamp, valid) in [
+            ("31/Dec/9999:23:59:59 +0000", true),
+            ("31/Dec/9999:23:59:59 +0100", true),
+            // 10000-01-01T00:59:59Z and 0000-12-31 of year -1 in UTC.
+            ("31/Dec/9999:23:59:59 -0100", false),
+            ("01/Jan/0000:00:00:00 +0000", true),
+            ("01/Jan/0000:00:00:00 +0100", false),
+        ] {
+            let text = line(stamp);
+            let parsed = Parser::new().parse(text.as_bytes()).map(|r| r.time);
+            assert_eq!(parsed.is_ok(), valid, "{stamp}: {parsed:?}");
+            if !valid {
+                assert_eq!(parsed, Err(ParseError::Time));
+            }
+        }
+    }
+
+    #[test]
     fn request_times_are_seconds_with_a_point_and_microseconds_without() {
         assert_eq!(parse_request_time(b"0.123"), Some(123_000));
         assert_eq!(parse_request_time(b"0.000"), Some(0));
@@ -1237,7 +1329,7 @@ mod tests {
     #[test]
     fn parse_errors_display_as_lowercase_fragments() {
         assert_eq!(ParseError::Time.to_string(), "bad timestamp");
-        assert_eq!(ParseError::Empty.to_string(), "empty line");
+        assert_eq!(ParseError::Empty.to_string(), "blank line");
         for e in [
             ParseError::Host,
             ParseError::User,

@@ -6,6 +6,19 @@ pub(crate) const TIME_LEN: usize = 26;
 /// Where the seconds digits sit in the timestamp text.
 pub(crate) const SECS_AT: usize = 18;
 
+/// 0000-01-01T00:00:00Z in unix seconds: the earliest time RFC 3339 can
+/// write.
+pub const MIN_TIME: i64 = -62_167_219_200;
+/// 9999-12-31T23:59:59Z, the latest.
+pub const MAX_TIME: i64 = 253_402_300_799;
+
+/// Whether RFC 3339 can write `time` (unix seconds): a year in 0000-9999,
+/// once in UTC. A line stamped outside that is invalid, whatever the
+/// format: a CLF time of 31/Dec/9999 at 23:59 -0100 is already in 10000.
+pub fn in_range(time: i64) -> bool {
+    (MIN_TIME..=MAX_TIME).contains(&time)
+}
+
 /// Parse a CLF timestamp, `09/May/2018:16:00:39 +0000`, to unix seconds
 /// (UTC, the offset applied). `None` unless it is exactly that shape with a
 /// real date: English month abbreviations (case-sensitive), a day within the
