@@ -278,7 +278,7 @@ fn pump(
     events: &mut Vec<Event>,
 ) -> Result<()> {
     let wall = !args.replay;
-    let mut decoder = Decoder::for_loop();
+    let mut decoder = Decoder::for_loop(args.log_format);
     let (mut warned_old, mut warned_ahead) = (false, false);
     // After a signal, when to give up waiting for the follower's last poll.
     let mut deadline: Option<Instant> = None;

@@ -186,10 +186,11 @@ impl Decoder {
         }
     }
 
-    /// A decoder for the main loop's share of the lines ([`Msg::Raw`]).
-    pub fn for_loop() -> Decoder {
-        let mut decoder = Decoder::new(LogFormat::Clf);
-        decoder.sink.parser = Parser::settled();
+    /// A decoder for the main loop's share of the lines ([`Msg::Raw`]) of
+    /// a log read in `format`.
+    pub fn for_loop(format: LogFormat) -> Decoder {
+        let mut decoder = Decoder::new(format);
+        decoder.sink.parser = Parser::settled(format);
         decoder
     }
 
@@ -381,10 +382,13 @@ fn follow(
 ) -> Result<(), Gone> {
     let path = follower.path().to_path_buf();
     let header = match follower.current() {
-        Some((file, end)) if format != LogFormat::Clf => match file.try_clone() {
-            Ok(mut file) => find_header(&mut file, end, format),
-            Err(_) => Header::default(),
-        },
+        // Only W3C has a header to look for.
+        Some((file, end)) if matches!(format, LogFormat::Auto | LogFormat::W3c) => {
+            match file.try_clone() {
+                Ok(mut file) => find_header(&mut file, end, format),
+                Err(_) => Header::default(),
+            }
+        }
         _ => Header::default(),
     };
     if header.gave_up {
@@ -661,7 +665,7 @@ mod tests {
                 let mut plain = Decoder::new(format);
                 let mut want = Vec::new();
                 let mut reader = Decoder::new(format);
-                let mut main = Decoder::for_loop();
+                let mut main = Decoder::for_loop(format);
                 let mut got = Vec::new();
                 let mut handed = 0;
                 for data in log.as_bytes().chunks(chunk) {

@@ -57,6 +57,20 @@ pub fn parse_request_time(s: &[u8]) -> Option<u64> {
     }
 }
 
+/// Seconds, with or without a decimal point (nginx's `$request_time`,
+/// `0.123`; Apache's `%T`, `2`), in microseconds; digits past microseconds
+/// are dropped. `None` for anything else, `-` included.
+pub(crate) fn parse_seconds(s: &[u8]) -> Option<u64> {
+    let (whole, fraction) = match memchr(b'.', s) {
+        Some(dot) => (&s[..dot], &s[dot + 1..]),
+        None => (s, &b"0"[..]),
+    };
+    let micros = decimal_fraction(fraction, 6)?;
+    parse_digits(whole)?
+        .checked_mul(1_000_000)?
+        .checked_add(micros)
+}
+
 /// Digits after a decimal point, as a count of `10^-places` units (so
 /// `"5"` with 3 places is 500); extra digits are dropped. At least one
 /// digit, digits only.

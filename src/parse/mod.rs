@@ -45,6 +45,7 @@ mod fields;
 pub mod time;
 pub mod w3c;
 
+use clf::ClfShape;
 pub use fields::parse_request_time;
 pub(crate) use fields::strip_line_end;
 pub use time::parse_clf_time;
@@ -126,6 +127,18 @@ pub enum LogFormat {
     /// Common Log Format family: CLF, Combined, vhost-prefixed, with or
     /// without a trailing request time
     Clf,
+    /// Apache's `common`: CLF without further fields
+    Common,
+    /// nginx's and Apache's `combined`
+    Combined,
+    /// Apache's `vhost_combined`
+    #[value(name = "vhost_combined")]
+    VhostCombined,
+    /// The ingress-nginx controller's default (`upstreaminfo`)
+    #[value(name = "ingress-nginx")]
+    IngressNginx,
+    /// Traefik's CLF access log
+    Traefik,
     /// W3C Extended Log File Format, as IIS writes it
     W3c,
 }
@@ -136,7 +149,37 @@ impl LogFormat {
         match self {
             LogFormat::Auto => "auto",
             LogFormat::Clf => "clf",
+            LogFormat::Common => "common",
+            LogFormat::Combined => "combined",
+            LogFormat::VhostCombined => "vhost_combined",
+            LogFormat::IngressNginx => "ingress-nginx",
+            LogFormat::Traefik => "traefik",
             LogFormat::W3c => "w3c",
+        }
+    }
+
+    /// The CLF shape this format reads, `None` for W3C. `auto` reads the
+    /// whole family.
+    fn clf_shape(self) -> Option<ClfShape> {
+        Some(match self {
+            LogFormat::Auto | LogFormat::Clf => ClfShape::Family,
+            LogFormat::Common => ClfShape::Common,
+            LogFormat::Combined => ClfShape::Combined,
+            LogFormat::VhostCombined => ClfShape::VhostCombined,
+            LogFormat::IngressNginx => ClfShape::IngressNginx,
+            LogFormat::Traefik => ClfShape::Traefik,
+            LogFormat::W3c => return None,
+        })
+    }
+
+    /// What a line that does not parse was tried as, for the notice that
+    /// says nothing parses.
+    fn tried(self) -> &'static str {
+        match self {
+            LogFormat::Auto => {
+                "the CLF family (common, combined, vhost_combined, ingress-nginx, traefik) or w3c"
+            }
+            format => format.as_str(),
         }
     }
 }
@@ -340,6 +383,9 @@ pub enum ParseError {
     Referer,
     /// The quoted user agent is unterminated.
     UserAgent,
+    /// The line does not have the shape of the format given: a preset's
+    /// fields, or a format string's literal text.
+    Format,
     /// A W3C line came before any `#Fields:` directive.
     NoFields,
     /// A W3C line has more or fewer fields than its `#Fields:` directive.
@@ -362,6 +408,7 @@ impl fmt::Display for ParseError {
             ParseError::Bytes => "bad byte count",
             ParseError::Referer => "bad referer",
             ParseError::UserAgent => "bad user agent",
+            ParseError::Format => "does not fit the log format",
             ParseError::NoFields => "no #Fields: directive yet",
             ParseError::FieldCount => "field count differs from #Fields:",
             ParseError::Directive => "directive",
@@ -403,11 +450,9 @@ const QUOTED_LINE_WIDTH: usize = 200;
 /// `auto` which format the last line parsed in.
 pub struct Parser {
     format: LogFormat,
-    /// Last valid timestamp text; its seconds digits are ignored on compare.
-    last_text: [u8; time::TIME_LEN],
-    /// `last_text`'s time in unix seconds, minus its seconds. `None` until
-    /// a timestamp has been parsed.
-    last_minute: Option<i64>,
+    /// The CLF lines `format` reads (the whole family for W3C, unused).
+    shape: ClfShape,
+    clock: time::ClfClock,
     w3c: W3c,
     /// `auto`: the format tried first, the last one a line parsed in (or
     /// W3C from a `#Fields:` directive on).
@@ -439,8 +484,8 @@ impl Parser {
     pub fn with_format(format: LogFormat) -> Parser {
         Parser {
             format,
-            last_text: [0; time::TIME_LEN],
-            last_minute: None,
+            shape: format.clf_shape().unwrap_or(ClfShape::Family),
+            clock: time::ClfClock::default(),
             w3c: W3c::default(),
             current: Syntax::Clf,
             announced: None,
@@ -450,14 +495,19 @@ impl Parser {
         }
     }
 
-    /// A parser reading CLF lines exactly as a parser that [`is_settled`]
-    /// does, for lines decoded away from the reader's parser.
+    /// A parser reading lines exactly as a parser for `format` that
+    /// [`is_settled`] does, for lines decoded away from the reader's parser.
     ///
     /// [`is_settled`]: Parser::is_settled
-    pub fn settled() -> Parser {
+    pub fn settled(format: LogFormat) -> Parser {
+        let format = match format {
+            // Settled on CLF, with no W3C columns: the whole family.
+            LogFormat::Auto => LogFormat::Clf,
+            format => format,
+        };
         Parser {
             announced: Some(Syntax::Clf),
-            ..Parser::with_format(LogFormat::Clf)
+            ..Parser::with_format(format)
         }
     }
 
@@ -469,9 +519,14 @@ impl Parser {
     pub fn is_settled(&self) -> bool {
         self.announced == Some(Syntax::Clf)
             && match self.format {
-                LogFormat::Clf => true,
                 LogFormat::Auto => !self.w3c.has_fields(),
                 LogFormat::W3c => false,
+                LogFormat::Clf
+                | LogFormat::Common
+                | LogFormat::Combined
+                | LogFormat::VhostCombined
+                | LogFormat::IngressNginx
+                | LogFormat::Traefik => true,
             }
     }
 
@@ -507,7 +562,12 @@ impl Parser {
             Err(ParseError::Empty)
         } else {
             match self.format {
-                LogFormat::Clf => self.parse_clf(line),
+                LogFormat::Clf
+                | LogFormat::Common
+                | LogFormat::Combined
+                | LogFormat::VhostCombined
+                | LogFormat::IngressNginx
+                | LogFormat::Traefik => self.parse_clf(line, self.shape),
                 LogFormat::W3c if line.first() == Some(&b'#') => {
                     self.w3c.directive(line);
                     Err(ParseError::Directive)
@@ -543,7 +603,7 @@ impl Parser {
         }
         match self.current {
             Syntax::Clf => {
-                let error = match self.parse_clf(line) {
+                let error = match self.parse_clf(line, ClfShape::Family) {
                     Ok(record) => return Ok(record),
                     Err(e) => e,
                 };
@@ -559,7 +619,7 @@ impl Parser {
                     Ok(record) => return Ok(record),
                     Err(e) => e,
                 };
-                let record = self.parse_clf(line).map_err(|_| error)?;
+                let record = self.parse_clf(line, ClfShape::Family).map_err(|_| error)?;
                 self.current = Syntax::Clf;
                 Ok(record)
             }
@@ -597,14 +657,11 @@ impl Parser {
             self.first_failure = Some(truncate(&sanitize(line), QUOTED_LINE_WIDTH).into_owned());
         }
         if self.failures == NOTHING_PARSES_AFTER {
-            let expected = match self.format {
-                LogFormat::Auto => "clf or w3c",
-                LogFormat::Clf => "clf",
-                LogFormat::W3c => "w3c",
-            };
             self.notices.push_back(format!(
-                "none of the first {NOTHING_PARSES_AFTER} lines parse as {expected} \
-                 (see --log-format); the first: {}",
+                "none of the first {NOTHING_PARSES_AFTER} lines parse as {}; give the \
+                 format with --log-format: a preset, or the log_format line of nginx.conf \
+                 or the LogFormat line of the Apache config; the first: {}",
+                self.format.tried(),
                 self.first_failure.as_deref().unwrap_or_default()
             ));
         }
@@ -776,14 +833,11 @@ mod tests {
                     ..base()
                 }),
             ),
-            // HTTP/0.9-style request, and a request with too many parts.
+            // HTTP/0.9-style request (no protocol), and a request with too
+            // many parts.
             (
                 br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report" 200 123"#,
-                Ok(Record {
-                    method: Method::Other,
-                    target: None,
-                    ..base()
-                }),
+                Ok(base()),
             ),
             (
                 br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /a b HTTP/1.1" 200 123"#,
@@ -811,12 +865,57 @@ mod tests {
                     ..base()
                 }),
             ),
+            // The first of several further fields has no known meaning.
             (
                 br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 123 "-" "curl/8.0" 0.123 upstream=1"#,
                 Ok(Record {
                     referer: Some(b"-"),
                     user_agent: Some(b"curl/8.0"),
-                    request_time_us: Some(123_000),
+                    ..base()
+                }),
+            ),
+            // ingress-nginx: $request_length, then $request_time.
+            (
+                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 123 "-" "curl/8.0" 89 0.033 [default-web-80] [] 10.0.0.7:80 123 0.032 200 5f1b"#,
+                Ok(Record {
+                    referer: Some(b"-"),
+                    user_agent: Some(b"curl/8.0"),
+                    request_time_us: Some(33_000),
+                    ..base()
+                }),
+            ),
+            // Traefik: request count, router, server, then milliseconds.
+            (
+                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 123 "-" "curl/8.0" 7 "web@docker" "http://10.0.0.7:80" 21ms"#,
+                Ok(Record {
+                    referer: Some(b"-"),
+                    user_agent: Some(b"curl/8.0"),
+                    request_time_us: Some(21_000),
+                    ..base()
+                }),
+            ),
+            // An X-Forwarded-For list in place of the client: its first
+            // address, with or without a vhost before it.
+            (
+                br#"10.0.0.2, 10.0.0.1, 127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 123"#,
+                Ok(Record {
+                    host: b"10.0.0.2",
+                    ..base()
+                }),
+            ),
+            (
+                br#"www.example.com 10.0.0.2, 10.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 123"#,
+                Ok(Record {
+                    vhost: Some(b"www.example.com"),
+                    host: b"10.0.0.2",
+                    ..base()
+                }),
+            ),
+            // Status `-`: a hit without a status.
+            (
+                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" - 123"#,
+                Ok(Record {
+                    status: NO_STATUS,
                     ..base()
                 }),
             ),
@@ -1056,14 +1155,22 @@ mod tests {
                 br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 -1"#,
                 Err(ParseError::Bytes),
             ),
-            // Truncated Combined fields.
+            // A last quoted field cut off by the end of the line still
+            // makes a hit.
             (
                 br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 123 "http://a.exam"#,
-                Err(ParseError::Referer),
+                Ok(Record {
+                    referer: Some(b"http://a.exam"),
+                    ..base()
+                }),
             ),
             (
-                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 123 "-" "Mozilla/5"#,
-                Err(ParseError::UserAgent),
+                br#"127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 123 "-" "Mozilla/5.0 (X11; Lin"#,
+                Ok(Record {
+                    referer: Some(b"-"),
+                    user_agent: Some(b"Mozilla/5.0 (X11; Lin"),
+                    ..base()
+                }),
             ),
         ];
         for (line, expected) in table {
@@ -1150,6 +1257,68 @@ mod tests {
     }
 
     #[test]
+    fn presets_read_their_own_shape_and_its_request_time_only() {
+        let combined = format!("{} \"-\" \"curl/8\"", String::from_utf8_lossy(CLF_LINE));
+        let lines = [
+            String::from_utf8_lossy(CLF_LINE).into_owned(),
+            combined.clone(),
+            format!("www.example.com:443 {combined}"),
+            format!("{combined} 89 0.033 [default-web-80] [] 10.0.0.7:80 123 0.032 200 5f1b"),
+            format!("{combined} 7 \"web@docker\" \"http://10.0.0.7:80\" 21ms"),
+            format!("{combined} 0.5"),
+        ];
+        // For each format, the request time of each line, or `None` for a
+        // line that does not parse.
+        let us = |ms: u64| Some(Some(ms * 1000));
+        for (format, want) in [
+            (
+                LogFormat::Clf,
+                [Some(None), Some(None), Some(None), us(33), us(21), us(500)],
+            ),
+            (
+                LogFormat::Common,
+                [Some(None), None, None, None, None, None],
+            ),
+            (
+                LogFormat::Combined,
+                [None, Some(None), None, None, None, None],
+            ),
+            (
+                LogFormat::VhostCombined,
+                [None, None, Some(None), None, None, None],
+            ),
+            (
+                LogFormat::IngressNginx,
+                [None, None, None, us(33), None, None],
+            ),
+            (LogFormat::Traefik, [None, None, None, None, us(21), None]),
+        ] {
+            let mut p = Parser::with_format(format);
+            for (line, want) in lines.iter().zip(want) {
+                let got = p.parse(line.as_bytes()).ok().map(|r| r.request_time_us);
+                assert_eq!(got, want, "{format:?}: {line}");
+            }
+        }
+        let auto: Vec<_> = lines
+            .iter()
+            .map(|l| parse(l.as_bytes()).map(|r| r.request_time_us))
+            .collect();
+        let clf: Vec<_> = lines
+            .iter()
+            .map(|l| {
+                Parser::with_format(LogFormat::Clf)
+                    .parse(l.as_bytes())
+                    .map(|r| r.request_time_us)
+            })
+            .collect();
+        assert_eq!(auto, clf, "auto reads the family as clf does");
+        assert_eq!(
+            Parser::with_format(LogFormat::Combined).parse(CLF_LINE),
+            Err(ParseError::Format)
+        );
+    }
+
+    #[test]
     fn nothing_parsing_is_said_once_quoting_the_first_line_escaped() {
         let mut p = Parser::with_format(LogFormat::Clf);
         p.parse(b"first \x1b[31mbad\n").unwrap_err();
@@ -1160,7 +1329,11 @@ mod tests {
         p.parse(b"more junk").unwrap_err();
         assert_eq!(
             notices(&mut p),
-            ["none of the first 100 lines parse as clf (see --log-format); the first: first \\x1b[31mbad"]
+            [
+                "none of the first 100 lines parse as clf; give the format with --log-format: \
+              a preset, or the log_format line of nginx.conf or the LogFormat line of the \
+              Apache config; the first: first \\x1b[31mbad"
+            ]
         );
         for _ in 0..300 {
             p.parse(b"junk").unwrap_err();
@@ -1375,7 +1548,7 @@ mod tests {
         let mut parser = Parser::new();
         for text in CACHE_TEXTS {
             let fresh = parse_clf_time(text.as_bytes());
-            assert_eq!(parser.time(text.as_bytes()), fresh, "{text}");
+            assert_eq!(parser.clock.time(text.as_bytes()), fresh, "{text}");
 
             let line = format!(r#"::1 - - [{text}] "GET / HTTP/1.1" 200 1"#);
             let via_line = parser.parse(line.as_bytes()).map(|r| r.time);

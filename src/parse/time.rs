@@ -59,6 +59,40 @@ pub fn parse_clf_time(text: &[u8]) -> Option<i64> {
     Some(local - offset)
 }
 
+/// [`parse_clf_time`] with a memory: a log repeats the same minute on many
+/// consecutive lines, so most lines skip the date arithmetic.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ClfClock {
+    /// Last valid timestamp text; its seconds digits are ignored on compare.
+    last_text: [u8; TIME_LEN],
+    /// `last_text`'s time in unix seconds, minus its seconds. `None` until
+    /// a timestamp has been parsed.
+    last_minute: Option<i64>,
+}
+
+impl ClfClock {
+    /// [`parse_clf_time`], reusing the last result while only the seconds
+    /// change.
+    pub(crate) fn time(&mut self, text: &[u8]) -> Option<i64> {
+        if let Some(minute) = self.last_minute {
+            if text.len() == TIME_LEN
+                && text[..SECS_AT] == self.last_text[..SECS_AT]
+                && text[SECS_AT + 2..] == self.last_text[SECS_AT + 2..]
+            {
+                let secs = two_digits(text[SECS_AT], text[SECS_AT + 1]).filter(|&s| s < 60)?;
+                return Some(minute + i64::from(secs));
+            }
+        }
+        let time = parse_clf_time(text)?;
+        // parse_clf_time accepted it, so the text is TIME_LEN bytes and the
+        // seconds digits are valid.
+        let secs = two_digits(text[SECS_AT], text[SECS_AT + 1])?;
+        self.last_text.copy_from_slice(text);
+        self.last_minute = Some(time - i64::from(secs));
+        Some(time)
+    }
+}
+
 /// The value of two ASCII digits.
 pub(crate) fn two_digits(a: u8, b: u8) -> Option<u32> {
     if a.is_ascii_digit() && b.is_ascii_digit() {
