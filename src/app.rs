@@ -32,7 +32,7 @@ use anyhow::{bail, Context as _, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::batch::Batch;
-use crate::cli::{Args, ColorChoice, Format};
+use crate::cli::{Args, ColorChoice, Format, LogFormat};
 use crate::follow::Follower;
 use crate::gen::{GenFormat, Generator, Shape};
 use crate::monitor::{Config, Event, Monitor};
@@ -146,6 +146,21 @@ pub fn run(args: Args) -> Result<Outcome> {
     Ok(Outcome { alerts })
 }
 
+/// Say on stderr, after the startup line, which format lines are read in
+/// when it was given: `auto` says what it finds as it reads.
+fn say_log_format(format: &LogFormat) {
+    const PREFIX: &str = "logmon: ";
+    if *format == LogFormat::Auto {
+        return;
+    }
+    eprintln!("{PREFIX}{}", format.describe(80 - PREFIX.len()));
+    if let LogFormat::Pattern(pattern) = format {
+        if pattern.local_time() {
+            eprintln!("{PREFIX}its times have no UTC offset: read in the local time zone (TZ)");
+        }
+    }
+}
+
 /// The input, and how the loop and the reader thread talk about it.
 struct Input {
     path: PathBuf,
@@ -204,7 +219,7 @@ fn start_replay(
     reader::spawn(
         Source::Whole(source),
         input.name.clone(),
-        args.log_format,
+        args.log_format.clone(),
         input.idle.clone(),
         tx,
     )?;
@@ -244,7 +259,7 @@ fn start_following(
     reader::spawn(
         source,
         input.name.clone(),
-        args.log_format,
+        args.log_format.clone(),
         input.idle.clone(),
         tx,
     )?;
@@ -257,6 +272,7 @@ fn start_following(
             args.window,
             args.period
         );
+        say_log_format(&args.log_format);
     }
     let mut monitor = Monitor::wall(cfg, now);
     if input.follows {
@@ -278,7 +294,7 @@ fn pump(
     events: &mut Vec<Event>,
 ) -> Result<()> {
     let wall = !args.replay;
-    let mut decoder = Decoder::for_loop(args.log_format);
+    let mut decoder = Decoder::for_loop(args.log_format.clone());
     let (mut warned_old, mut warned_ahead) = (false, false);
     // After a signal, when to give up waiting for the follower's last poll.
     let mut deadline: Option<Instant> = None;

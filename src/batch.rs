@@ -19,6 +19,25 @@ use std::hash::BuildHasher;
 use crate::parse::{normalize_section, Method, Record};
 use crate::text::sanitize;
 
+/// [`BYTE_CLASS`]: the byte is not printable ASCII.
+const UNPRINTABLE: u8 = 1;
+/// [`BYTE_CLASS`]: the byte is `%` or `;`, which normalising may change.
+const SPECIAL: u8 = 2;
+
+/// What a section's bytes need, by byte: one table load a byte tells both.
+const BYTE_CLASS: [u8; 256] = {
+    let mut table = [UNPRINTABLE; 256];
+    let mut b = b' ';
+    while b <= b'~' {
+        table[b as usize] = match b {
+            b'%' | b';' => SPECIAL,
+            _ => 0,
+        };
+        b += 1;
+    }
+    table
+};
+
 /// One valid line, owned and compact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Hit {
@@ -94,17 +113,15 @@ impl Batch {
         let start = self.text.len();
         // One pass for both questions: the common case, printable ASCII
         // without `%` or `;`, is already normal, safe and UTF-8.
-        let (mut printable, mut special) = (true, false);
-        for &b in raw {
-            printable &= (b' '..=b'~').contains(&b);
-            special |= b == b'%' || b == b';';
-        }
-        let normal = match special {
-            true => normalize_section(raw),
-            false => Cow::Borrowed(raw),
+        let class = raw
+            .iter()
+            .fold(0, |class, &b| class | BYTE_CLASS[usize::from(b)]);
+        let normal = match class & SPECIAL {
+            0 => Cow::Borrowed(raw),
+            _ => normalize_section(raw),
         };
         // Normalising only decodes to printable ASCII.
-        if printable {
+        if class & UNPRINTABLE == 0 {
             self.text.extend_from_slice(&normal);
         } else {
             self.text.extend_from_slice(sanitize(&normal).as_bytes());

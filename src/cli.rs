@@ -89,18 +89,27 @@ pub struct Args {
           env = "LOGMON_FORMAT")]
     pub format: Format,
 
-    /// Log line format
+    /// Log line format: a preset, or the server's own format string
+    ///
+    /// Presets: auto, clf, common, combined, vhost_combined, ingress-nginx,
+    /// traefik, w3c. Or paste the format from the server's configuration:
+    /// an nginx log_format string (it has $variables), quoted as in
+    /// nginx.conf or not, or an Apache LogFormat string (it has
+    /// %directives), for example '%h %l %u %t "%r" %>s %b %D'.
     ///
     /// `auto` decides per line: W3C once a `#Fields:` directive has been seen
-    /// (until a line fails W3C and parses as CLF), CLF otherwise, and says on
-    /// stderr which it chose. In W3C, `#` lines are directives, not requests.
+    /// (until a line fails W3C and parses as CLF), the CLF family otherwise,
+    /// and says on stderr which it chose. In W3C, `#` lines are directives,
+    /// not requests.
     ///
     /// Request times, when the lines carry them, add p50/p95/p99 latency to
-    /// the reports. Their units: W3C `time-taken` is milliseconds (IIS); a
-    /// number after the CLF or Combined fields is seconds when it has a
-    /// decimal point (nginx `$request_time`, `0.123`) and microseconds when it
-    /// is an integer (Apache `%D`, `123000`).
-    #[arg(long, value_name = "FORMAT", value_enum, default_value_t = LogFormat::Auto)]
+    /// the reports. Their units: W3C `time-taken` is milliseconds (IIS); in
+    /// auto and clf, a single number ending a CLF or Combined line is
+    /// seconds when it has a decimal point (nginx `$request_time`, `0.123`)
+    /// and microseconds when it is an integer (Apache `%D`, `123000`);
+    /// format strings say their own units ($request_time, %D, %T...).
+    #[arg(long, value_name = "FORMAT", default_value = "auto", value_parser = LogFormat::parse,
+          env = "LOGMON_LOG_FORMAT", hide_default_value = false)]
     pub log_format: LogFormat,
 
     /// When to use colour
@@ -240,16 +249,33 @@ mod tests {
     }
 
     #[test]
-    fn log_format_takes_auto_clf_and_w3c_only() {
+    fn log_format_takes_presets_and_format_strings() {
         for (value, format) in [
             ("auto", LogFormat::Auto),
             ("clf", LogFormat::Clf),
+            ("combined", LogFormat::Combined),
+            ("vhost_combined", LogFormat::VhostCombined),
+            ("ingress-nginx", LogFormat::IngressNginx),
             ("w3c", LogFormat::W3c),
         ] {
             let args = Args::try_parse_from(["logmon", "--log-format", value]).unwrap();
             assert_eq!(args.log_format, format);
         }
-        assert!(Args::try_parse_from(["logmon", "--log-format", "json"]).is_err());
+        for (value, dialect) in [
+            (r#"$remote_addr [$time_local] "$request" $status"#, "nginx"),
+            (r#"%h %t "%r" %>s %b"#, "apache"),
+        ] {
+            let args = Args::try_parse_from(["logmon", "--log-format", value]).unwrap();
+            assert_eq!(args.log_format.as_str(), dialect);
+        }
+        for bad in ["json5", "$remote_addr $status", "%h %t %Z"] {
+            let error = Args::try_parse_from(["logmon", "--log-format", bad]).unwrap_err();
+            assert_eq!(
+                error.kind(),
+                clap::error::ErrorKind::ValueValidation,
+                "{bad}"
+            );
+        }
     }
 
     #[test]

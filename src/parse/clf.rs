@@ -189,6 +189,7 @@ fn traefik_request_time(extra: &[u8]) -> Result<Option<u64>, ParseError> {
 }
 
 /// Exactly three digits in `100..=599`, or `-` for [`NO_STATUS`].
+#[inline]
 pub(super) fn parse_status_or_dash(s: &[u8]) -> Option<u16> {
     match s {
         b"-" => Some(NO_STATUS),
@@ -253,8 +254,12 @@ pub(super) fn quoted(s: &[u8]) -> Option<(&[u8], &[u8])> {
 
 /// Whether the byte at `at` is escaped: an odd run of backslashes precedes
 /// it.
+#[inline]
 pub(super) fn escaped(s: &[u8], at: usize) -> bool {
-    s[..at].iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 1
+    // Most quotes have no backslash before them: one compare.
+    at > 0
+        && s[at - 1] == b'\\'
+        && s[..at].iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 1
 }
 
 /// The method and target of a request: `METHOD SP TARGET SP HTTP/...`, or

@@ -23,6 +23,7 @@ pub(crate) fn field(s: &[u8]) -> (&[u8], Option<&[u8]>) {
 }
 
 /// Exactly three digits in `100..=599`.
+#[inline]
 pub(crate) fn parse_status(s: &[u8]) -> Option<u16> {
     let &[a, b, c] = s else { return None };
     let status = two_digits(a, b)? * 10 + two_digits(b'0', c)?;
@@ -31,6 +32,7 @@ pub(crate) fn parse_status(s: &[u8]) -> Option<u16> {
 }
 
 /// Decimal digits that fit a `u64`, or `-` for 0.
+#[inline]
 pub(crate) fn parse_bytes(s: &[u8]) -> Option<u64> {
     if s == b"-" {
         return Some(0);
@@ -87,6 +89,7 @@ pub(crate) fn decimal_fraction(s: &[u8], places: u32) -> Option<u64> {
 }
 
 /// Decimal digits that fit a `u64` (at least one).
+#[inline]
 pub(crate) fn parse_digits(s: &[u8]) -> Option<u64> {
     match s.len() {
         0 => None,

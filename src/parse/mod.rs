@@ -1,15 +1,21 @@
 //! One access-log line (bytes) -> [`Record`] borrowing the line, and the
-//! `section` of a request target.
+//! `section` of a request target ([`section`], normalised by
+//! [`normalize_section`]).
 //!
-//! Reads two families of formats, chosen by [`LogFormat`]:
-//! - CLF: the Common Log Format, the Combined Log Format, Apache's
-//!   vhost-prefixed forms (`%v` or `%v:%p` before the host), and any of these
-//!   followed by further fields. The first further field, when it is a
-//!   number, is the request time: nginx's `$request_time` in seconds when it
-//!   has a decimal point (`0.123`), Apache's `%D` in microseconds when it is
-//!   an integer (`123000`). Other further fields are ignored.
+//! Reads the formats [`LogFormat`] names:
+//! - the CLF family, by hand, in `clf`: the Common Log Format, the
+//!   Combined Log Format, Apache's vhost-prefixed forms (`%v` or `%v:%p`
+//!   before the host), and any of these followed by further fields; the
+//!   presets `common`, `combined`, `vhost_combined`, `ingress-nginx` and
+//!   `traefik` are shapes of it. A request time is read only where the
+//!   shape says which field holds one (see `clf::ClfShape`): a single
+//!   number ending the line (nginx's `$request_time` in seconds when it has
+//!   a decimal point, Apache's `%D` in microseconds when it is an integer),
+//!   or the ingress-nginx and Traefik columns;
 //! - W3C Extended (IIS), in [`w3c`]: `#` directives and space-separated
-//!   columns named by the last `#Fields:` directive.
+//!   columns named by the last `#Fields:` directive;
+//! - an nginx `log_format` or Apache `LogFormat` string, compiled once by
+//!   `nginx` or `apache` into a [`pattern::Pattern`].
 //!
 //! ```text
 //! 127.0.0.1 - james [09/May/2018:16:00:39 +0000] "GET /report HTTP/1.0" 200 123 "referer" "agent"
@@ -35,13 +41,17 @@
 use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::fmt;
+use std::sync::Arc;
 
 use memchr::memchr;
 
 use crate::text::{sanitize, truncate};
 
+mod apache;
 mod clf;
 mod fields;
+mod nginx;
+pub mod pattern;
 mod section;
 pub mod time;
 pub mod w3c;
@@ -49,6 +59,7 @@ pub mod w3c;
 use clf::ClfShape;
 pub use fields::parse_request_time;
 pub(crate) use fields::strip_line_end;
+use pattern::Pattern;
 pub use section::{normalize as normalize_section, section};
 pub use time::parse_clf_time;
 use w3c::W3c;
@@ -119,35 +130,88 @@ impl Method {
     }
 }
 
-/// Which format to read lines in (`--log-format`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+/// Which format to read lines in (`--log-format`): see [`LogFormat::parse`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum LogFormat {
     /// Decide per line: W3C once a `#Fields:` directive has been seen (until
-    /// a line fails W3C and parses as CLF), CLF otherwise
+    /// a line fails W3C and parses as CLF), the CLF family otherwise.
     #[default]
     Auto,
-    /// Common Log Format family: CLF, Combined, vhost-prefixed, with or
-    /// without a trailing request time
+    /// The Common Log Format family: CLF, Combined, vhost-prefixed, with
+    /// or without further fields (a number alone after them is a request
+    /// time).
     Clf,
-    /// Apache's `common`: CLF without further fields
+    /// Apache's `common`: CLF without further fields.
     Common,
-    /// nginx's and Apache's `combined`
+    /// nginx's and Apache's `combined`.
     Combined,
-    /// Apache's `vhost_combined`
-    #[value(name = "vhost_combined")]
+    /// Apache's `vhost_combined`.
     VhostCombined,
-    /// The ingress-nginx controller's default (`upstreaminfo`)
-    #[value(name = "ingress-nginx")]
+    /// The ingress-nginx controller's default (`upstreaminfo`).
     IngressNginx,
-    /// Traefik's CLF access log
+    /// Traefik's CLF access log.
     Traefik,
-    /// W3C Extended Log File Format, as IIS writes it
+    /// W3C Extended Log File Format, as IIS writes it.
     W3c,
+    /// An nginx `log_format` or Apache `LogFormat` string, compiled.
+    Pattern(Arc<Pattern>),
 }
 
+/// The presets' names, in the order `--help` lists them, with what each
+/// reads.
+pub const PRESETS: &[(&str, &str)] = &[
+    ("auto", "decide per line among all the presets"),
+    (
+        "clf",
+        "the Common Log Format family, with or without further fields",
+    ),
+    ("common", "Apache's common: CLF without further fields"),
+    ("combined", "nginx's and Apache's combined"),
+    ("vhost_combined", "Apache's vhost_combined (%v:%p first)"),
+    ("ingress-nginx", "the ingress-nginx controller's default"),
+    ("traefik", "Traefik's CLF access log"),
+    (
+        "w3c",
+        "W3C Extended, as IIS writes it, columns from #Fields:",
+    ),
+];
+
 impl LogFormat {
-    /// The value's name on the command line.
-    pub fn as_str(self) -> &'static str {
+    /// Read `--log-format`: a preset's name ([`PRESETS`]), an nginx
+    /// `log_format` string (recognised by a `$`) or an Apache `LogFormat`
+    /// string (by a `%`), compiled once here. The error says why the value
+    /// cannot be used.
+    pub fn parse(text: &str) -> Result<LogFormat, String> {
+        let text = text.trim();
+        let preset = match text {
+            "auto" => LogFormat::Auto,
+            "clf" => LogFormat::Clf,
+            "common" => LogFormat::Common,
+            "combined" => LogFormat::Combined,
+            "vhost_combined" => LogFormat::VhostCombined,
+            "ingress-nginx" => LogFormat::IngressNginx,
+            "traefik" => LogFormat::Traefik,
+            "w3c" => LogFormat::W3c,
+            _ if text.contains('$') => return nginx::compile(text).map(LogFormat::pattern),
+            _ if text.contains('%') => return apache::compile(text).map(LogFormat::pattern),
+            _ => {
+                let names: Vec<&str> = PRESETS.iter().map(|&(name, _)| name).collect();
+                return Err(format!(
+                    "`{text}` is neither a preset ({}) nor a format string: an nginx \
+                     log_format (with $variables) or an Apache LogFormat (with %directives)",
+                    names.join(", ")
+                ));
+            }
+        };
+        Ok(preset)
+    }
+
+    fn pattern(pattern: Pattern) -> LogFormat {
+        LogFormat::Pattern(Arc::new(pattern))
+    }
+
+    /// The preset's name, or `nginx` or `apache` for a format string.
+    pub fn as_str(&self) -> &'static str {
         match self {
             LogFormat::Auto => "auto",
             LogFormat::Clf => "clf",
@@ -157,12 +221,33 @@ impl LogFormat {
             LogFormat::IngressNginx => "ingress-nginx",
             LogFormat::Traefik => "traefik",
             LogFormat::W3c => "w3c",
+            LogFormat::Pattern(pattern) => pattern.dialect().as_str(),
         }
     }
 
-    /// The CLF shape this format reads, `None` for W3C. `auto` reads the
-    /// whole family.
-    fn clf_shape(self) -> Option<ClfShape> {
+    /// What the startup line says, `log format: ...`, at most `width`
+    /// characters: a preset and what it reads, or a format string,
+    /// sanitized and shortened with an ellipsis.
+    pub fn describe(&self, width: usize) -> String {
+        let text = match self {
+            LogFormat::Pattern(pattern) => {
+                let quoted = format!("{} \"{}\"", pattern.dialect().as_str(), pattern.source());
+                format!("log format: {}", sanitize(quoted.as_bytes()))
+            }
+            preset => {
+                let what = PRESETS
+                    .iter()
+                    .find(|&&(name, _)| name == preset.as_str())
+                    .map_or("", |&(_, what)| what);
+                format!("log format: {} ({what})", preset.as_str())
+            }
+        };
+        truncate(&text, width).into_owned()
+    }
+
+    /// The CLF shape this format reads, `None` for W3C and format strings.
+    /// `auto` reads the whole family.
+    fn clf_shape(&self) -> Option<ClfShape> {
         Some(match self {
             LogFormat::Auto | LogFormat::Clf => ClfShape::Family,
             LogFormat::Common => ClfShape::Common,
@@ -170,18 +255,29 @@ impl LogFormat {
             LogFormat::VhostCombined => ClfShape::VhostCombined,
             LogFormat::IngressNginx => ClfShape::IngressNginx,
             LogFormat::Traefik => ClfShape::Traefik,
-            LogFormat::W3c => return None,
+            LogFormat::W3c | LogFormat::Pattern(_) => return None,
         })
+    }
+
+    /// The syntax of the records this format gives, `auto` aside.
+    fn syntax(&self) -> Syntax {
+        match self {
+            LogFormat::W3c => Syntax::W3c,
+            LogFormat::Pattern(_) => Syntax::Custom,
+            _ => Syntax::Clf,
+        }
     }
 
     /// What a line that does not parse was tried as, for the notice that
     /// says nothing parses.
-    fn tried(self) -> &'static str {
+    fn tried(&self) -> String {
         match self {
             LogFormat::Auto => {
                 "the CLF family (common, combined, vhost_combined, ingress-nginx, traefik) or w3c"
+                    .to_owned()
             }
-            format => format.as_str(),
+            LogFormat::Pattern(_) => "the format string given".to_owned(),
+            format => format.as_str().to_owned(),
         }
     }
 }
@@ -193,14 +289,17 @@ pub enum Syntax {
     Clf,
     /// W3C Extended.
     W3c,
+    /// A format string (`--log-format` with an nginx or Apache string).
+    Custom,
 }
 
 impl Syntax {
-    /// `"clf"` or `"w3c"`, as `--log-format` names them.
+    /// `"clf"` or `"w3c"`, as `--log-format` names them, or `"custom"`.
     pub fn as_str(self) -> &'static str {
         match self {
             Syntax::Clf => "clf",
             Syntax::W3c => "w3c",
+            Syntax::Custom => "custom",
         }
     }
 }
@@ -405,8 +504,8 @@ impl Parser {
     /// A parser for `format`, with nothing seen yet.
     pub fn with_format(format: LogFormat) -> Parser {
         Parser {
-            format,
             shape: format.clf_shape().unwrap_or(ClfShape::Family),
+            format,
             clock: time::ClfClock::default(),
             w3c: W3c::default(),
             current: Syntax::Clf,
@@ -428,7 +527,7 @@ impl Parser {
             format => format,
         };
         Parser {
-            announced: Some(Syntax::Clf),
+            announced: Some(format.syntax()),
             ..Parser::with_format(format)
         }
     }
@@ -439,22 +538,22 @@ impl Parser {
     /// parses" notice), and no `#Fields:` directive has been seen (so no
     /// line can parse as W3C). Only a `#` line can change that.
     pub fn is_settled(&self) -> bool {
-        self.announced == Some(Syntax::Clf)
-            && match self.format {
-                LogFormat::Auto => !self.w3c.has_fields(),
-                LogFormat::W3c => false,
-                LogFormat::Clf
-                | LogFormat::Common
-                | LogFormat::Combined
-                | LogFormat::VhostCombined
-                | LogFormat::IngressNginx
-                | LogFormat::Traefik => true,
-            }
+        match self.format {
+            LogFormat::Auto => self.announced == Some(Syntax::Clf) && !self.w3c.has_fields(),
+            LogFormat::W3c => false,
+            LogFormat::Clf
+            | LogFormat::Common
+            | LogFormat::Combined
+            | LogFormat::VhostCombined
+            | LogFormat::IngressNginx
+            | LogFormat::Traefik
+            | LogFormat::Pattern(_) => self.announced.is_some(),
+        }
     }
 
     /// The format this parser was made for.
-    pub fn format(&self) -> LogFormat {
-        self.format
+    pub fn format(&self) -> &LogFormat {
+        &self.format
     }
 
     /// The next thing to say on stderr (a lowercase fragment, without the
@@ -476,9 +575,21 @@ impl Parser {
     /// one holding a NUL byte, or whose time RFC 3339 cannot write (a year
     /// outside 0000-9999 once in UTC), among others.
     pub fn parse<'a>(&mut self, line: &'a [u8]) -> Result<Record<'a>, ParseError> {
+        self.parse_checked(line, false)
+    }
+
+    /// [`Parser::parse`], skipping the search for a NUL byte when the
+    /// caller has made sure `line` holds none (`nul_free`): the reader
+    /// checks a whole chunk of lines at once.
+    #[inline]
+    pub(crate) fn parse_checked<'a>(
+        &mut self,
+        line: &'a [u8],
+        nul_free: bool,
+    ) -> Result<Record<'a>, ParseError> {
         let line = strip_line_end(line);
         let line = line.strip_prefix(BOM).unwrap_or(line);
-        let result = if memchr(0, line).is_some() {
+        let result = if !nul_free && memchr(0, line).is_some() {
             Err(ParseError::Nul)
         } else if is_blank(line) {
             Err(ParseError::Empty)
@@ -490,6 +601,7 @@ impl Parser {
                 | LogFormat::VhostCombined
                 | LogFormat::IngressNginx
                 | LogFormat::Traefik => self.parse_clf(line, self.shape),
+                LogFormat::Pattern(ref pattern) => pattern.parse(line, &mut self.clock),
                 LogFormat::W3c if line.first() == Some(&b'#') => {
                     self.w3c.directive(line);
                     Err(ParseError::Directive)
@@ -524,7 +636,8 @@ impl Parser {
             return Err(ParseError::Directive);
         }
         match self.current {
-            Syntax::Clf => {
+            // (`current` is never `Custom`: auto reads no format string.)
+            Syntax::Clf | Syntax::Custom => {
                 let error = match self.parse_clf(line, ClfShape::Family) {
                     Ok(record) => return Ok(record),
                     Err(e) => e,
@@ -556,7 +669,9 @@ impl Parser {
         }
         self.notices.push_back(match previous {
             None => match syntax {
-                Syntax::Clf => "log format: clf (Common Log Format family)".to_owned(),
+                Syntax::Clf | Syntax::Custom => {
+                    "log format: clf (Common Log Format family)".to_owned()
+                }
                 Syntax::W3c => {
                     "log format: w3c (W3C Extended, from its #Fields: directive)".to_owned()
                 }
@@ -1215,7 +1330,7 @@ mod tests {
             ),
             (LogFormat::Traefik, [None, None, None, None, us(21), None]),
         ] {
-            let mut p = Parser::with_format(format);
+            let mut p = Parser::with_format(format.clone());
             for (line, want) in lines.iter().zip(want) {
                 let got = p.parse(line.as_bytes()).ok().map(|r| r.request_time_us);
                 assert_eq!(got, want, "{format:?}: {line}");
