@@ -234,7 +234,8 @@ pub struct FieldStep {
     /// Length of the literal `until` holds, which matching consumes with
     /// the value.
     until_len: usize,
-    /// Where its value goes in [`Values`].
+    /// Where its value goes in [`Values`]: nowhere (`IGNORED`) for a
+    /// field that is not read, such as a second time field.
     slot: usize,
     /// A backslash escapes the next byte inside the value.
     escapes: bool,
@@ -374,21 +375,22 @@ impl Pattern {
                 (_, token) => merged.push(token),
             }
         }
-        // The first time and request-time fields are the ones read.
+        // The first time and request-time fields are the ones read; the
+        // others keep their meaning (for a writer of lines) but are not.
+        let mut unread = vec![false; merged.len()];
         let mut time = None;
         let mut request_time = None;
         let mut has_request = false;
         let mut has_upstream = false;
         let mut body_bytes = false;
-        for token in &mut merged {
+        for (i, token) in merged.iter().enumerate() {
             let Token::Field { field, .. } = token else {
                 continue;
             };
             match field {
                 Field::Time(shape) if time.is_none() => time = Some(shape.clone()),
-                Field::Time(_) => *field = Field::Ignored,
                 Field::RequestTime(unit) if request_time.is_none() => request_time = Some(*unit),
-                Field::RequestTime(_) => *field = Field::Ignored,
+                Field::Time(_) | Field::RequestTime(_) => unread[i] = true,
                 Field::Request | Field::Uri | Field::Path => has_request = true,
                 Field::UpstreamTime => has_upstream = true,
                 Field::BodyBytes => body_bytes = true,
@@ -404,13 +406,13 @@ impl Pattern {
             ));
         }
         let upstream_time = request_time.is_none() && has_upstream;
-        for token in &mut merged {
+        for (i, token) in merged.iter().enumerate() {
             match token {
                 Token::Field { field, .. } if *field == Field::UpstreamTime && !upstream_time => {
-                    *field = Field::Ignored
+                    unread[i] = true
                 }
                 Token::Field { field, .. } if *field == Field::SentBytes && body_bytes => {
-                    *field = Field::Ignored
+                    unread[i] = true
                 }
                 _ => {}
             }
@@ -442,14 +444,20 @@ impl Pattern {
             let needed_after = merged[i + 1..]
                 .iter()
                 .any(|t| matches!(t, Token::Field { field, .. } if field.is_needed()));
+            // A time of fixed length may hold the literal after it (a
+            // space): look where it ends first.
             let hint = match field {
                 Field::Time(TimeShape::Clf) => Some(TIME_LEN),
                 Field::Time(TimeShape::ClfBracketed) => Some(TIME_LEN + 2),
+                Field::Time(TimeShape::Strftime(format)) => format.text_len(),
                 _ => None,
             };
             steps.push(Step::Field(FieldStep {
                 until_len: next.map_or(0, Vec::len),
-                slot: field.slot(),
+                slot: match unread[i] {
+                    true => IGNORED,
+                    false => field.slot(),
+                },
                 field: field.clone(),
                 name: name.as_str().into(),
                 until,

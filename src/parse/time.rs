@@ -275,6 +275,22 @@ impl Strftime {
         self.0.contains(&StrfItem::Offset)
     }
 
+    /// The length of every text in this format, unless it has a weekday
+    /// name (whose length varies).
+    pub fn text_len(&self) -> Option<usize> {
+        self.0
+            .iter()
+            .map(|item| match item {
+                StrfItem::Literal(_) => Some(1),
+                StrfItem::MonthName => Some(3),
+                StrfItem::Year => Some(4),
+                StrfItem::Offset => Some(5),
+                StrfItem::Weekday => None,
+                _ => Some(2),
+            })
+            .sum()
+    }
+
     /// The pieces, in order.
     pub fn items(&self) -> &[StrfItem] {
         &self.0
