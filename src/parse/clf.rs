@@ -94,25 +94,26 @@ impl Parser {
         let bytes = parse_bytes(bytes).ok_or(ParseError::Bytes)?;
 
         // `extra` is what follows the CLF or Combined fields, if anything.
-        // A quoted field cut off by the end of the line runs to the end.
-        let (referer, user_agent, extra) = match rest {
-            None => (None, None, None),
+        // A quoted field cut off by the end of the line runs to the end:
+        // `cut` then says the line ends before its user agent would.
+        let (referer, user_agent, extra, cut) = match rest {
+            None => (None, None, None, false),
             Some(rest) => match rest.strip_prefix(b"\"") {
                 // CLF, and further fields that are not Combined's pair.
-                None => (None, None, Some(rest)),
-                Some(rest) => {
-                    let (referer, rest) = quoted(rest).unwrap_or((rest, b""));
-                    match rest.strip_prefix(b" \"") {
+                None => (None, None, Some(rest), false),
+                Some(rest) => match quoted(rest) {
+                    None => (Some(rest), None, None, true),
+                    Some((referer, rest)) => match rest.strip_prefix(b" \"") {
                         Some(rest) => {
                             let (agent, rest) = quoted(rest).unwrap_or((rest, b""));
-                            (Some(referer), Some(agent), rest.strip_prefix(b" "))
+                            (Some(referer), Some(agent), rest.strip_prefix(b" "), false)
                         }
-                        None => (Some(referer), None, rest.strip_prefix(b" ")),
-                    }
-                }
+                        None => (Some(referer), None, rest.strip_prefix(b" "), false),
+                    },
+                },
             },
         };
-        let combined = referer.is_some() && user_agent.is_some();
+        let combined = referer.is_some() && (user_agent.is_some() || cut);
         let request_time_us = match shape {
             ClfShape::Family => extra.and_then(family_request_time),
             ClfShape::Common if vhost.is_none() && referer.is_none() && extra.is_none() => None,
