@@ -20,9 +20,10 @@ pub use crate::parse::LogFormat;
 /// window goes above the threshold, and a recovery when it goes back below.
 ///
 /// It reads the Common Log Format family (CLF, Combined, Apache's
-/// vhost-prefixed forms, each with an optional trailing request time) and
-/// W3C Extended (IIS); see --log-format. Lines that do not parse are counted
-/// as invalid and skipped.
+/// vhost-prefixed forms, ingress-nginx, Traefik), W3C Extended (IIS), and
+/// any log whose nginx log_format or Apache LogFormat string it is given;
+/// see --log-format. Lines that do not parse are counted as invalid and
+/// skipped.
 ///
 /// Most options can also be set with an environment variable, named in each
 /// option's help; a flag on the command line wins.
