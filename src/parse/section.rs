@@ -7,7 +7,10 @@
 //! encoded unreserved characters are decoded (`/%7Euser` -> `/~user`), the
 //! hex digits of the other percent-encodings are upper-cased (`/a%2fb` ->
 //! `/a%2Fb`), and path parameters after `;` in the first segment are
-//! dropped (`/shop;jsessionid=0A1B` -> `/shop`).
+//! dropped (`/shop;jsessionid=0A1B` -> `/shop`). A `%` that starts no
+//! percent-encoding is written as one, `%25`: left alone, it could start
+//! one with what decoding puts after it (`%%66` -> `%f`), and normalising
+//! again would change the section again.
 //!
 //! Invariants: pure, never panics; `normalize` allocates only when the
 //! section holds a `%` or a `;`, and is idempotent.
@@ -122,6 +125,11 @@ pub fn normalize(section: &[u8]) -> Cow<'_, [u8]> {
                 section[i + 1].to_ascii_uppercase(),
                 section[i + 2].to_ascii_uppercase(),
             ]),
+            None if b == b'%' => {
+                out.extend_from_slice(b"%25");
+                i += 1;
+                continue;
+            }
             None => {
                 out.push(b);
                 i += 1;
@@ -229,8 +237,12 @@ mod tests {
             ("/a%2Fb", "/a%2Fb"),
             ("/caf%c3%a9", "/caf%C3%A9"),
             ("/%41%5a%30%2D%2e%5F", "/AZ0-._"),
-            ("/100%", "/100%"),
-            ("/%zz%4", "/%zz%4"),
+            ("/100%", "/100%25"),
+            ("/%zz%4", "/%25zz%254"),
+            // Found by the fuzzer: decoding `%66` after a stray `%` made
+            // `%f6`, which a second pass decoded again.
+            ("/%%66", "/%25f"),
+            ("/%A%62c", "/%25Abc"),
             ("/%25", "/%25"),
             ("/shop;jsessionid=0A1B", "/shop"),
             ("/;x", "/"),
