@@ -12,14 +12,12 @@
 
 mod support;
 
-use support::{fixture, logmon};
+use support::{append, fixture, lines_of, logmon, unix_now};
 
 use std::fs;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::process::{Command, Output, Stdio};
-use std::sync::mpsc;
-use std::thread;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -320,13 +318,6 @@ fn loggen_writes_what_logmon_reads_in_any_format() {
     }
 }
 
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
 /// // logmon --log-format '<escape=json string>' access.log &
 /// // echo '{"time":...}' >> access.log
 #[test]
@@ -342,15 +333,7 @@ fn following_a_log_reads_it_in_the_format_given() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let (tx, rx) = mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
-    thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let rx = lines_of(child.stdout.take().unwrap());
     let deadline = Instant::now() + Duration::from_secs(15);
     let mut seen = None;
     while seen.is_none() && Instant::now() < deadline {
@@ -359,12 +342,7 @@ fn following_a_log_reads_it_in_the_format_given() {
             r#"{{"time":"{}","remote_addr":"10.0.0.1","remote_user":"","request":"GET /live/page HTTP/1.1","status":200,"body_bytes_sent":42,"request_time":0.042,"http_referer":"","http_user_agent":"curl/8"}}"#,
             stamp.format("%Y-%m-%dT%H:%M:%S+00:00")
         );
-        fs::OpenOptions::new()
-            .append(true)
-            .open(&path)
-            .unwrap()
-            .write_all(format!("{line}\n").as_bytes())
-            .unwrap();
+        append(&path, &format!("{line}\n"));
         while let Ok(line) = rx.recv_timeout(Duration::from_millis(300)) {
             let v: Value = serde_json::from_str(&line).unwrap();
             if v["type"] == "report" && v["hits"].as_u64() > Some(0) {

@@ -192,18 +192,9 @@ fn unwrap(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::pattern::Step;
 
     fn pieces(format: &str) -> Vec<String> {
-        compile(format)
-            .unwrap()
-            .steps()
-            .iter()
-            .map(|s| match s {
-                Step::Literal(t) => String::from_utf8_lossy(t.bytes()).into_owned(),
-                Step::Field(f) => f.name.to_string(),
-            })
-            .collect()
+        compile(format).unwrap().pieces()
     }
 
     #[test]

@@ -186,19 +186,9 @@ fn quoted_strings(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::pattern::Step;
 
-    /// The literal texts and field names of a compiled format.
     fn pieces(format: &str) -> Vec<String> {
-        compile(format)
-            .unwrap()
-            .steps()
-            .iter()
-            .map(|s| match s {
-                Step::Literal(t) => String::from_utf8_lossy(t.bytes()).into_owned(),
-                Step::Field(f) => f.name.to_string(),
-            })
-            .collect()
+        compile(format).unwrap().pieces()
     }
 
     #[test]

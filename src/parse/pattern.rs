@@ -714,6 +714,21 @@ fn upstream_sum(value: &[u8]) -> Option<u64> {
     sum
 }
 
+#[cfg(test)]
+impl Pattern {
+    /// The literal texts and field names, in order: what the dialects'
+    /// tests compare.
+    pub(super) fn pieces(&self) -> Vec<String> {
+        self.steps
+            .iter()
+            .map(|s| match s {
+                Step::Literal(t) => String::from_utf8_lossy(t.bytes()).into_owned(),
+                Step::Field(f) => f.name.to_string(),
+            })
+            .collect()
+    }
+}
+
 impl fmt::Display for Pattern {
     /// `nginx "..."` or `apache "..."`: the dialect and the string as given.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
