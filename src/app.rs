@@ -1,13 +1,17 @@
 //! `run`: wires the parts together and owns the main loop.
 //!
-//! Everything is resolved once here: the input (in `--replay` a missing file
-//! fails at once; when following, a missing file is waited for), the style,
-//! the clock. Then the reader thread sends batches and the loop feeds them to
-//! the `Monitor`, printing what it returns.
+//! Everything is resolved once here: the input (with no LOG_FILE, the
+//! default log if it exists, else an error naming the usual logs that do;
+//! in `--replay` a missing file fails at once; when following, a missing
+//! file is waited for), the style, the clock. Then the reader thread sends
+//! batches and the loop feeds them to the `Monitor`, printing what it
+//! returns. A replay in which no line parsed is an error, not a report.
 //!
 //! stderr carries diagnostics only (the startup line, notices, the replay
 //! progress bar), and `--quiet` silences all of them but errors; stdout
-//! carries reports and alerts.
+//! carries reports and alerts. Like reports, diagnostics fit 80 columns
+//! (but for the text they quote) and never say "alert": only alert and
+//! recovery lines do.
 //!
 //! On the wall clock, every wake of the loop (a message or a timeout, at
 //! least once a second) first closes the seconds that have passed, so alerts
@@ -32,12 +36,13 @@ use anyhow::{bail, Context as _, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::batch::Batch;
-use crate::cli::{Args, ColorChoice, Format, LogFormat};
-use crate::follow::Follower;
+use crate::cli::{self, Args, ColorChoice, Format, LogFormat};
+use crate::follow::{Follower, Waker};
 use crate::gen::{GenFormat, Generator, Shape};
 use crate::monitor::{Config, Event, Monitor};
-use crate::reader::{self, Decoder, Msg, Source};
-use crate::render::{self, Style};
+use crate::parse::FORMAT_HINT;
+use crate::reader::{self, Compression, Decoder, Msg, Source};
+use crate::render::{self, Style, Text, WIDTH};
 use crate::serve::Dashboard;
 
 /// Batches in flight between the reader and the loop. Bounded, so a reader
@@ -49,7 +54,7 @@ const CHANNEL_DEPTH: usize = 16;
 const OUTPUT_BUFFER: usize = 64 * 1024;
 
 /// After Ctrl-C or SIGTERM, how long the loop waits for the follower's last
-/// poll (it sleeps at most `--poll-ms` between polls, 100 ms by default).
+/// poll (the loop wakes it out of its wait).
 /// Kept well under a second, so that a signal still ends the run at once.
 const LAST_POLL: Duration = Duration::from_millis(500);
 
@@ -80,9 +85,16 @@ pub fn run(args: Args) -> Result<Outcome> {
     let mut out = Output {
         w: io::BufWriter::with_capacity(OUTPUT_BUFFER, io::stdout().lock()),
         format: args.format,
-        style,
+        text: Text::new(style),
         dashboard: None,
         progress: None,
+    };
+    // Before anything starts: without a LOG_FILE, there may be no log to
+    // read at all.
+    let given = match (&args.log_file, args.demo) {
+        (Some(path), _) => Some(path.clone()),
+        (None, true) => None,
+        (None, false) => Some(cli::default_log(|p| p.exists()).map_err(anyhow::Error::msg)?),
     };
 
     let (tx, rx) = mpsc::sync_channel(CHANNEL_DEPTH);
@@ -95,9 +107,10 @@ pub fn run(args: Args) -> Result<Outcome> {
         true => Some(Demo::start(stop.clone(), args.quiet)?),
         false => None,
     };
-    let path = match &demo {
-        Some(demo) => demo.path.clone(),
-        None => args.log_file.clone(),
+    let path = match (&demo, given) {
+        (Some(demo), _) => demo.path.clone(),
+        (None, Some(path)) => path,
+        (None, None) => bail!("no log to read"),
     };
     let input = Input {
         name: match path == Path::new("-") {
@@ -110,6 +123,7 @@ pub fn run(args: Args) -> Result<Outcome> {
         idle: reader::Idle::default(),
         stop,
         follows: false,
+        wake: None,
     };
     let (mut monitor, input) = match args.replay {
         true => start_replay(&args, cfg, input, &mut out, tx)?,
@@ -117,20 +131,27 @@ pub fn run(args: Args) -> Result<Outcome> {
     };
 
     let mut events = Vec::new();
-    pump(&args, &input, &rx, &mut monitor, &mut out, &mut events)?;
+    let unparsed = pump(&args, &input, &rx, &mut monitor, &mut out, &mut events)?;
     if !args.replay {
         monitor.tick(unix_now(), &mut events);
     }
     // Off the screen before the last report and the summary.
     drop(out.progress.take());
     monitor.finish(&mut events);
-    let alerts = events
-        .iter()
-        .find_map(|e| match e {
-            Event::Summary(s) => Some(s.alerts),
-            _ => None,
-        })
-        .unwrap_or(0);
+    let summary = events.iter().find_map(|e| match e {
+        Event::Summary(s) => Some(*s),
+        _ => None,
+    });
+    if let Some(s) = summary.filter(|s| args.replay && s.hits == 0 && s.invalid > 0) {
+        // Not a quiet log but an unreadable one: say why, and fail.
+        bail!(nothing_parsed(
+            &input.name,
+            s.invalid,
+            &args.log_format,
+            unparsed.as_deref()
+        ));
+    }
+    let alerts = summary.map_or(0, |s| s.alerts);
     out.emit(&monitor, &mut events)?;
     if let (Some(dashboard), true) = (&out.dashboard, args.replay) {
         // Said even with --quiet: otherwise the run would seem to hang.
@@ -173,6 +194,8 @@ struct Input {
     /// Whether a follower reads the input (not a pipe): it backfills at
     /// start and polls once more at a signal.
     follows: bool,
+    /// Wakes the follower out of its wait (for its last poll at a signal).
+    wake: Option<Waker>,
 }
 
 /// Ctrl-C and SIGTERM end the run cleanly: the loop reports the partial
@@ -205,7 +228,8 @@ fn start_replay(
         let file = open(&input.path)?;
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
         if !args.quiet && size >= PROGRESS_MIN_BYTES && io::stderr().is_terminal() {
-            let progress = Progress::new(size, out.style.ascii, io::stdout().is_terminal());
+            let ascii = out.text.style().ascii;
+            let progress = Progress::new(size, ascii, io::stdout().is_terminal());
             let counted = Counted {
                 inner: file,
                 bytes: progress.bytes.clone(),
@@ -246,8 +270,12 @@ fn start_following(
         if path.is_dir() {
             bail!("cannot open {}: is a directory", path.display());
         }
-        let follower =
+        if let Some(kind) = compression(path) {
+            return Err(kind.error(path));
+        }
+        let mut follower =
             Follower::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        input.wake = Some(follower.watch(!args.no_inotify));
         Source::Follow {
             follower: Box::new(follower),
             every: Duration::from_millis(args.poll_ms),
@@ -266,11 +294,14 @@ fn start_following(
     if !args.quiet {
         // The first report comes only after a period: say what is going on.
         eprintln!(
-            "logmon: following {}: alert above {} req/s over {} s, report every {} s",
-            input.name.display(),
-            args.threshold,
-            args.window,
-            args.period
+            "{}",
+            fit(
+                format!("logmon: following {}:", input.name.display()),
+                &format!(
+                    "threshold {} req/s over {} s, a report every {} s",
+                    args.threshold, args.window, args.period
+                )
+            )
         );
         say_log_format(&args.log_format);
     }
@@ -284,7 +315,8 @@ fn start_following(
 }
 
 /// The main loop: receive the reader's messages until the input ends or a
-/// signal, feed them to the monitor and print what it returns.
+/// signal, feed them to the monitor and print what it returns. Returns the
+/// first line that failed when no line parsed (see `Msg::Unparsed`).
 fn pump(
     args: &Args,
     input: &Input,
@@ -292,21 +324,25 @@ fn pump(
     monitor: &mut Monitor,
     out: &mut Output<impl Write>,
     events: &mut Vec<Event>,
-) -> Result<()> {
+) -> Result<Option<String>> {
     let wall = !args.replay;
     let mut decoder = Decoder::for_loop(args.log_format.clone());
     let (mut warned_old, mut warned_ahead) = (false, false);
+    let mut unparsed = None;
     // After a signal, when to give up waiting for the follower's last poll.
     let mut deadline: Option<Instant> = None;
     loop {
         if deadline.is_none() && input.stop.load(Ordering::SeqCst) {
             if !input.follows {
                 // A pipe may block in a read forever: stop now.
-                return Ok(());
+                return Ok(unparsed);
             }
             // The follower polls once more and ends with `Done`, so lines
             // written up to the signal are counted.
             deadline = Some(Instant::now() + LAST_POLL);
+            if let Some(wake) = &input.wake {
+                wake.wake();
+            }
         }
         let msg = if wall {
             monitor.tick(unix_now(), events);
@@ -331,7 +367,7 @@ fn pump(
             })
         };
         if deadline.is_some_and(|d| Instant::now() >= d) {
-            return Ok(());
+            return Ok(unparsed);
         }
         let Some(msg) = msg else { continue };
         match msg {
@@ -341,32 +377,119 @@ fn pump(
             Msg::BackfillDone => monitor.backfill_done(events),
             Msg::Notice(notice) if !args.quiet => eprintln!("logmon: {notice}"),
             Msg::Notice(_) => {}
+            Msg::Unparsed(line) => unparsed = Some(line),
             Msg::Failed(e) => return Err(e),
             // Acted on at the top of the loop, through the flag.
             Msg::Stop => {}
-            Msg::Done => return Ok(()),
+            Msg::Done => return Ok(unparsed),
         }
         out.emit(monitor, events)?;
         // The clocks disagree (an old file, a writer in another time zone):
-        // say so once for each direction, as the counts mean different things.
+        // say so once for each direction, as the counts mean different
+        // things. Only the first line of each says "clock".
+        let name = input.name.display();
+        if wall && !args.quiet && !warned_old && monitor.reads_an_old_log() {
+            // All of the first lines: most likely a finished log piped in.
+            warned_old = true;
+            eprintln!(
+                "{}",
+                fit(
+                    format!(
+                        "logmon: {name}: the first lines are more than {}s behind the clock:",
+                        args.window
+                    ),
+                    &format!(
+                        "an old log? `logmon --replay {}` reads it on its own time",
+                        input.path.display()
+                    )
+                )
+            );
+        }
         if wall && !args.quiet && !warned_old && monitor.outside_window() > 0 {
             warned_old = true;
             eprintln!(
-                "logmon: {}: some timestamps are more than {}s behind the clock; \
-                 those hits are reported but cannot count towards the alert",
-                input.name.display(),
-                args.window
+                "{}",
+                fit(
+                    format!(
+                        "logmon: {name}: some lines are more than {}s behind the clock:",
+                        args.window
+                    ),
+                    "they count in the reports, not in the window average"
+                )
             );
         }
         if wall && !args.quiet && !warned_ahead && monitor.far_ahead() > 0 {
             warned_ahead = true;
             eprintln!(
-                "logmon: {}: some timestamps are more than {}s ahead of the clock \
-                 (a writer in another time zone?); those hits count at the current second",
-                input.name.display(),
-                args.window
+                "{}",
+                fit(
+                    format!(
+                        "logmon: {name}: some lines are more than {}s ahead of the clock",
+                        args.window
+                    ),
+                    "(a writer in another time zone?): they count at the current second"
+                )
             );
         }
+    }
+}
+
+/// `head` and `tail` on one line when it fits 80 columns, else `tail` on
+/// an indented line of its own.
+fn fit(head: String, tail: &str) -> String {
+    match head.chars().count() + 1 + tail.chars().count() <= WIDTH {
+        true => format!("{head} {tail}"),
+        false => format!("{head}\n  {tail}"),
+    }
+}
+
+/// The error for a replay in which no line parsed but `lines` were
+/// invalid: how many, the formats tried, the first line that failed
+/// (escaped and shortened by the parser), and how to choose the format.
+fn nothing_parsed(name: &Path, lines: u64, format: &LogFormat, first: Option<&str>) -> String {
+    let s = if lines == 1 { "" } else { "s" };
+    let first = match first {
+        Some(line) => format!("the first: {line}"),
+        None => "each is longer than 64 KiB".to_owned(),
+    };
+    format!(
+        "no line of {} parses ({lines} line{s} read)\n  tried {}\n  {first}\n  {FORMAT_HINT}",
+        name.display(),
+        format.tried()
+    )
+}
+
+/// The compression of the file at `path`, from its first bytes (`None`
+/// when it cannot be read: opening it reports that).
+fn compression(path: &Path) -> Option<Compression> {
+    let mut head = [0; 4];
+    let n = File::open(path).and_then(|mut f| f.read(&mut head)).ok()?;
+    Compression::of(&head[..n])
+}
+
+/// `e` as one message: its causes joined by ": ", as `{:#}` does, but an
+/// I/O error without the "(os error N)" that std appends, so a message
+/// reads "cannot open access.log: No such file or directory".
+pub fn error_message(e: &anyhow::Error) -> String {
+    let causes: Vec<String> = e
+        .chain()
+        .map(|cause| match cause.downcast_ref::<io::Error>() {
+            Some(e) => io_message(e),
+            None => cause.to_string(),
+        })
+        .collect();
+    causes.join(": ")
+}
+
+/// The text of an I/O error, without "(os error N)".
+fn io_message(e: &io::Error) -> String {
+    let text = e.to_string();
+    match e.raw_os_error() {
+        Some(code) => match text.strip_suffix(&format!(" (os error {code})")) {
+            Some(plain) => plain.to_owned(),
+            None => text,
+        },
+        None => text,
     }
 }
 
@@ -382,8 +505,8 @@ fn serve(addr: SocketAddr, cfg: &Config, quiet: bool) -> Result<Dashboard> {
     }
     if !addr.ip().is_loopback() {
         eprintln!(
-            "logmon: warning: {addr} is not a loopback address and the dashboard has no \
-             authentication: anyone who can reach it can read this log's traffic"
+            "logmon: warning: no authentication on the dashboard at {addr}:\n  \
+             not a loopback address: anyone who can reach it can read the log's traffic"
         );
     }
     Ok(dashboard)
@@ -393,7 +516,8 @@ fn serve(addr: SocketAddr, cfg: &Config, quiet: bool) -> Result<Dashboard> {
 struct Output<W: Write> {
     w: W,
     format: Format,
-    style: Style,
+    /// Text output, with what one report passes to the next.
+    text: Text,
     dashboard: Option<Dashboard>,
     /// The replay progress bar on stderr, while one is shown.
     progress: Option<Progress>,
@@ -433,14 +557,14 @@ impl<W: Write> Output<W> {
         let Output {
             w,
             format,
-            style,
+            text: renderer,
             progress,
             ..
         } = self;
         let mut write = || -> Result<()> {
             for event in events.drain(..) {
                 let text = match format {
-                    Format::Text => render::text(&event, style),
+                    Format::Text => renderer.render(&event),
                     Format::Json => render::json(&event),
                 };
                 w.write_all(text.as_bytes())
@@ -596,8 +720,11 @@ impl Demo {
             File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
         if !quiet {
             eprintln!(
-                "logmon: demo: writing generated traffic to {} (a burst starts in about 20s)",
-                path.display()
+                "{}",
+                fit(
+                    format!("logmon: demo: writing traffic to {}:", path.display()),
+                    "a burst starts in about 20 s"
+                )
             );
         }
         thread::Builder::new().name("demo".into()).spawn(move || {
@@ -642,6 +769,53 @@ mod tests {
         assert!(utf8_locale(env(&[("LC_ALL", ""), ("LANG", "C.UTF-8")])));
         assert!(!utf8_locale(env(&[("LANG", "fr_FR.ISO-8859-1")])));
         assert!(!utf8_locale(env(&[])), "no locale is C, which is ASCII");
+    }
+
+    #[test]
+    fn io_errors_read_without_the_os_error_number() {
+        let missing = io::Error::from_raw_os_error(2);
+        assert!(missing.to_string().ends_with("(os error 2)"), "std adds it");
+        let e = anyhow::Error::new(missing).context("cannot open access.log");
+        assert_eq!(
+            error_message(&e),
+            "cannot open access.log: No such file or directory"
+        );
+        let e = anyhow::Error::new(io::Error::other("custom")).context("cannot read x");
+        assert_eq!(error_message(&e), "cannot read x: custom");
+        assert_eq!(error_message(&anyhow::anyhow!("plain")), "plain");
+    }
+
+    #[test]
+    fn a_message_fits_80_columns_or_breaks_before_its_tail() {
+        let short = fit("logmon: following access.log:".into(), "threshold 10 req/s");
+        assert_eq!(short, "logmon: following access.log: threshold 10 req/s");
+        let long = fit(
+            format!("logmon: following /var/log/{}/access.log:", "x".repeat(30)),
+            "threshold 10 req/s over 120 s, a report every 10 s",
+        );
+        assert!(long.ends_with(":\n  threshold 10 req/s over 120 s, a report every 10 s"));
+    }
+
+    #[test]
+    fn nothing_parsing_says_what_was_read_and_tried_and_how_to_choose() {
+        let got = nothing_parsed(Path::new("junk.log"), 29, &LogFormat::Auto, Some("hello"));
+        assert_eq!(
+            got,
+            "no line of junk.log parses (29 lines read)\n  \
+             tried clf (and its presets), w3c, iis and json\n  \
+             the first: hello\n  \
+             give the format with --log-format: a preset (see --help), or the\n  \
+             log_format line of nginx.conf, or the LogFormat line of Apache's config"
+        );
+        let one = nothing_parsed(Path::new("x"), 1, &LogFormat::Clf, None);
+        assert!(one.contains(" (1 line read)\n  tried clf only\n"), "{one}");
+        assert!(one.contains("each is longer than 64 KiB"), "{one}");
+        for format in [LogFormat::Auto, LogFormat::Clf, LogFormat::W3c] {
+            let message = nothing_parsed(Path::new("access.log"), 100, &format, Some("x"));
+            for line in format!("logmon: {message}").lines() {
+                assert!(line.len() <= WIDTH, "{line}");
+            }
+        }
     }
 
     #[test]

@@ -1,13 +1,20 @@
 //! The command line: every option, its help text and its validation.
 //!
 //! Values are validated while parsing, so a bad value is a usage error
-//! (exit status 2, printed by clap) before anything is opened.
+//! (exit status 2, printed by clap) before anything is opened. Numbers take
+//! a leading `-` as a value, so `--threshold -1` gets logmon's own message
+//! rather than clap's advice to write `-- -1`.
+//!
+//! `--completions` and `--man` stand alone: [`standalone`] finds them
+//! before the rest is parsed, so no other option, valid or not, gets in
+//! their way.
 
+use std::ffi::OsString;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::builder::BoolishValueParser;
-use clap::{Parser, ValueEnum};
+use clap::{CommandFactory as _, Parser, ValueEnum};
 use clap_complete::Shell;
 
 pub use crate::parse::LogFormat;
@@ -20,10 +27,10 @@ pub use crate::parse::LogFormat;
 /// window goes above the threshold, and a recovery when it goes back below.
 ///
 /// It reads the Common Log Format family (CLF, Combined, Apache's
-/// vhost-prefixed forms, ingress-nginx, Traefik), W3C Extended (IIS), and
-/// any log whose nginx log_format or Apache LogFormat string it is given;
-/// see --log-format. Lines that do not parse are counted as invalid and
-/// skipped.
+/// vhost-prefixed forms, ingress-nginx, Traefik), W3C Extended (IIS,
+/// CloudFront), JSON access logs (Caddy, Traefik), and any log whose nginx
+/// log_format or Apache LogFormat string it is given; see --log-format.
+/// Lines that do not parse are counted as invalid and skipped.
 ///
 /// Most options can also be set with an environment variable, named in each
 /// option's help; a flag on the command line wins.
@@ -31,12 +38,13 @@ pub use crate::parse::LogFormat;
 #[command(version, about, max_term_width = 100)]
 pub struct Args {
     /// Access log to monitor; `-` reads standard input
-    #[arg(
-        value_name = "LOG_FILE",
-        default_value = "/var/log/access.log",
-        conflicts_with = "demo"
-    )]
-    pub log_file: PathBuf,
+    ///
+    /// Without it, logmon reads /var/log/access.log if it exists; otherwise
+    /// it lists the usual access logs that exist (nginx, Apache, ...) and
+    /// exits with status 1. A LOG_FILE that is missing is waited for when
+    /// following, and an error with --replay.
+    #[arg(value_name = "LOG_FILE", conflicts_with = "demo")]
+    pub log_file: Option<PathBuf>,
 
     /// Alert when the average rate over the window exceeds this
     ///
@@ -44,37 +52,34 @@ pub struct Args {
     /// fires when the hits in the window are strictly more than
     /// threshold * window, and recovers when they are strictly fewer.
     #[arg(short, long, value_name = "RPS", default_value = "10", value_parser = parse_threshold,
-          env = "LOGMON_THRESHOLD")]
+          allow_negative_numbers = true, env = "LOGMON_THRESHOLD")]
     pub threshold: f64,
 
     /// Print a report every SECS seconds
     ///
     /// Periods are aligned to multiples of SECS since the epoch, so with the
     /// default a report covers hh:mm:00 to hh:mm:10, and so on.
-    #[arg(short, long, value_name = "SECS", default_value = "10",
-          value_parser = clap::value_parser!(u32).range(1..), env = "LOGMON_PERIOD")]
+    #[arg(short, long, value_name = "SECS", default_value = "10", value_parser = parse_secs,
+          allow_negative_numbers = true, env = "LOGMON_PERIOD")]
     pub period: u32,
 
     /// Length of the alert window
-    #[arg(short, long, value_name = "SECS", default_value = "120",
-          value_parser = clap::value_parser!(u32).range(1..), env = "LOGMON_WINDOW")]
+    #[arg(short, long, value_name = "SECS", default_value = "120", value_parser = parse_secs,
+          allow_negative_numbers = true, env = "LOGMON_WINDOW")]
     pub window: u32,
 
-    /// Sections to list in each report
-    #[arg(
-        short = 'n',
-        long,
-        value_name = "N",
-        default_value = "5",
-        env = "LOGMON_TOP"
-    )]
+    /// Sections to list in each report (0 lists none)
+    #[arg(short = 'n', long, value_name = "N", default_value = "5", value_parser = parse_top,
+          allow_negative_numbers = true, env = "LOGMON_TOP")]
     pub top: usize,
 
     /// Read the file from start to end as fast as possible, then exit
     ///
     /// The log's own timestamps are the clock: reports and alerts come out as
     /// they would have if logmon had been following the file as it was
-    /// written. A last line without a newline is still read.
+    /// written. A last line without a newline is still read. A file with no
+    /// request prints a summary saying so; one in which no line parses is an
+    /// error (status 1) naming the first line.
     #[arg(long, conflicts_with = "demo")]
     pub replay: bool,
 
@@ -98,17 +103,21 @@ pub struct Args {
     /// nginx.conf or not, or an Apache LogFormat string (it has
     /// %directives), for example '%h %l %u %t "%r" %>s %b %D'.
     ///
-    /// `auto` decides per line: W3C once a `#Fields:` directive has been seen
-    /// (until a line fails W3C and parses as CLF), the CLF family otherwise,
-    /// and says on stderr which it chose. In W3C, `#` lines are directives,
-    /// not requests.
+    /// `auto` decides per line: a line starting with `{` is JSON (Caddy or
+    /// Traefik); after a `#Fields:` directive lines are W3C (until one fails
+    /// W3C and parses as CLF); other lines are the CLF family, or W3C with
+    /// IIS's default fields in a log without `#Fields:` whose lines fit
+    /// them. It says on stderr which it chose. In W3C, `#` lines are
+    /// directives, not requests.
     ///
     /// Request times, when the lines carry them, add p50/p95/p99 latency to
-    /// the reports. Their units: W3C `time-taken` is milliseconds (IIS); in
-    /// auto and clf, a single number ending a CLF or Combined line is
-    /// seconds when it has a decimal point (nginx `$request_time`, `0.123`)
-    /// and microseconds when it is an integer (Apache `%D`, `123000`);
-    /// format strings say their own units ($request_time, %D, %T...).
+    /// the reports. Their units: W3C `time-taken` is milliseconds (IIS;
+    /// seconds in CloudFront's logs), Caddy's `duration` seconds, Traefik's
+    /// `Duration` nanoseconds; in auto and clf, a single number ending a CLF
+    /// or Combined line is seconds when it has a decimal point
+    /// (nginx `$request_time`, `0.123`) and microseconds when it is an
+    /// integer (Apache `%D`, `123000`); format strings say their own units
+    /// ($request_time, %D, %T...).
     #[arg(long, value_name = "FORMAT", default_value = "auto", value_parser = LogFormat::parse,
           env = "LOGMON_LOG_FORMAT", hide_default_value = false)]
     pub log_format: LogFormat,
@@ -167,6 +176,11 @@ pub struct Args {
           value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub poll_ms: u64,
 
+    /// Check the file every --poll-ms instead of watching it with inotify
+    #[arg(long, hide = true, env = "LOGMON_NO_INOTIFY",
+          value_parser = BoolishValueParser::new())]
+    pub no_inotify: bool,
+
     /// Print a completion script for SHELL and exit
     ///
     /// Other options are ignored.
@@ -176,6 +190,8 @@ pub struct Args {
     pub completions: Option<Shell>,
 
     /// Print the man page (roff) and exit
+    ///
+    /// Other options are ignored.
     ///
     /// For example `logmon --man > ~/.local/share/man/man1/logmon.1`.
     #[arg(long)]
@@ -209,9 +225,148 @@ pub fn parse_threshold(s: &str) -> Result<f64, String> {
         .parse()
         .map_err(|_| format!("`{s}` is not a number"))?;
     if !value.is_finite() || value <= 0.0 {
-        return Err(format!("must be a number above 0, got `{s}`"));
+        return Err("must be above 0 (requests per second, like 10 or 0.5)".to_owned());
     }
     Ok(value)
+}
+
+/// Parse `--period` and `--window`: a whole number of seconds above 0.
+pub fn parse_secs(s: &str) -> Result<u32, String> {
+    match whole(s)? {
+        n if n <= 0 => Err("must be above 0 (a whole number of seconds)".to_owned()),
+        n => u32::try_from(n).map_err(|_| format!("must be at most {}", u32::MAX)),
+    }
+}
+
+/// Parse `--top`: a whole number, 0 or more (0 lists no section).
+pub fn parse_top(s: &str) -> Result<usize, String> {
+    match whole(s)? {
+        n if n < 0 => Err("must be 0 or more (a whole number)".to_owned()),
+        n => usize::try_from(n).map_err(|_| format!("`{s}` is too large")),
+    }
+}
+
+/// A whole number, negative ones included, so that the caller can say
+/// what a negative value should have been.
+fn whole(s: &str) -> Result<i128, String> {
+    s.trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a whole number"))
+}
+
+/// What `--completions` and `--man` ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standalone {
+    Completions(Shell),
+    Man,
+}
+
+/// Find `--completions SHELL` or `--man` in the command line `args`
+/// (program name first), ignoring every other option as their help says:
+/// `logmon --completions bash --threshold 0` prints the script. Arguments
+/// after `--` are values, not options.
+///
+/// A bad or missing SHELL is clap's usage error, as it would be without
+/// the other options.
+pub fn standalone(
+    args: impl IntoIterator<Item = OsString>,
+) -> Result<Option<Standalone>, clap::Error> {
+    let mut found = vec![OsString::from("logmon")];
+    let mut args = args.into_iter().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--" {
+            break;
+        } else if arg == "--man" {
+            found.push(arg);
+        } else if arg == "--completions" {
+            found.push(arg);
+            found.extend(args.next());
+        } else if arg
+            .to_str()
+            .is_some_and(|a| a.starts_with("--completions="))
+        {
+            found.push(arg);
+        }
+    }
+    if found.len() == 1 {
+        return Ok(None);
+    }
+    // The two options exactly as `Args` defines them, and nothing else.
+    let full = Args::command();
+    let only = full
+        .get_arguments()
+        .filter(|a| ["completions", "man"].contains(&a.get_id().as_str()))
+        .cloned();
+    let matches = clap::Command::new("logmon")
+        .args(only)
+        .try_get_matches_from(found)?;
+    Ok(match matches.get_one::<Shell>("completions") {
+        Some(&shell) => Some(Standalone::Completions(shell)),
+        None => Some(Standalone::Man),
+    })
+}
+
+/// The log read when no LOG_FILE is given, if it exists.
+pub const DEFAULT_LOG: &str = "/var/log/access.log";
+
+/// Where web servers usually write their access log, checked when no
+/// LOG_FILE is given and [`DEFAULT_LOG`] does not exist. A fixed list: it
+/// only helps the user choose, and logmon never reads one of them unasked.
+pub const USUAL_LOGS: [&str; 8] = [
+    // nginx on Debian, Ubuntu, RHEL, Alpine, Arch.
+    "/var/log/nginx/access.log",
+    // Apache httpd on Debian and Ubuntu.
+    "/var/log/apache2/access.log",
+    // Apache httpd on RHEL, Fedora, Amazon Linux.
+    "/var/log/httpd/access_log",
+    // Apache httpd on SUSE.
+    "/var/log/apache2/access_log",
+    // Apache httpd on FreeBSD.
+    "/var/log/httpd-access.log",
+    "/var/log/lighttpd/access.log",
+    // nginx from Homebrew, on Apple silicon and on Intel Macs.
+    "/opt/homebrew/var/log/nginx/access.log",
+    "/usr/local/var/log/nginx/access.log",
+];
+
+/// The log to read when no LOG_FILE is given: [`DEFAULT_LOG`] if it
+/// exists, or an error naming the usual logs that do (`exists` is
+/// `Path::exists`, or a stand-in in tests), so logmon does not wait for a
+/// file that no web server writes.
+pub fn default_log(exists: impl Fn(&Path) -> bool) -> Result<PathBuf, String> {
+    if exists(Path::new(DEFAULT_LOG)) {
+        return Ok(PathBuf::from(DEFAULT_LOG));
+    }
+    let found: Vec<&str> = USUAL_LOGS
+        .into_iter()
+        .filter(|p| exists(Path::new(p)))
+        .collect();
+    let mut message = format!("no LOG_FILE given, and {DEFAULT_LOG} does not exist");
+    match found[..] {
+        [] => {
+            message.push_str("\n  nor does any usual access log:");
+            for path in USUAL_LOGS {
+                message.push_str("\n    ");
+                message.push_str(path);
+            }
+            message.push_str(
+                "\n  give the path of a log: logmon PATH (- reads stdin; logmon --demo to try)",
+            );
+        }
+        [one] => {
+            message.push_str(&format!("\n  this access log exists: {one}"));
+            message.push_str(&format!("\n  to follow it: logmon {one}"));
+        }
+        [first, ..] => {
+            message.push_str("\n  these access logs exist:");
+            for path in &found {
+                message.push_str("\n    ");
+                message.push_str(path);
+            }
+            message.push_str(&format!("\n  to follow one: logmon {first}"));
+        }
+    }
+    Err(message)
 }
 
 #[cfg(test)]
@@ -222,6 +377,86 @@ mod tests {
     #[test]
     fn verify_cli() {
         Args::command().debug_assert();
+    }
+
+    #[test]
+    fn negative_numbers_get_logmons_own_message() {
+        for (flag, want) in [
+            ("--threshold", "must be above 0"),
+            ("--period", "must be above 0"),
+            ("--window", "must be above 0"),
+            ("--top", "must be 0 or more"),
+        ] {
+            let e = Args::try_parse_from(["logmon", flag, "-1"]).unwrap_err();
+            assert_eq!(e.kind(), clap::error::ErrorKind::ValueValidation, "{flag}");
+            assert!(e.to_string().contains(want), "{flag}: {e}");
+            assert!(!e.to_string().contains("-- -1"), "{flag}: {e}");
+        }
+        assert_eq!(parse_top("0"), Ok(0), "--top 0 lists no section");
+        assert!(parse_secs("0").unwrap_err().contains("above 0"));
+        assert!(parse_secs("1.5")
+            .unwrap_err()
+            .contains("not a whole number"));
+        assert!(parse_secs("4294967296").is_err());
+        assert_eq!(parse_secs(" 60 "), Ok(60));
+    }
+
+    #[test]
+    fn completions_and_man_ignore_every_other_option() {
+        let standalone = |args: &[&str]| standalone(args.iter().map(OsString::from));
+        assert_eq!(
+            standalone(&["logmon", "--completions", "bash", "--threshold", "0"]).unwrap(),
+            Some(Standalone::Completions(Shell::Bash))
+        );
+        assert_eq!(
+            standalone(&["logmon", "--threshold", "-1", "--completions=zsh"]).unwrap(),
+            Some(Standalone::Completions(Shell::Zsh))
+        );
+        assert_eq!(
+            standalone(&["logmon", "--demo", "x.log", "--bogus", "--man"]).unwrap(),
+            Some(Standalone::Man)
+        );
+        assert_eq!(standalone(&["logmon", "-t", "2", "x.log"]).unwrap(), None);
+        assert_eq!(standalone(&["logmon", "--", "--man"]).unwrap(), None);
+        let e = standalone(&["logmon", "--completions", "tcsh"]).unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::InvalidValue);
+        assert!(standalone(&["logmon", "--completions"]).is_err());
+    }
+
+    #[test]
+    fn without_a_log_file_the_default_is_read_only_if_it_exists() {
+        let on = |paths: &'static [&'static str]| {
+            move |p: &Path| paths.iter().any(|q| p == Path::new(q))
+        };
+        assert_eq!(
+            default_log(on(&["/var/log/access.log", "/var/log/nginx/access.log"])),
+            Ok(PathBuf::from("/var/log/access.log"))
+        );
+        let one = default_log(on(&["/var/log/httpd/access_log"])).unwrap_err();
+        assert_eq!(
+            one,
+            "no LOG_FILE given, and /var/log/access.log does not exist\n  \
+             this access log exists: /var/log/httpd/access_log\n  \
+             to follow it: logmon /var/log/httpd/access_log"
+        );
+        let two = default_log(on(&[
+            "/var/log/apache2/access.log",
+            "/var/log/nginx/access.log",
+        ]))
+        .unwrap_err();
+        assert!(
+            two.ends_with(
+                "these access logs exist:\n    /var/log/nginx/access.log\n    \
+                 /var/log/apache2/access.log\n  to follow one: logmon /var/log/nginx/access.log"
+            ),
+            "{two}"
+        );
+        let none = default_log(|_| false).unwrap_err();
+        assert!(none.contains("nor does any usual access log"), "{none}");
+        assert!(none.contains("\n    /var/log/httpd/access_log\n"), "{none}");
+        assert!(none.ends_with("logmon PATH (- reads stdin; logmon --demo to try)"));
+        let printed = format!("logmon: {none}");
+        assert!(printed.lines().all(|l| l.len() <= 80), "{none}");
     }
 
     #[test]
@@ -238,7 +473,7 @@ mod tests {
     #[test]
     fn defaults_match_the_documented_contract() {
         let args = Args::try_parse_from(["logmon"]).unwrap();
-        assert_eq!(args.log_file, PathBuf::from("/var/log/access.log"));
+        assert_eq!(args.log_file, None, "resolved by default_log");
         assert_eq!(args.threshold, 10.0);
         assert_eq!((args.period, args.window, args.top), (10, 120, 5));
         assert!(!args.replay && !args.demo && !args.exit_code);
@@ -258,9 +493,13 @@ mod tests {
             ("vhost_combined", LogFormat::VhostCombined),
             ("ingress-nginx", LogFormat::IngressNginx),
             ("w3c", LogFormat::W3c),
+            ("iis", LogFormat::Iis),
+            ("caddy", LogFormat::Caddy),
+            ("json", LogFormat::Json),
         ] {
             let args = Args::try_parse_from(["logmon", "--log-format", value]).unwrap();
             assert_eq!(args.log_format, format);
+            assert_eq!(format.as_str(), value);
         }
         for (value, dialect) in [
             (r#"$remote_addr [$time_local] "$request" $status"#, "nginx"),

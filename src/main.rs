@@ -6,38 +6,45 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::Parser as _;
-use logmon::cli::Args;
+use logmon::cli::{self, Args, Standalone};
 
 /// `--exit-code`: the replay had high traffic.
 const ALERTED: u8 = 3;
 
 fn main() -> ExitCode {
-    // Usage errors are printed by clap, which exits with status 2.
-    let args = Args::parse();
-    let exit_code = args.exit_code;
-    let result = if let Some(shell) = args.completions {
-        // Generated into memory: clap_complete panics on a write error, and
-        // `| head` must end quietly.
-        let mut script = Vec::new();
-        logmon::shell::completions(shell, &mut script);
-        write_stdout(&script).map(|()| None)
-    } else if args.man {
-        let mut page = Vec::new();
-        logmon::shell::man(&mut page)
-            .map_err(anyhow::Error::from)
-            .and_then(|()| write_stdout(&page))
-            .map(|()| None)
-    } else {
-        logmon::app::run(args).map(Some)
+    // `--completions` and `--man` ignore the other options, so they are
+    // looked for first. Usage errors are printed by clap, which exits with
+    // status 2.
+    let standalone = cli::standalone(std::env::args_os()).unwrap_or_else(|e| e.exit());
+    let result = match standalone {
+        Some(Standalone::Completions(shell)) => {
+            // Generated into memory: clap_complete panics on a write error,
+            // and `| head` must end quietly.
+            let mut script = Vec::new();
+            logmon::shell::completions(shell, &mut script);
+            write_stdout(&script).map(|()| false)
+        }
+        Some(Standalone::Man) => {
+            let mut page = Vec::new();
+            logmon::shell::man(&mut page)
+                .map_err(anyhow::Error::from)
+                .and_then(|()| write_stdout(&page))
+                .map(|()| false)
+        }
+        None => {
+            let args = Args::parse();
+            let exit_code = args.exit_code;
+            logmon::app::run(args).map(|outcome| exit_code && outcome.alerts > 0)
+        }
     };
     match result {
-        Ok(Some(outcome)) if exit_code && outcome.alerts > 0 => ExitCode::from(ALERTED),
-        Ok(_) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::from(ALERTED),
+        Ok(false) => ExitCode::SUCCESS,
         // The reader of our output has gone (`logmon ... | head`): that is
         // how pipelines end, not an error.
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("logmon: {e:#}");
+            eprintln!("logmon: {}", logmon::app::error_message(&e));
             ExitCode::FAILURE
         }
     }

@@ -124,6 +124,8 @@ impl AlertEvent {
 /// The whole run, printed at the end.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Summary {
+    /// First second of the run, and the end of its last (exclusive); both
+    /// 0 when the run had no clock (see [`Summary::timed`]).
     pub start: i64,
     pub end: i64,
     pub hits: u64,
@@ -135,6 +137,15 @@ pub struct Summary {
     pub alerts: u64,
     /// Whether an alert is still active.
     pub alerting: bool,
+}
+
+impl Summary {
+    /// Whether the run had a clock, so that `start` and `end` mean
+    /// something: always on the wall clock; on the log clock, once a valid
+    /// line has been read.
+    pub fn timed(&self) -> bool {
+        self.end > self.start
+    }
 }
 
 /// A line that jumped the log clock, waiting for the next line to confirm.
@@ -174,6 +185,9 @@ pub struct Monitor {
     far_ahead: u64,
     /// A backfill is on its way: hold the clock at the start until it is in.
     awaiting_backfill: bool,
+    /// Wall clock: whether the first batch with hits held only hits older
+    /// than the window (an old log piped in); `None` before that batch.
+    first_hits_old: Option<bool>,
 }
 
 impl Monitor {
@@ -209,6 +223,7 @@ impl Monitor {
             outside_window: 0,
             far_ahead: 0,
             awaiting_backfill: false,
+            first_hits_old: None,
         }
     }
 
@@ -253,6 +268,14 @@ impl Monitor {
         self.far_ahead
     }
 
+    /// Wall clock: whether the first lines read (the first batch with hits,
+    /// backfill aside) were all stamped more than a window before the
+    /// clock: most likely an old log, which `--replay` reads on its own
+    /// clock.
+    pub fn reads_an_old_log(&self) -> bool {
+        self.first_hits_old == Some(true)
+    }
+
     /// Wall clock: the time is now `now`; close every second before it.
     /// Ignored on the log clock, when the wall clock steps backward, and
     /// between `await_backfill` and `backfill_done`.
@@ -291,6 +314,7 @@ impl Monitor {
 
     /// Count a batch of parsed lines.
     pub fn add(&mut self, batch: &Batch, out: &mut Vec<Event>) {
+        let outside_before = self.outside_window;
         let mut invalid = batch.invalid_at.iter().peekable();
         let sections = batch.sections();
         for (i, hit) in batch.hits.iter().enumerate() {
@@ -310,6 +334,12 @@ impl Monitor {
             }
         }
         invalid.for_each(|_| self.count_invalid());
+        if self.clock == Clock::Wall && self.first_hits_old.is_none() && !batch.hits.is_empty() {
+            // Hits outside the window on the wall clock are the old ones
+            // (future ones count at now).
+            let old = self.outside_window - outside_before;
+            self.first_hits_old = Some(old == batch.hits.len() as u64);
+        }
     }
 
     fn count_invalid(&mut self) {
@@ -330,8 +360,19 @@ impl Monitor {
             }
         }
         if !self.started {
-            // No valid line at all: report what was read, on no clock.
-            self.start(0);
+            // The log clock never started: no valid line. There is no
+            // period to report, and the summary has no time.
+            out.push(Event::Summary(Summary {
+                start: 0,
+                end: 0,
+                hits: 0,
+                bytes: 0,
+                invalid: self.total_invalid,
+                latency: None,
+                alerts: 0,
+                alerting: false,
+            }));
+            return;
         }
         let end = match self.clock {
             Clock::Log => {
@@ -729,6 +770,47 @@ mod tests {
         let r = reports(&out);
         assert_eq!((r[0].start, r[0].end, r[0].stats.hits), (100, 103, 4));
         assert_eq!(r[0].window_hits, 3);
+    }
+
+    #[test]
+    fn a_replay_with_no_valid_line_reports_nothing_and_has_no_time() {
+        let out = replay(&[], CFG);
+        assert!(reports(&out).is_empty());
+        let s = summary(&out);
+        assert!(!s.timed(), "no 1970: {s:?}");
+        assert_eq!((s.hits, s.invalid), (0, 0));
+        let mut junk = Batch::default();
+        junk.push_invalid();
+        junk.push_invalid();
+        let out = replay(&[junk], CFG);
+        assert_eq!(out.len(), 1, "only the summary: {out:?}");
+        assert_eq!(summary(&out).invalid, 2);
+        assert!(summary(&replay(&[batch(&[0], "/a")], CFG)).timed());
+    }
+
+    #[test]
+    fn an_old_log_is_recognized_by_its_first_hits_on_the_wall_clock() {
+        let mut out = Vec::new();
+        let mut m = Monitor::wall(CFG, 10_000);
+        assert!(!m.reads_an_old_log());
+        m.add(&Batch::default(), &mut out);
+        m.add(&batch(&[100, 200, 10_000 - 120], "/a"), &mut out);
+        assert!(m.reads_an_old_log(), "all a window or more before now");
+        // Only the first batch with hits decides.
+        m.add(&batch(&[10_000], "/a"), &mut out);
+        assert!(m.reads_an_old_log());
+
+        let mut m = Monitor::wall(CFG, 10_000);
+        m.add(&batch(&[100, 10_000 - 119], "/a"), &mut out);
+        assert!(!m.reads_an_old_log(), "one line is recent");
+        let mut m = Monitor::wall(CFG, 10_000);
+        m.add(&batch(&[20_000], "/a"), &mut out);
+        assert!(!m.reads_an_old_log(), "the future is not old");
+        m.add(&batch(&[100], "/a"), &mut out);
+        assert!(!m.reads_an_old_log(), "decided by the first batch");
+        let mut m = Monitor::log(CFG);
+        m.add(&batch(&[100], "/a"), &mut out);
+        assert!(!m.reads_an_old_log(), "a replay has its own clock");
     }
 
     #[test]

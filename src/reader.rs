@@ -20,6 +20,12 @@
 //! own parser reads the lines exactly as the reader's would, and the
 //! output does not depend on who parsed what.
 //!
+//! Following, the thread waits in [`Follower::wait`] between reads: for
+//! inotify to report a change (then it reads at once; under a stream of
+//! writes at most every [`EVENT_GAP`]), for the slow safety-net timeout, or
+//! for a wake request from the main loop (`follow::Waker`, used at a
+//! signal for the last read).
+//!
 //! Invariant: the thread always ends by sending `Msg::Done` (end of input) or
 //! `Msg::Failed` (a fatal error), so the loop never waits on a dead thread;
 //! when a send fails the loop has gone, and the thread returns quietly.
@@ -31,13 +37,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::backfill::read_back;
 use crate::batch::Batch;
-use crate::follow::{Follower, Notice};
+use crate::follow::{Follower, Notice, Woke};
 use crate::lines::{Line, Lines};
-use crate::parse::w3c;
+use crate::parse::{json, w3c};
 use crate::parse::{LogFormat, Parser};
 
 /// Hashes client addresses, which anyone who can send a request chooses.
@@ -52,6 +58,11 @@ const READ_SIZE: usize = 256 * 1024;
 /// Out-of-order stamps allowed when backfilling, in seconds: reading back
 /// stops after a block whose lines are all older than the window by more.
 const BACKFILL_SLACK: i64 = 5;
+/// Shortest time from one poll to the next when woken by writes (not by a
+/// new file): at most 100 polls and batches a second, so a log written line
+/// by line does not cost a poll per line, and lines still come within
+/// 10 ms.
+const EVENT_GAP: Duration = Duration::from_millis(10);
 /// How far back, in bytes, following a W3C log looks for its newest
 /// `#Fields:` directive before giving up.
 pub const HEADER_SEARCH: u64 = 64 << 20;
@@ -69,6 +80,9 @@ pub enum Msg {
     Raw(Raw),
     /// Something the user should know, for stderr (`file truncated`).
     Notice(String),
+    /// Read to its end, the input had lines but none parsed: the first
+    /// that failed, escaped and shortened. Sent just before `Done`.
+    Unparsed(String),
     /// End of input.
     Done,
     /// The reader cannot go on.
@@ -125,7 +139,8 @@ pub enum Source {
     /// Follow a path like `tail -F`, forever.
     Follow {
         follower: Box<Follower>,
-        /// Check for new data this often when idle.
+        /// Check for new data this often when polling (with inotify, the
+        /// follower waits for events and checks once a second as well).
         every: Duration,
         /// Backfill the lines stamped after this second (unix seconds).
         backfill_after: Option<i64>,
@@ -155,12 +170,21 @@ struct Sink {
     /// (whose end may be carried into this one's first line): its lines
     /// need no NUL check of their own (see [`Decoder::push`]).
     nul_free: bool,
+    /// Where a JSON target with escapes is decoded.
+    scratch: Vec<u8>,
 }
 
 impl Sink {
     fn line(&mut self, line: Line<'_>) {
         match line {
             Line::Complete(bytes) => match self.parser.parse_checked(bytes, self.nul_free) {
+                Ok(record) if record.syntax.is_json() => {
+                    // Its target may hold escapes: decode them for the
+                    // section (see `json::decode_target`).
+                    let mut record = record;
+                    json::decode_target(&mut record, &mut self.scratch);
+                    self.batch.push(&record, &self.clients);
+                }
                 Ok(record) => self.batch.push(&record, &self.clients),
                 // A blank line, or a W3C directive (taken in by the
                 // parser): neither a hit nor an invalid line.
@@ -188,6 +212,7 @@ impl Decoder {
                 clients: ClientHasher::default(),
                 batch: Batch::with_capacity(BATCH_LINES),
                 nul_free: false,
+                scratch: Vec::new(),
             },
             nul_before: false,
             spares: Spares::new(),
@@ -225,9 +250,9 @@ impl Decoder {
             self.push(data);
             return None;
         };
-        let raw = if has_hash_line(&lines) {
-            // A directive may change how the lines after it parse: decode
-            // here, in order.
+        let raw = if has_switching_line(&lines) {
+            // A directive may change how the lines after it parse, and a
+            // JSON line what is announced: decode here, in order.
             self.push(&lines);
             None
         } else {
@@ -252,6 +277,11 @@ impl Decoder {
     /// The parser's next notice, if any (see `Parser::take_notice`).
     pub fn take_notice(&mut self) -> Option<String> {
         self.sink.parser.take_notice()
+    }
+
+    /// While no line has parsed, the first that failed (escaped).
+    pub fn first_failure(&self) -> Option<&str> {
+        self.sink.parser.first_failure()
     }
 
     /// Decode one line that was split elsewhere.
@@ -292,9 +322,12 @@ impl Decoder {
     }
 }
 
-/// Whether a line of `lines` starts with `#`.
-fn has_hash_line(lines: &[u8]) -> bool {
-    lines.first() == Some(&b'#') || memchr::memmem::find(lines, b"\n#").is_some()
+/// Whether a line of `lines` starts with `#` (a W3C directive) or `{` (a
+/// JSON line), the lines that can unsettle a parser (`Parser::is_settled`).
+fn has_switching_line(lines: &[u8]) -> bool {
+    // One scan for both bytes, which are rare in CLF lines, each checked
+    // for a line start.
+    memchr::memchr2_iter(b'#', b'{', lines).any(|at| at == 0 || lines[at - 1] == b'\n')
 }
 
 /// Start the reader thread.
@@ -351,10 +384,17 @@ fn read_whole(
 ) -> Result<(), Gone> {
     let mut decoder = Decoder::new(format);
     let mut buf = vec![0; READ_SIZE];
+    let mut first = true;
     loop {
         match input.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => {
+                if std::mem::take(&mut first) {
+                    if let Some(kind) = Compression::of(&buf[..n]) {
+                        send(tx, Msg::Failed(kind.error(name)))?;
+                        return Err(Gone);
+                    }
+                }
                 // The batch is empty here (sent after each read), so the
                 // handed-over lines go first, as they come first.
                 let raw = match idle.swap(false, Ordering::Relaxed) {
@@ -385,7 +425,50 @@ fn read_whole(
     if !decoder.is_empty() {
         send(tx, Msg::Batch(decoder.take()))?;
     }
+    if let Some(line) = decoder.first_failure() {
+        send(tx, Msg::Unparsed(line.to_owned()))?;
+    }
     Ok(())
+}
+
+/// A compressed file, which logmon cannot read (yet): named as such rather
+/// than counted as lines that do not parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    Gzip,
+    Zstd,
+}
+
+impl Compression {
+    /// The compression whose magic number `head` (the first bytes of an
+    /// input) starts with. A first read shorter than the magic number (a
+    /// pipe whose writer wrote 1 byte at first) is not recognized.
+    pub fn of(head: &[u8]) -> Option<Compression> {
+        if head.starts_with(&[0x1f, 0x8b]) {
+            Some(Compression::Gzip)
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Some(Compression::Zstd)
+        } else {
+            None
+        }
+    }
+
+    /// "cannot read NAME: it is gzip-compressed", and how to read it.
+    pub fn error(self, name: &std::path::Path) -> anyhow::Error {
+        let (kind, cat) = match self {
+            Compression::Gzip => ("gzip", "zcat"),
+            Compression::Zstd => ("zstd", "zstdcat"),
+        };
+        let file = match name == std::path::Path::new("stdin") {
+            true => "FILE".to_owned(),
+            false => name.display().to_string(),
+        };
+        anyhow::anyhow!(
+            "cannot read {}: it is {kind}-compressed, and logmon reads plain text\n  \
+             decompress it on the way: {cat} {file} | logmon --replay -",
+            name.display()
+        )
+    }
 }
 
 fn follow(
@@ -398,13 +481,10 @@ fn follow(
 ) -> Result<(), Gone> {
     let path = follower.path().to_path_buf();
     let header = match follower.current() {
-        // Only W3C has a header to look for.
-        Some((file, end)) if matches!(format, LogFormat::Auto | LogFormat::W3c) => {
-            match file.try_clone() {
-                Ok(mut file) => find_header(&mut file, end, &format),
-                Err(_) => Header::default(),
-            }
-        }
+        Some((file, end)) if format.reads_w3c() => match file.try_clone() {
+            Ok(mut file) => find_header(&mut file, end, &format),
+            Err(_) => Header::default(),
+        },
         _ => Header::default(),
     };
     if header.gave_up {
@@ -424,6 +504,7 @@ fn follow(
         // Read before the poll: a poll that starts after the signal sees
         // every byte written before it.
         let stopping = stop.load(Ordering::SeqCst);
+        let started = Instant::now();
         let poll = follower.poll(&mut |line| decoder.line(line));
         match poll {
             Ok(poll) => {
@@ -445,8 +526,11 @@ fn follow(
                     // counted, as when the file is followed on.
                     return Ok(());
                 }
-                if !poll.more {
-                    thread::sleep(every);
+                if !poll.more && follower.wait(every) == Woke::Events && !follower.appeared() {
+                    // A busy log changes thousands of times a second: take
+                    // its writes in batches, but never delay a new file.
+                    let next = started + EVENT_GAP;
+                    thread::sleep(next.saturating_duration_since(Instant::now()));
                 }
             }
             Err(e) => {
@@ -519,8 +603,11 @@ pub struct Header {
 /// directive and the directives just above it, for the newest `#Date:`.
 ///
 /// In `auto` the search stops at once when the newest request line parses
-/// as CLF: a CLF log has no header to find, and must not cost a 64 MiB read
-/// at startup. It gives up after [`HEADER_SEARCH`] bytes.
+/// as CLF or is JSON: such a log has no header to find, and must not cost a
+/// 64 MiB read at startup. It gives up after [`HEADER_SEARCH`] bytes, but
+/// says so only when the newest line does not fit the IIS default fields
+/// (a headerless IIS log is read with those). A byte-order mark before a
+/// directive is skipped.
 pub fn find_header(file: &mut File, end: u64, format: &LogFormat) -> Header {
     let mut fields: Option<Vec<u8>> = None;
     let mut date: Option<Vec<u8>> = None;
@@ -528,12 +615,14 @@ pub fn find_header(file: &mut File, end: u64, format: &LogFormat) -> Header {
     let mut requests = 0u64;
     let mut scanned = 0u64;
     let mut gave_up = false;
+    let mut headerless = false;
     let mut done = false;
     let _ = read_back(file, end, |line| {
         if done {
             return false;
         }
         scanned += line.len() as u64 + 1;
+        let line = w3c::strip_bom(line);
         if line.first() == Some(&b'#') {
             if fields.is_none() && w3c::directive_is(line, b"Fields") {
                 fields = Some(line.to_vec());
@@ -543,11 +632,16 @@ pub fn find_header(file: &mut File, end: u64, format: &LogFormat) -> Header {
             return true;
         }
         requests += 1;
+        if requests == 1 && *format != LogFormat::W3c {
+            headerless = w3c::W3c::default().parse_headerless(line).is_ok();
+        }
         // A request line above the `#Fields:` ends its header block.
         done = fields.is_some()
-            || (*format == LogFormat::Auto && requests == 1 && probe.parse(line).is_ok());
+            || (*format == LogFormat::Auto
+                && requests == 1
+                && (line.first() == Some(&b'{') || probe.parse(line).is_ok()));
         if !done && scanned > HEADER_SEARCH {
-            gave_up = true;
+            gave_up = !headerless;
             done = true;
         }
         !done
@@ -615,6 +709,44 @@ mod tests {
             find_header(&mut file, end, &LogFormat::Auto),
             Header::default()
         );
+    }
+
+    #[test]
+    fn auto_does_not_search_a_json_log() {
+        let json = b"{\"ts\":1,\"request\":{},\"status\":200}\n";
+        let (mut file, end) = file_with(&json.repeat(1000));
+        assert_eq!(
+            find_header(&mut file, end, &LogFormat::Auto),
+            Header::default()
+        );
+    }
+
+    #[test]
+    fn a_headerless_iis_log_gives_no_header_and_no_complaint() {
+        let line = b"2026-03-01 12:00:00 10.0.0.1 GET / - 80 - 1.2.3.4 - - 200 0 0 1\n";
+        let (mut file, end) = file_with(&line.repeat(100));
+        for format in [LogFormat::Auto, LogFormat::Iis] {
+            assert_eq!(find_header(&mut file, end, &format), Header::default());
+        }
+    }
+
+    #[test]
+    fn a_fields_directive_behind_a_byte_order_mark_is_found() {
+        let (mut file, end) =
+            file_with(b"\xEF\xBB\xBF#Fields: date time sc-status\n2026-03-01 12:00:00 200\n");
+        assert_eq!(
+            find_header(&mut file, end, &LogFormat::Auto).directives,
+            [b"#Fields: date time sc-status".to_vec()]
+        );
+    }
+
+    #[test]
+    fn only_lines_starting_with_a_hash_or_a_brace_unsettle() {
+        assert!(has_switching_line(b"#Fields: x\n"));
+        assert!(has_switching_line(b"a\n{\"ts\":1}\n"));
+        assert!(has_switching_line(b"a\nb\n#\n"));
+        assert!(!has_switching_line(b"a # b { c\nd#{\n"));
+        assert!(!has_switching_line(b""));
     }
 
     #[test]
@@ -696,6 +828,17 @@ mod tests {
             if at == 120 {
                 log.push_str(&"x".repeat(crate::lines::MAX_LINE + 10));
                 log.push('\n');
+            }
+            if at == 90 || at == 250 {
+                // JSON lines are announced, so they unsettle the parser.
+                log.push_str(&format!(
+                    "{{\"ts\":{},\"request\":{{\"uri\":\"\\/json\\/x\"}},\"status\":200}}\n",
+                    1_772_366_400 + at
+                ));
+            }
+            if at == 250 {
+                // Right after a JSON line, IIS's default fields are tried.
+                log.push_str("2026-03-01 12:04:10 - GET /iis - 80 - - - - 200 0 0 1\n");
             }
             if at == 200 {
                 log.push_str("#Fields: date time sc-status\n2026-03-01 12:00:00 200\n");

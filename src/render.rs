@@ -3,14 +3,24 @@
 //! Pure: each event becomes one `String`, which the caller writes with one
 //! `write_all` and a flush. The renderer never asks about the terminal, the
 //! locale or the environment: `Style` is resolved once at startup, so the
-//! same event and style always give the same text (the snapshot tests rely
+//! same events and style always give the same text (the snapshot tests rely
 //! on it). Text is the same on a terminal and in a pipe but for colour, and
 //! never redraws, so `grep -i alert` works on it.
 //!
-//! A report is one compact block: a header (with the alert state), totals,
-//! status classes and methods, a small table of the top sections, and a
-//! sparkline of the request rate over the alert window with the threshold
-//! marked on its scale.
+//! Text invariants:
+//! - Only the alert and recovery lines hold the word "alert" (any case),
+//!   apart from text taken from the log, so `grep -i alert` finds exactly
+//!   them.
+//! - Every line fits 80 columns, but for the first line of an alert or a
+//!   recovery: it holds exactly the contract's words and the time, which
+//!   scripts match whole; the figures go on an indented second line.
+//! - The sparkline's scale only grows over a run ([`Text`] keeps it), so
+//!   bars compare from one report to the next.
+//!
+//! A report is one compact block: a header (with the high-traffic state),
+//! totals, status classes and methods, a small table of the top sections,
+//! and a sparkline of the request rate over the alert window with the
+//! threshold marked on its scale.
 //!
 //! Strings from the log (sections) were sanitized when they entered the
 //! statistics; text output also shortens overlong ones.
@@ -36,7 +46,11 @@ pub struct Style {
     pub ascii: bool,
 }
 
-/// Longest section name printed in text output, in characters.
+/// The terminal width every line fits, but the first line of an alert or a
+/// recovery.
+pub const WIDTH: usize = 80;
+/// Longest section name printed in text output, in characters (less when
+/// request-time columns need the room).
 const MAX_SECTION_WIDTH: usize = 48;
 /// Lines of the status and method counts longer than this are split in two,
 /// so that a report fits an 80-column terminal.
@@ -44,6 +58,8 @@ const MAX_LINE: usize = 76;
 /// Most bars in the sparkline: a bar covers a whole number of seconds, the
 /// smallest that keeps the line within this.
 const MAX_BARS: usize = 24;
+/// Indent of the lines of a block after its first.
+const INDENT: &str = "   ";
 
 const BOLD: &str = "\x1b[1m";
 const RED: &str = "\x1b[1;31m";
@@ -52,43 +68,123 @@ const YELLOW: &str = "\x1b[33m";
 const DIM: &str = "\x1b[2m";
 const RESET: &str = "\x1b[0m";
 
-/// Sparkline glyphs, lowest first.
+/// Sparkline glyphs, lowest first, and the mark of a bar taller than the
+/// scale.
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-/// The same eight levels for terminals without UTF-8.
+const CLIPPED: char = '↑';
+/// The same for terminals without UTF-8.
 const ASCII_BARS: [char; 8] = ['_', '.', '-', '~', '=', '+', '*', '#'];
+const ASCII_CLIPPED: char = '^';
 
-/// Render `event` as a block of text ending in a newline.
-pub fn text(event: &Event, style: &Style) -> String {
-    match event {
-        Event::Report(r) => text_report(r, style),
-        Event::Alert(a) => {
-            // The words up to the time are a contract: scripts grep them.
-            // What follows is short, so the line fits 120 columns.
-            let line = format!(
-                "High traffic generated an alert - hits = {}, triggered at {} ({} req/s over {}s, above {})\n",
-                a.hits,
-                time(a.at, style),
-                human_rate(a.average),
-                a.window_secs,
-                a.threshold
-            );
-            paint(style, RED, &line)
+/// The sparkline's scale: the top of its tallest glyph, as a multiple of
+/// the threshold. It starts at 2 (the threshold is the top of `▄`, the
+/// middle glyph) and doubles when a bar is taller, up to 8 (the threshold
+/// is the top of `▁`); bars taller than that are drawn clipped. It never
+/// shrinks, so a glyph means the same rate in every report of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scale {
+    top: u32,
+}
+
+impl Scale {
+    const FIRST: u32 = 2;
+    const MOST: u32 = 8;
+
+    /// The glyph level (1 to 8) whose top is the threshold.
+    fn threshold_level(self) -> usize {
+        (8 / self.top) as usize
+    }
+
+    /// Grow to fit `peak` (a rate), as far as it may; true if it grew.
+    fn fit(&mut self, peak: f64, threshold: f64) -> bool {
+        let before = self.top;
+        while peak > threshold * f64::from(self.top) && self.top < Scale::MOST {
+            self.top *= 2;
         }
-        Event::Recovered(a) => {
-            let line = format!(
-                "High traffic alert recovered - hits = {}, recovered at {} (lasted {}, peak {} req/s)\n",
-                a.hits,
-                time(a.at, style),
-                human_duration(a.duration_secs()),
-                human_rate(a.peak_average()),
-            );
-            paint(style, GREEN, &line)
-        }
-        Event::Summary(s) => text_summary(s, style),
+        self.top != before
+    }
+
+    /// The glyph level (1 to 8) of a bar at `rate`, or `None` when it is
+    /// taller than the scale (clipped). Compared without dividing, so that
+    /// exactly the threshold is the threshold's level.
+    fn level(self, rate: f64, threshold: f64) -> Option<usize> {
+        let top = threshold * f64::from(self.top);
+        (1..=8).find(|&l| rate * 8.0 <= top * l as f64)
     }
 }
 
-fn text_report(r: &Report, style: &Style) -> String {
+impl Default for Scale {
+    fn default() -> Scale {
+        Scale { top: Scale::FIRST }
+    }
+}
+
+/// Text output for a run: the style, and what one report passes to the
+/// next (the sparkline's [`Scale`]).
+#[derive(Debug, Clone, Default)]
+pub struct Text {
+    style: Style,
+    scale: Scale,
+}
+
+impl Text {
+    pub fn new(style: Style) -> Text {
+        Text {
+            style,
+            scale: Scale::default(),
+        }
+    }
+
+    pub fn style(&self) -> &Style {
+        &self.style
+    }
+
+    /// Render `event` as a block of text ending in a newline.
+    pub fn render(&mut self, event: &Event) -> String {
+        let style = &self.style;
+        match event {
+            Event::Report(r) => text_report(r, style, &mut self.scale),
+            // The first line holds the contract's words and the time, and
+            // nothing else: scripts match it whole. The figures go below.
+            Event::Alert(a) => {
+                let first = format!(
+                    "High traffic generated an alert - hits = {}, triggered at {}",
+                    a.hits,
+                    time(a.at, style)
+                );
+                let second = format!(
+                    "{INDENT}{} req/s over {}s, threshold {} req/s",
+                    human_rate(a.average),
+                    a.window_secs,
+                    a.threshold
+                );
+                paint_lines(style, RED, &[first, second])
+            }
+            Event::Recovered(a) => {
+                let first = format!(
+                    "High traffic alert recovered - hits = {}, recovered at {}",
+                    a.hits,
+                    time(a.at, style)
+                );
+                let second = format!(
+                    "{INDENT}lasted {}, peak {} req/s",
+                    human_duration(a.duration_secs()),
+                    human_rate(a.peak_average()),
+                );
+                paint_lines(style, GREEN, &[first, second])
+            }
+            Event::Summary(s) => text_summary(s, style),
+        }
+    }
+}
+
+/// Render `event` as a block of text ending in a newline, on its own: a
+/// report is drawn on the first scale, as if it were the run's first.
+pub fn text(event: &Event, style: &Style) -> String {
+    Text::new(*style).render(event)
+}
+
+fn text_report(r: &Report, style: &Style, scale: &mut Scale) -> String {
     let s = &r.stats;
     let mut out = String::new();
 
@@ -101,36 +197,43 @@ fn text_report(r: &Report, style: &Style) -> String {
     let _ = write!(out, "{}", paint(style, BOLD, &header));
     if let Some(since) = r.alert_since {
         let state = format!(
-            "ALERT since {} ({})",
+            "HIGH TRAFFIC since {} ({})",
             clock_time(since, style),
             human_duration(r.end - since)
         );
-        let _ = write!(out, "  {}", paint(style, RED, &state));
+        // On the header's line when it fits, else on its own.
+        let gap = match header.chars().count() + 2 + state.len() <= WIDTH {
+            true => "  ".to_owned(),
+            false => format!("\n{INDENT}"),
+        };
+        let _ = write!(out, "{gap}{}", paint(style, RED, &state));
     }
     out.push('\n');
 
-    let _ = write!(
-        out,
-        "   {} req  {}/s  {}",
-        human_count(s.hits),
-        human_rate(r.rate()),
-        human_bytes(s.bytes),
-    );
-    if let Some(mean) = s.bytes.checked_div(s.hits) {
-        let _ = write!(out, " ({}/req)", human_bytes(mean));
+    let mut totals = vec![
+        format!("{} req", human_count(s.hits)),
+        format!("{}/s", human_rate(r.rate())),
+    ];
+    match s.bytes.checked_div(s.hits) {
+        Some(mean) => totals.push(format!(
+            "{} ({}/req)",
+            human_bytes(s.bytes),
+            human_bytes(mean)
+        )),
+        None => totals.push(human_bytes(s.bytes)),
     }
     let (clients, exact) = s.clients();
     let approx = if exact { "" } else { "~" };
     let noun = if clients == 1 { "client" } else { "clients" };
-    let _ = write!(out, "  {approx}{} {noun}", human_count(clients));
+    totals.push(format!("{approx}{} {noun}", human_count(clients)));
     if s.hits > 0 {
-        let _ = write!(out, "  {:.1}% errors", percent(s.errors(), s.hits));
+        totals.push(format!("{:.1}% errors", percent(s.errors(), s.hits)));
     }
     if s.invalid > 0 {
         let invalid = format!("{} invalid", human_count(s.invalid));
-        let _ = write!(out, "  {}", paint(style, YELLOW, &invalid));
+        totals.push(paint(style, YELLOW, &invalid));
     }
-    out.push('\n');
+    flow(&mut out, &totals, "  ", WIDTH);
 
     if s.hits > 0 {
         let classes: Vec<String> = (STATUS_CLASSES.iter().zip(s.status))
@@ -147,45 +250,68 @@ fn text_report(r: &Report, style: &Style) -> String {
             let mut items = classes;
             items.push(String::new()); // a wider gap between the two groups
             items.extend(methods);
-            flow(&mut out, &items);
+            flow(&mut out, &items, "  ", MAX_LINE);
         } else if width(&methods) <= MAX_LINE {
             // Break between the groups rather than inside one.
-            flow(&mut out, &classes);
-            flow(&mut out, &methods);
+            flow(&mut out, &classes, "  ", MAX_LINE);
+            flow(&mut out, &methods, "  ", MAX_LINE);
         } else {
             let mut items = classes;
             items.push(String::new());
             items.extend(methods);
-            flow(&mut out, &items);
+            flow(&mut out, &items, "  ", MAX_LINE);
         }
         if let Some(latency) = s.latency() {
-            let _ = writeln!(out, "   latency {}", percentiles(&latency));
+            let _ = writeln!(out, "{INDENT}latency {}", percentiles(&latency));
         }
     }
 
     section_table(&mut out, r, style);
-    sparkline(&mut out, r, style);
+    sparkline(&mut out, r, style, scale);
     out
 }
 
-/// Lay `items` out on indented lines of at most `MAX_LINE` characters,
-/// two spaces apart.
-fn flow(out: &mut String, items: &[String]) {
-    // One space, then each item after two: a three-space indent.
-    let mut line = String::from(" ");
+/// Lay `items` out on indented lines of at most `max` columns, `sep`
+/// apart. Colour codes take no room.
+fn flow(out: &mut String, items: &[String], sep: &str, max: usize) {
+    let mut line = String::from(INDENT);
+    let mut width = INDENT.len();
     for item in items {
-        if line.len() > 1 && line.len() + 2 + item.len() > MAX_LINE {
-            let _ = writeln!(out, "{}", line.trim_end());
-            line = String::from(" ");
+        let w = visible_width(item);
+        if width > INDENT.len() {
+            if width + sep.len() + w > max {
+                let _ = writeln!(out, "{}", line.trim_end());
+                line = String::from(INDENT);
+                width = INDENT.len();
+            } else {
+                line.push_str(sep);
+                width += sep.len();
+            }
         }
-        line.push_str("  ");
         line.push_str(item);
+        width += w;
     }
     let _ = writeln!(out, "{}", line.trim_end());
 }
 
+/// Columns `s` takes on a terminal: its chars, but for colour codes.
+fn visible_width(s: &str) -> usize {
+    let mut width = 0;
+    let mut in_escape = false;
+    for c in s.chars() {
+        match (in_escape, c) {
+            (false, '\x1b') => in_escape = true,
+            (false, _) => width += 1,
+            (true, 'm') => in_escape = false,
+            (true, _) => {}
+        }
+    }
+    width
+}
+
 /// The top sections: name, hits, share of the period's hits, 4xx and 5xx,
-/// and request-time percentiles when any of them has request times.
+/// and request-time percentiles when any of them has request times. Names
+/// are shortened so that a row fits 80 columns.
 fn section_table(out: &mut String, r: &Report, style: &Style) {
     if r.top.is_empty() {
         return;
@@ -196,7 +322,7 @@ fn section_table(out: &mut String, r: &Report, style: &Style) {
         .iter()
         .map(|row| {
             let mut cells = vec![
-                truncate(&row.section, MAX_SECTION_WIDTH).into_owned(),
+                row.section.clone(),
                 human_count(row.hits),
                 format!("{:.1}%", percent(row.hits, r.stats.hits)),
                 human_count(row.errors - row.server_errors),
@@ -224,9 +350,15 @@ fn section_table(out: &mut String, r: &Report, style: &Style) {
             *w = (*w).max(cell.chars().count());
         }
     }
+    let numbers: usize = widths[1..].iter().map(|w| w + 2).sum();
+    let room = WIDTH
+        .saturating_sub(INDENT.len() + numbers)
+        .clamp(title.len(), MAX_SECTION_WIDTH);
+    widths[0] = widths[0].min(room);
     for (i, row) in std::iter::once(&head).chain(&rows).enumerate() {
-        let pad = widths[0] - row[0].chars().count();
-        let mut line = format!("   {}{:pad$}", row[0], "");
+        let name = truncate(&row[0], room);
+        let pad = widths[0] - name.chars().count();
+        let mut line = format!("{INDENT}{name}{:pad$}", "");
         for (w, cell) in widths[1..].iter().zip(&row[1..]) {
             let _ = write!(line, "  {cell:>w$}");
         }
@@ -240,11 +372,15 @@ fn section_table(out: &mut String, r: &Report, style: &Style) {
     }
 }
 
-/// One line: the request rate over the alert window as a sparkline, on a
-/// scale where the threshold is the top of one glyph (named at the end of
-/// the line), so a bar taller than that glyph is above the threshold.
-fn sparkline(out: &mut String, r: &Report, style: &Style) {
-    let glyphs = if style.ascii { &ASCII_BARS } else { &BARS };
+/// The request rate over the alert window as a sparkline, on a scale where
+/// the threshold is the top of one glyph (named at the end of the line), so
+/// a bar taller than that glyph is above the threshold. A line follows when
+/// the scale grew to fit this report's bars.
+fn sparkline(out: &mut String, r: &Report, style: &Style, scale: &mut Scale) {
+    let (glyphs, clipped) = match style.ascii {
+        true => (&ASCII_BARS, ASCII_CLIPPED),
+        false => (&BARS, CLIPPED),
+    };
     let bucket = bucket_secs(r.window_buckets.len());
     // Bars end at the newest second; the oldest may cover fewer seconds.
     let mut rates: Vec<f64> = r
@@ -254,43 +390,46 @@ fn sparkline(out: &mut String, r: &Report, style: &Style) {
         .collect();
     rates.reverse();
     let threshold = r.threshold;
-    let peak = rates.iter().copied().fold(0.0, f64::max);
-    // The threshold sits at the top of glyph `k` (of 8): the middle while
-    // the traffic stays below twice the threshold, lower when it goes
-    // higher, so that the tallest bar fits (beyond 8x it is clipped).
-    let k = if peak <= 2.0 * threshold {
-        4
-    } else {
-        ((8.0 * threshold / peak).floor() as usize).clamp(1, 4)
-    };
+    let was = glyphs[scale.threshold_level() - 1];
+    let grew = scale.fit(rates.iter().copied().fold(0.0, f64::max), threshold);
+    let k = scale.threshold_level();
     let mut bars = String::new();
     let mut above = false;
     for &rate in &rates {
-        // Smallest level whose top (threshold * level / k) holds the rate;
-        // compared without dividing so that exactly the threshold is `k`.
-        let level = (1..=8)
-            .find(|&l| rate * k as f64 <= threshold * l as f64)
-            .unwrap_or(8);
-        let glyph = glyphs[level - 1];
+        let level = scale.level(rate, threshold);
         // Colour only changes where the bars cross the threshold.
-        let over = level > k;
+        let over = level.is_none_or(|l| l > k);
         if style.color && over != above {
             bars.push_str(if over { RED } else { RESET });
         }
         above = over;
-        bars.push(glyph);
+        bars.push(level.map_or(clipped, |l| glyphs[l - 1]));
     }
     if style.color && above {
         bars.push_str(RESET);
     }
-    let _ = writeln!(
-        out,
-        "   window {bars} {}/s avg over {}s, alert above {}/s ({})",
+    let figures = format!(
+        "{}/s avg over {}s, threshold {}/s ({})",
         human_rate(r.window_average()),
         r.window_secs,
         threshold,
         glyphs[k - 1],
     );
+    let head = format!("{INDENT}window ");
+    // On the bars' line when it fits, else on the next, under the bars.
+    let gap = match head.len() + rates.len() + 1 + figures.chars().count() <= WIDTH {
+        true => " ".to_owned(),
+        false => format!("\n{:w$}", "", w = head.len()),
+    };
+    let _ = writeln!(out, "{head}{bars}{gap}{figures}");
+    if grew {
+        let _ = writeln!(
+            out,
+            "{INDENT}the bars' scale grew to {}/s: the threshold is now {} (was {was})",
+            human_rate(threshold * f64::from(scale.top)),
+            glyphs[k - 1],
+        );
+    }
 }
 
 /// Seconds per sparkline bar for a window of `span` seconds: the smallest
@@ -303,28 +442,51 @@ fn bucket_secs(span: usize) -> usize {
         .unwrap_or_else(|| span.div_ceil(MAX_BARS))
 }
 
+/// The whole run: its span, then the totals (and latency) on the lines
+/// below. A replay that read no request has no span.
 fn text_summary(s: &Summary, style: &Style) -> String {
-    let line = format!(
-        "== summary {} to {} ({}s): {} hit{}, {}, {} invalid, {}{} alert{}{}\n",
+    if !s.timed() {
+        let mut line = "== summary: no requests".to_owned();
+        if s.invalid > 0 {
+            let _ = write!(line, ", {} invalid", group(s.invalid));
+        }
+        return paint_lines(style, BOLD, &[line]);
+    }
+    let head = format!(
+        "== summary {} to {} ({}s)",
         time(s.start, style),
         clock_time(s.end, style),
         s.end - s.start,
-        group(s.hits),
-        if s.hits == 1 { "" } else { "s" },
-        human_bytes(s.bytes),
-        group(s.invalid),
-        s.latency
-            .map(|l| format!("latency {}, ", percentiles(&l)))
-            .unwrap_or_default(),
-        s.alerts,
-        if s.alerts == 1 { "" } else { "s" },
-        if s.alerting {
-            ", alert still active"
-        } else {
-            ""
-        },
     );
-    paint(style, BOLD, &line)
+    let plural = |n: u64, one: &str, many: &str| {
+        let noun = if n == 1 { one } else { many };
+        format!("{} {noun}", group(n))
+    };
+    let mut episodes = plural(s.alerts, "high-traffic episode", "high-traffic episodes");
+    if s.alerting {
+        episodes.push_str(", still going");
+    }
+    let items = [
+        plural(s.hits, "hit", "hits"),
+        human_bytes(s.bytes),
+        format!("{} invalid", group(s.invalid)),
+        episodes,
+    ]
+    .map(|mut item| {
+        item.push(',');
+        item
+    });
+    let mut body = String::new();
+    flow(&mut body, &items, " ", WIDTH);
+    let mut lines = vec![head];
+    lines.extend(body.lines().map(|l| l.to_owned()));
+    if let Some(last) = lines.last_mut() {
+        last.pop(); // the last item's comma
+    }
+    if let Some(l) = s.latency {
+        lines.push(format!("{INDENT}latency {}", percentiles(&l)));
+    }
+    paint_lines(style, BOLD, &lines)
 }
 
 /// `p50 12ms p95 80ms p99 210ms`.
@@ -354,6 +516,17 @@ fn json_latency(l: Option<Latency>) -> Option<Latency> {
         p95: round(l.p95),
         p99: round(l.p99),
     })
+}
+
+/// `lines`, each in an ANSI colour (when colour is on), each ending in a
+/// newline.
+fn paint_lines(style: &Style, color: &str, lines: &[String]) -> String {
+    let mut out = String::new();
+    for line in lines {
+        out.push_str(&paint(style, color, line));
+        out.push('\n');
+    }
+    out
 }
 
 /// Wrap `text` (which may end in a newline) in an ANSI colour.
@@ -673,8 +846,9 @@ impl JsonAlert {
 #[derive(Serialize)]
 struct JsonSummary {
     r#type: &'static str,
-    start: String,
-    end: String,
+    /// Null when the run had no clock: a replay that read no request.
+    start: Option<String>,
+    end: Option<String>,
     hits: u64,
     bytes: u64,
     invalid: u64,
@@ -688,8 +862,8 @@ impl From<&Summary> for JsonSummary {
     fn from(s: &Summary) -> Self {
         JsonSummary {
             r#type: "summary",
-            start: utc(s.start),
-            end: utc(s.end),
+            start: s.timed().then(|| utc(s.start)),
+            end: s.timed().then(|| utc(s.end)),
             hits: s.hits,
             bytes: s.bytes,
             invalid: s.invalid,
@@ -703,7 +877,7 @@ impl From<&Summary> for JsonSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::batch::Hit;
+    use crate::batch::{Batch, Hit};
     use crate::stats::Stats;
 
     /// The snapshots pin UTC and the glyph set, so they pass in any time
@@ -791,11 +965,17 @@ mod tests {
         text(&Event::Report(Box::new(r)), &style)
     }
 
-    /// The line of `out` that holds the sparkline, and its bars.
+    /// The bars of the sparkline in `out`.
     fn bars(out: &str) -> String {
-        let line = out.lines().last().unwrap();
+        let line = out.lines().find(|l| l.starts_with("   window ")).unwrap();
         let rest = line.trim_start().strip_prefix("window ").unwrap();
         rest.split(' ').next().unwrap().to_owned()
+    }
+
+    /// The glyph that marks the threshold in `out`.
+    fn mark(out: &str) -> char {
+        let line = out.lines().find(|l| l.starts_with("   window ")).unwrap();
+        line.strip_suffix(')').unwrap().chars().last().unwrap()
     }
 
     fn window(buckets: Vec<u64>, threshold: f64) -> Report {
@@ -849,7 +1029,7 @@ mod tests {
 
     #[test]
     fn reports_fit_in_80_columns() {
-        for r in [report(), quiet_report()] {
+        for r in [report(), quiet_report(), timed_report()] {
             for line in render(r, UTC).lines() {
                 assert!(line.chars().count() <= 80, "{line:?}");
             }
@@ -857,10 +1037,24 @@ mod tests {
     }
 
     #[test]
-    fn the_header_says_when_an_alert_is_active_and_since_when() {
+    fn the_header_says_when_high_traffic_began_without_saying_alert() {
         let first = |r| render(r, UTC).lines().next().unwrap().to_owned();
-        assert!(first(report()).ends_with("ALERT since 11:57:30 (2m 40s)"));
-        assert!(!first(quiet_report()).contains("ALERT"));
+        assert!(first(report()).ends_with("  HIGH TRAFFIC since 11:57:30 (2m 40s)"));
+        assert!(!first(quiet_report()).contains("HIGH"));
+        for r in [report(), quiet_report(), timed_report()] {
+            let out = render(r, UTC).to_lowercase();
+            assert!(!out.contains("alert"), "{out}");
+        }
+        // A long period makes the header too long for both: the state goes
+        // on a line of its own.
+        let long = Report {
+            start: T - 86_400,
+            ..report()
+        };
+        let out = render(long, UTC);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], "-- 2026-02-28T12:00:00Z to 12:00:10 (86410s)");
+        assert_eq!(lines[1], "   HIGH TRAFFIC since 11:57:30 (2m 40s)");
     }
 
     #[test]
@@ -908,14 +1102,39 @@ mod tests {
         // threshold, the threshold is the top of the middle glyph.
         let out = render(window(vec![0, 5, 10, 11, 20], 10.0), UTC);
         assert_eq!(bars(&out), "▁▂▄▅█");
-        assert!(out.ends_with("alert above 10/s (▄)\n"), "{out}");
-        // Higher traffic lowers the mark so the peak still fits.
-        let out = render(window(vec![0, 10, 11, 40], 10.0), UTC);
-        assert_eq!(bars(&out), "▁▂▃█");
-        assert!(out.ends_with("(▂)\n"), "{out}");
-        // Far above, the mark stays on the lowest glyph and bars clip.
-        let out = render(window(vec![10, 11, 1000], 10.0), UTC);
-        assert_eq!(bars(&out), "▁▂█");
+        assert!(out.ends_with("threshold 10/s (▄)\n"), "{out}");
+    }
+
+    #[test]
+    fn the_scale_only_grows_so_bars_compare_across_reports() {
+        let mut text = Text::new(UTC);
+        let mut render =
+            |buckets: Vec<u64>| text.render(&Event::Report(Box::new(window(buckets, 10.0))));
+        // Up to twice the threshold: the first scale, the threshold at ▄.
+        let out = render(vec![0, 10, 20]);
+        assert_eq!((bars(&out), mark(&out)), ("▁▄█".into(), '▄'));
+        assert!(!out.contains("scale"), "{out}");
+        // 4x: the scale doubles, and the report says so.
+        let out = render(vec![0, 10, 40]);
+        assert_eq!((bars(&out), mark(&out)), ("▁▂█".into(), '▂'));
+        assert!(
+            out.ends_with("   the bars' scale grew to 40.0/s: the threshold is now ▂ (was ▄)\n"),
+            "{out}"
+        );
+        // Quiet again: the same scale, so 10/s is drawn as it just was.
+        let out = render(vec![0, 10, 20]);
+        assert_eq!((bars(&out), mark(&out)), ("▁▂▄".into(), '▂'));
+        assert!(!out.contains("scale"), "{out}");
+        // 20x: the scale stops at 8x (the threshold at ▁), taller bars clip.
+        let out = render(vec![10, 11, 80, 81, 200]);
+        assert_eq!((bars(&out), mark(&out)), ("▁▂█↑↑".into(), '▁'));
+        assert!(out.contains("the threshold is now ▁ (was ▂)"), "{out}");
+        let out = render(vec![0, 40]);
+        assert_eq!((bars(&out), mark(&out)), ("▁▄".into(), '▁'));
+        // The same in ASCII.
+        let mut ascii = Text::new(Style { ascii: true, ..UTC });
+        let out = ascii.render(&Event::Report(Box::new(window(vec![10, 200], 10.0))));
+        assert_eq!((bars(&out), mark(&out)), ("_^".into(), '_'));
     }
 
     #[test]
@@ -948,9 +1167,12 @@ mod tests {
             since: T + 80,
             peak_hits: 1215,
         };
+        // The first line holds the contract's words and the time, and
+        // nothing else; the figures are on an indented second line.
         assert_eq!(
             text(&Event::Alert(a), &UTC),
-            "High traffic generated an alert - hits = 1215, triggered at 2026-03-01T12:01:20Z (10.1 req/s over 120s, above 10)\n"
+            "High traffic generated an alert - hits = 1215, triggered at 2026-03-01T12:01:20Z\n   \
+             10.1 req/s over 120s, threshold 10 req/s\n"
         );
         assert_eq!(
             json(&Event::Alert(a)),
@@ -965,7 +1187,8 @@ mod tests {
         };
         assert_eq!(
             text(&Event::Recovered(r), &UTC),
-            "High traffic alert recovered - hits = 1189, recovered at 2026-03-01T12:05:46Z (lasted 4m 26s, peak 15.0 req/s)\n"
+            "High traffic alert recovered - hits = 1189, recovered at 2026-03-01T12:05:46Z\n   \
+             lasted 4m 26s, peak 15.0 req/s\n"
         );
         let v: serde_json::Value = serde_json::from_str(&json(&Event::Recovered(r))).unwrap();
         assert_eq!(v["type"], "recovered");
@@ -1138,7 +1361,8 @@ mod tests {
         };
         assert_eq!(
             text(&Event::Summary(s), &UTC),
-            "== summary 2026-03-01T12:00:00Z to 12:10:00 (600s): 5,100 hits, 3.0 MiB, 0 invalid, 1 alert, alert still active\n"
+            "== summary 2026-03-01T12:00:00Z to 12:10:00 (600s)\n   \
+             5,100 hits, 3.0 MiB, 0 invalid, 1 high-traffic episode, still going\n"
         );
         let v: serde_json::Value = serde_json::from_str(&json(&Event::Summary(s))).unwrap();
         assert_eq!(v["type"], "summary");
@@ -1160,8 +1384,154 @@ mod tests {
         };
         assert_eq!(
             text(&Event::Summary(s), &UTC),
-            "== summary 2026-03-01T12:00:00Z to 12:00:01 (1s): 1 hit, 10 B, 0 invalid, 0 alerts\n"
+            "== summary 2026-03-01T12:00:00Z to 12:00:01 (1s)\n   \
+             1 hit, 10 B, 0 invalid, 0 high-traffic episodes\n"
         );
+    }
+
+    #[test]
+    fn a_summary_of_no_request_says_so_with_no_time() {
+        let s = Summary {
+            start: 0,
+            end: 0,
+            hits: 0,
+            bytes: 0,
+            invalid: 0,
+            latency: None,
+            alerts: 0,
+            alerting: false,
+        };
+        assert_eq!(text(&Event::Summary(s), &UTC), "== summary: no requests\n");
+        let v: serde_json::Value = serde_json::from_str(&json(&Event::Summary(s))).unwrap();
+        assert!(v["start"].is_null() && v["end"].is_null(), "no 1970: {v}");
+        assert_eq!(
+            (v["hits"].as_u64(), v["alerts"].as_u64()),
+            (Some(0), Some(0))
+        );
+    }
+
+    #[test]
+    fn a_long_summary_breaks_into_lines_that_fit() {
+        let s = Summary {
+            start: T,
+            end: T + 86_400 * 30,
+            hits: 123_456_789_012,
+            bytes: 1 << 50,
+            invalid: 1_234_567_890,
+            latency: Some(Latency {
+                p50: 12.0,
+                p95: 1250.0,
+                p99: 20_000.0,
+            }),
+            alerts: 1234,
+            alerting: true,
+        };
+        let out = text(&Event::Summary(s), &UTC);
+        assert_eq!(
+            out,
+            "== summary 2026-03-01T12:00:00Z to 12:00:00 (2592000s)\n   \
+             123,456,789,012 hits, 1.0 PiB, 1,234,567,890 invalid,\n   \
+             1,234 high-traffic episodes, still going\n   \
+             latency p50 12ms p95 1250ms p99 20000ms\n"
+        );
+    }
+
+    #[test]
+    fn long_section_names_shorten_so_timed_rows_fit() {
+        let mut r = timed_report();
+        r.top[0].section = format!("/{}", "a".repeat(100));
+        let out = render(r, UTC);
+        for line in out.lines() {
+            assert!(line.chars().count() <= WIDTH, "{line}");
+        }
+        assert!(out.contains("/aaaa"), "{out}");
+        assert!(out.contains('…'), "{out}");
+    }
+
+    /// A replay whose traffic ramps from 1x to 20x the threshold (2 req/s)
+    /// and falls back, through the monitor and the renderer, as logmon
+    /// prints it: every report, the alert and the recovery.
+    fn ramp() -> String {
+        use crate::monitor::{Config, Monitor};
+        let cfg = Config {
+            period_secs: 20,
+            window_secs: 60,
+            threshold: 2.0,
+            top: 3,
+        };
+        let mut batch = Batch::default();
+        let sections = [
+            batch.push_section_text("/api"),
+            batch.push_section_text("/static"),
+            batch.push_section_text("/a-rather-long-section-name-for-the-table"),
+        ];
+        // 2 req/s for a minute, climbing by 2 req/s every 12 s to 40 req/s,
+        // 40 req/s for 40 s, then 1 req/s for three minutes.
+        let mut rates: Vec<u64> = vec![2; 60];
+        rates.extend((1..=20).flat_map(|step| [step * 2; 12]));
+        rates.extend([40; 40]);
+        rates.extend([1; 180]);
+        let mut n = 0u64;
+        for (second, &rate) in rates.iter().enumerate() {
+            for _ in 0..rate {
+                batch.hits.push(Hit {
+                    time: T + second as i64,
+                    bytes: 500 + n % 1000,
+                    client: n % 37,
+                    section: Some(sections[(n % 3) as usize]),
+                    status: [200, 200, 304, 404, 500][(n % 5) as usize],
+                    method: [Method::Get, Method::Get, Method::Post][(n % 3) as usize],
+                    request_us: None,
+                });
+                n += 1;
+            }
+        }
+        let mut monitor = Monitor::log(cfg);
+        let mut events = Vec::new();
+        monitor.add(&batch, &mut events);
+        monitor.finish(&mut events);
+        let mut text = Text::new(UTC);
+        events.iter().map(|e| text.render(e)).collect()
+    }
+
+    #[test]
+    fn a_run_ramping_to_20x_the_threshold_renders_as_pinned() {
+        insta::assert_snapshot!(ramp());
+    }
+
+    #[test]
+    fn every_line_fits_80_columns_but_the_first_of_an_alert_or_recovery() {
+        let out = ramp();
+        let contract = |l: &str| {
+            l.starts_with("High traffic generated an alert - hits = ")
+                || l.starts_with("High traffic alert recovered - hits = ")
+        };
+        assert!(out.lines().any(contract), "{out}");
+        for line in out.lines().filter(|l| !contract(l)) {
+            assert!(line.chars().count() <= WIDTH, "{line:?}");
+        }
+        // Those hold exactly the contract's words and the time.
+        let words = regex::Regex::new(
+            "^High traffic (generated an alert - hits = [0-9]+, triggered|\
+             alert recovered - hits = [0-9]+, recovered) at [0-9T:+Z-]+$",
+        )
+        .unwrap();
+        assert!(out
+            .lines()
+            .filter(|l| contract(l))
+            .all(|l| words.is_match(l)));
+    }
+
+    #[test]
+    fn only_alert_and_recovery_lines_say_alert() {
+        let out = ramp();
+        let said: Vec<&str> = out
+            .lines()
+            .filter(|l| l.to_lowercase().contains("alert"))
+            .collect();
+        assert_eq!(said.len(), 2, "{said:#?}");
+        assert!(said[0].starts_with("High traffic generated an alert - "));
+        assert!(said[1].starts_with("High traffic alert recovered - "));
     }
 
     #[test]

@@ -1,51 +1,72 @@
 //! `--serve`: a small HTTP server with a live dashboard, Server-Sent Events,
 //! Prometheus metrics and the state as JSON.
 //!
-//! Threads and channels, no async runtime: tiny_http accepts connections on
-//! its own threads, `WORKERS` threads answer requests, and each `/events`
-//! client gets a thread that writes its stream. The main loop owns nothing
-//! here but a `Dashboard` handle: it hands over each batch (`count`), and
-//! the monitor and the events it prints (`update`). Everything the server
-//! answers comes from one `State` behind a mutex, held only to copy in or
-//! out, never while writing to a socket.
+//! The server runs on a thread of its own, on a current-thread tokio
+//! runtime: hyper parses HTTP/1.1, and `conn` accepts, bounds and times out
+//! connections (see its invariants: head size, connection count, timeouts,
+//! accept errors). The main loop owns nothing here but a `Dashboard`
+//! handle: it hands over each batch (`count`), and the monitor and the
+//! events it prints (`update`). Everything the server answers comes from
+//! one `State` behind a mutex, held only to copy in or out, never while
+//! writing to a socket; events go out through a broadcast channel, whose
+//! `send` never waits.
 //!
 //! Invariants:
+//! - Request bodies are never read: a request that declares one is
+//!   answered 413 and its connection closed.
+//! - A request with two `Host` headers is answered 400; on loopback, a
+//!   `Host` that is not an IP address or `localhost` is answered 421.
+//! - At most `MAX_STREAMS` `/events` clients at once; more are answered 503.
 //! - An `/events` client sees the state, then every report, alert and
-//!   recovery after it, each exactly once and in order: the first event is
-//!   taken and the client registered under the same lock that broadcasts.
-//! - A slow client never holds up the main loop: its queue is bounded, and
-//!   when it is full the client is marked lagged; its thread then drops the
-//!   queue and sends the current state instead, which the page applies
-//!   like the first event.
+//!   recovery after it, each exactly once and in order: it subscribes and
+//!   takes the state under the lock that `update` broadcasts under.
+//! - A slow client never holds up the main loop or other clients: when it
+//!   falls `EVENT_QUEUE` events behind, it is sent the current state
+//!   instead of what it missed, which the page applies like the first
+//!   event.
 //! - Log text reaches the page only as JSON data, and the page inserts it
-//!   as text. The page is served with a strict Content-Security-Policy.
+//!   as text. Every answer carries a strict Content-Security-Policy.
+//!
+//! A hidden knob for tests: `LOGMON_SERVE_TIMEOUT_MS` shortens the idle,
+//! head and write timeouts, so a test need not wait 10 s for them.
 
+mod conn;
 mod prom;
 mod state;
 
-use std::io::{self, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 use std::time::Duration;
 
 use anyhow::{anyhow, Context as _, Result};
-use tiny_http::{Header, Method, Request, Response, Server};
+use bytes::Bytes;
+use http_body::Body as _;
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use tokio::net::{TcpListener, TcpSocket};
+use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::{mpsc, Semaphore};
 
 use crate::batch::Batch;
 use crate::monitor::{Event, Monitor};
+use conn::{Body, Limits};
 
+pub use conn::MAX_HEAD_BYTES;
 pub use state::{State, MAX_SECTION_SERIES};
 
-/// Threads answering requests. Answers are small and built from memory, so
-/// two are plenty; a second keeps the page responsive while one is busy.
-const WORKERS: usize = 2;
-/// Most `/events` clients at once; each costs a thread.
-const MAX_CLIENTS: usize = 32;
-/// Events queued for one client before it counts as lagged.
-const CLIENT_QUEUE: usize = 256;
+/// Most `/events` clients at once.
+pub const MAX_STREAMS: usize = 64;
+/// Connections the kernel holds until they are accepted: they wait there
+/// while the server is full, and a burst of them is not refused when the
+/// server thread is briefly off the CPU (the standard library's 128 is
+/// soon reached).
+const BACKLOG: u32 = 1024;
+/// Events a client may fall behind before it is resynchronised.
+const EVENT_QUEUE: usize = 256;
+/// Messages waiting for one client's connection to take them.
+const STREAM_QUEUE: usize = 4;
 /// A comment line this often on an idle stream, so a client that went
 /// away is noticed (the write fails) and proxies keep the stream open.
 const KEEPALIVE: Duration = Duration::from_secs(15);
@@ -85,28 +106,29 @@ pub struct Dashboard {
 }
 
 struct Shared {
-    inner: Mutex<Inner>,
+    state: Mutex<State>,
+    /// Every report, alert and recovery as an SSE message, sent under the
+    /// state's lock.
+    events: broadcast::Sender<Bytes>,
+    /// A permit per `/events` client.
+    streams: Arc<Semaphore>,
     /// Whether the server listens on loopback only, where the `Host` header
     /// is checked (see `host_allowed`).
     loopback: bool,
 }
 
-struct Inner {
-    state: State,
-    clients: Vec<Client>,
-}
-
-/// One `/events` client, as the broadcaster sees it.
-struct Client {
-    tx: SyncSender<String>,
-    lagged: Arc<AtomicBool>,
-}
-
 impl Shared {
-    fn lock(&self) -> MutexGuard<'_, Inner> {
+    fn lock(&self) -> MutexGuard<'_, State> {
         // A panic elsewhere cannot leave the state half-updated in a way
         // that matters to a dashboard; keep serving.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A new subscription to the events and the state it starts from,
+    /// taken together.
+    fn subscribe(&self) -> (broadcast::Receiver<Bytes>, Bytes) {
+        let state = self.lock();
+        (self.events.subscribe(), sse(&state.to_json().to_string()))
     }
 }
 
@@ -114,32 +136,34 @@ impl Dashboard {
     /// Listen on `addr` and start answering. Fails when the address cannot
     /// be bound (in use, not local, no permission).
     pub fn start(addr: SocketAddr, window_secs: u32, threshold: f64) -> Result<Dashboard> {
-        let server = Server::http(addr).map_err(|e| anyhow!("cannot listen on {addr}: {e}"))?;
-        let bound = server
-            .server_addr()
-            .to_ip()
-            .context("the server is not on an IP address")?;
+        // One thread is plenty for small answers built from memory, and it
+        // leaves the other cores to the reader and the main loop.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .enable_time()
+            .build()
+            .context("cannot start the server")?;
+        let listener = runtime
+            .block_on(async { listen(addr) })
+            .map_err(|e| anyhow!("cannot listen on {addr}: {e}"))?;
+        let bound = listener
+            .local_addr()
+            .context("the server has no local address")?;
         let shared = Arc::new(Shared {
-            inner: Mutex::new(Inner {
-                state: State::new(window_secs, threshold),
-                clients: Vec::new(),
-            }),
+            state: Mutex::new(State::new(window_secs, threshold)),
+            events: broadcast::channel(EVENT_QUEUE).0,
+            streams: Arc::new(Semaphore::new(MAX_STREAMS)),
             loopback: bound.ip().is_loopback(),
         });
-        let server = Arc::new(server);
-        for i in 0..WORKERS {
-            let server = server.clone();
+        let handler = {
             let shared = shared.clone();
-            thread::Builder::new()
-                .name(format!("serve-{i}"))
-                .spawn(move || {
-                    // `recv` fails only when the server is gone.
-                    while let Ok(request) = server.recv() {
-                        answer(request, &shared);
-                    }
-                })
-                .context("cannot start the server thread")?;
-        }
+            move |request| answer(&request, &shared)
+        };
+        let limits = limits(std::env::var("LOGMON_SERVE_TIMEOUT_MS").ok().as_deref());
+        thread::Builder::new()
+            .name("serve".into())
+            .spawn(move || runtime.block_on(conn::run(listener, limits, handler)))
+            .context("cannot start the server thread")?;
         Ok(Dashboard {
             shared,
             addr: bound,
@@ -153,165 +177,180 @@ impl Dashboard {
 
     /// Count a batch of lines read since start (not a backfilled one).
     pub fn count(&self, batch: &Batch) {
-        self.shared.lock().state.count(batch);
+        self.shared.lock().count(batch);
     }
 
     /// Take the monitor's gauges, then keep and broadcast `events`.
     pub fn update(&self, monitor: &Monitor, events: &[Event]) {
-        let mut inner = self.shared.lock();
-        let inner = &mut *inner;
-        inner.state.observe(monitor);
+        let mut state = self.shared.lock();
+        state.observe(monitor);
         for event in events {
-            if let Some(line) = inner.state.event(event) {
-                broadcast(&mut inner.clients, &sse(&line));
+            if let Some(line) = state.event(event) {
+                // Fails only when no client listens.
+                let _ = self.shared.events.send(sse(&line));
             }
         }
     }
 }
 
-/// Queue `message` for every client. A full queue marks its client lagged
-/// (it will resynchronise); a closed one removes it.
-fn broadcast(clients: &mut Vec<Client>, message: &str) {
-    clients.retain(|c| match c.tx.try_send(message.to_owned()) {
-        Ok(()) => true,
-        Err(TrySendError::Full(_)) => {
-            c.lagged.store(true, Ordering::SeqCst);
-            true
-        }
-        Err(TrySendError::Disconnected(_)) => false,
-    });
+/// A listener on `addr` (with the runtime's reactor).
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    // As the standard library does: a restarted logmon can bind its port
+    // again while old connections linger in TIME_WAIT.
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
+}
+
+/// The server's limits, with the timeouts set to `timeout_ms` if given
+/// (the hidden test knob).
+fn limits(timeout_ms: Option<&str>) -> Limits {
+    let mut limits = Limits::default();
+    if let Some(ms) = timeout_ms.and_then(|ms| ms.parse().ok()) {
+        let t = Duration::from_millis(ms);
+        limits.idle = t;
+        limits.head = t;
+        limits.write = t;
+    }
+    limits
 }
 
 /// One Server-Sent Events message carrying `data` (one line of JSON).
-fn sse(data: &str) -> String {
+fn sse(data: &str) -> Bytes {
     debug_assert!(!data.contains('\n'));
-    format!("data: {data}\n\n")
+    format!("data: {data}\n\n").into()
 }
 
-/// Answer one request. Errors writing the answer mean the client has gone.
-fn answer(request: Request, shared: &Arc<Shared>) {
-    let host = request
-        .headers()
-        .iter()
-        .find(|h| h.field.equiv("Host"))
-        .map(|h| h.value.as_str().to_owned());
-    if shared.loopback && !host.as_deref().is_some_and(host_allowed) {
+/// Answer one request. The body, if any, is never read.
+fn answer(request: &Request<Incoming>, shared: &Arc<Shared>) -> Response<Body> {
+    let mut response = route(request, shared);
+    // The policy on every answer: an SVG or JSON opened on its own is a
+    // document too.
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+fn route(request: &Request<Incoming>, shared: &Arc<Shared>) -> Response<Body> {
+    let mut hosts = request.headers().get_all(header::HOST).iter();
+    let host = hosts.next();
+    if hosts.next().is_some() {
+        // Which one would a proxy in front have checked?
+        return text(StatusCode::BAD_REQUEST, "more than one Host header\n");
+    }
+    let host = host.and_then(|h| h.to_str().ok());
+    if shared.loopback && !host.is_some_and(host_allowed) {
         // A page on another site can point its own name at 127.0.0.1 (DNS
         // rebinding) and then read a loopback server as same-origin; such
         // requests carry that name in `Host`.
-        let _ = request.respond(text(421, "unknown host: use an IP address or localhost\n"));
-        return;
+        return text(
+            StatusCode::MISDIRECTED_REQUEST,
+            "unknown host: use an IP address or localhost\n",
+        );
     }
-    let path = request.url().split('?').next().unwrap_or("").to_owned();
-    if !matches!(request.method(), Method::Get | Method::Head) {
-        let response = text(405, "only GET and HEAD\n").with_header(header("Allow", "GET, HEAD"));
-        let _ = request.respond(response);
-        return;
+    if !request.body().is_end_stream() {
+        // Nothing here takes a body: refuse it unread, and close the
+        // connection rather than read what follows.
+        let mut response = text(StatusCode::PAYLOAD_TOO_LARGE, "no request body here\n");
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return response;
     }
-    let response = match path.as_str() {
-        "/" => Response::from_string(INDEX_HTML)
-            .with_header(header("Content-Type", "text/html; charset=utf-8"))
-            .with_header(header("Referrer-Policy", "no-referrer")),
-        "/app.js" => Response::from_string(APP_JS)
-            .with_header(header("Content-Type", "text/javascript; charset=utf-8")),
-        "/favicon.svg" => {
-            Response::from_string(FAVICON_SVG).with_header(header("Content-Type", "image/svg+xml"))
+    let method = request.method();
+    if method != Method::GET && method != Method::HEAD {
+        let mut response = text(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD\n");
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return response;
+    }
+    match request.uri().path() {
+        "/" => {
+            let mut response = ok("text/html; charset=utf-8", INDEX_HTML);
+            response.headers_mut().insert(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            );
+            response
         }
-        "/app.css" => Response::from_string(APP_CSS)
-            .with_header(header("Content-Type", "text/css; charset=utf-8")),
+        "/app.js" => ok("text/javascript; charset=utf-8", APP_JS),
+        "/favicon.svg" => ok("image/svg+xml", FAVICON_SVG),
+        "/app.css" => ok("text/css; charset=utf-8", APP_CSS),
         "/api/state" => {
-            let body = shared.lock().state.to_json().to_string();
-            Response::from_string(body).with_header(header("Content-Type", "application/json"))
+            let body = shared.lock().to_json().to_string();
+            ok("application/json", body)
         }
         "/metrics" => {
-            let body = shared.lock().state.metrics();
-            Response::from_string(body).with_header(header("Content-Type", prom::CONTENT_TYPE))
+            let body = shared.lock().metrics();
+            ok(prom::CONTENT_TYPE, body)
         }
-        "/events" if *request.method() == Method::Get => {
-            subscribe(request, shared);
-            return;
-        }
-        _ => text(404, "not found\n"),
-    };
-    // The policy on every answer: an SVG or JSON opened on its own is a
-    // document too.
-    let response = response
-        .with_header(header("Content-Security-Policy", CONTENT_SECURITY_POLICY))
-        .with_header(header("Cache-Control", "no-store"))
-        .with_header(header("X-Content-Type-Options", "nosniff"));
-    let _ = request.respond(response);
+        "/events" if method == Method::GET => subscribe(shared),
+        _ => text(StatusCode::NOT_FOUND, "not found\n"),
+    }
 }
 
-/// Start an `/events` stream: register the client and take the state under
-/// one lock, then hand the connection to a thread of its own.
-fn subscribe(request: Request, shared: &Arc<Shared>) {
-    let (tx, rx) = mpsc::sync_channel(CLIENT_QUEUE);
-    let lagged = Arc::new(AtomicBool::new(false));
-    let first = {
-        let mut inner = shared.lock();
-        if inner.clients.len() >= MAX_CLIENTS {
-            drop(inner);
-            let _ = request.respond(text(503, "too many event streams\n"));
-            return;
-        }
-        inner.clients.push(Client {
-            tx,
-            lagged: lagged.clone(),
-        });
-        sse(&inner.state.to_json().to_string())
+/// Start an `/events` stream, if there is room for one more.
+fn subscribe(shared: &Arc<Shared>) -> Response<Body> {
+    let Ok(slot) = shared.streams.clone().try_acquire_owned() else {
+        return text(StatusCode::SERVICE_UNAVAILABLE, "too many event streams\n");
     };
-    // The stream has no length and ends when either side closes, so the
-    // head is written by hand rather than by tiny_http, which would buffer
-    // the body into chunks.
-    let mut w = request.into_writer();
-    let shared = shared.clone();
-    let spawned = thread::Builder::new()
-        .name("serve-events".into())
-        .spawn(move || {
-            let _ = stream(&mut *w, &first, &rx, &lagged, &shared);
-        });
-    // Without a thread the receiver is dropped, and the next broadcast
-    // removes the client.
-    drop(spawned);
+    let (tx, rx) = mpsc::channel(STREAM_QUEUE);
+    let (events, state) = shared.subscribe();
+    let mut first = format!("retry: {RETRY_MS}\n\n").into_bytes();
+    first.extend_from_slice(&state);
+    let resync = {
+        let shared = shared.clone();
+        move || shared.subscribe()
+    };
+    tokio::spawn(forward(first.into(), events, tx, resync));
+    let mut response = Response::new(Body::stream(rx, slot));
+    set_type(&mut response, "text/event-stream");
+    response
 }
 
-/// Write an event stream until the client goes away.
-fn stream(
-    w: &mut dyn Write,
-    first: &str,
-    rx: &Receiver<String>,
-    lagged: &AtomicBool,
-    shared: &Shared,
-) -> io::Result<()> {
-    write!(
-        w,
-        "HTTP/1.1 200 OK\r\n\
-         Content-Type: text/event-stream\r\n\
-         Cache-Control: no-store\r\n\
-         X-Content-Type-Options: nosniff\r\n\
-         Connection: close\r\n\
-         \r\n\
-         retry: {RETRY_MS}\n\n{first}"
-    )?;
-    w.flush()?;
+/// Feed one client's stream: `first`, then each event, a comment when
+/// nothing happened for `KEEPALIVE`, and a fresh start from `resync`
+/// (a new subscription and the state) when the client fell too far
+/// behind. Ends when the client's connection is gone.
+async fn forward<R>(
+    first: Bytes,
+    mut events: broadcast::Receiver<Bytes>,
+    tx: mpsc::Sender<Bytes>,
+    resync: R,
+) where
+    R: Fn() -> (broadcast::Receiver<Bytes>, Bytes),
+{
+    let mut next = first;
     loop {
-        let message = match rx.recv_timeout(KEEPALIVE) {
-            Ok(message) => message,
-            Err(RecvTimeoutError::Timeout) => ": keepalive\n\n".to_owned(),
-            Err(RecvTimeoutError::Disconnected) => return Ok(()),
+        if tx.send(next).await.is_err() {
+            return;
+        }
+        next = tokio::select! {
+            received = events.recv() => match received {
+                Ok(message) => message,
+                Err(RecvError::Lagged(_)) => {
+                    let (fresh, state) = resync();
+                    events = fresh;
+                    state
+                }
+                Err(RecvError::Closed) => return,
+            },
+            () = tokio::time::sleep(KEEPALIVE) => Bytes::from_static(b": keepalive\n\n"),
+            () = tx.closed() => return,
         };
-        let message = if lagged.load(Ordering::SeqCst) {
-            // Events were dropped: replace the queue by the state, under
-            // the broadcaster's lock so nothing slips in between.
-            let inner = shared.lock();
-            while rx.try_recv().is_ok() {}
-            lagged.store(false, Ordering::SeqCst);
-            sse(&inner.state.to_json().to_string())
-        } else {
-            message
-        };
-        w.write_all(message.as_bytes())?;
-        w.flush()?;
     }
 }
 
@@ -331,14 +370,24 @@ fn host_allowed(host: &str) -> bool {
     name.eq_ignore_ascii_case("localhost") || name.parse::<IpAddr>().is_ok()
 }
 
-fn header(name: &str, value: &str) -> Header {
-    Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("headers are ASCII constants")
+/// A 200 answer of `content_type`.
+fn ok(content_type: &'static str, body: impl Into<Bytes>) -> Response<Body> {
+    let mut response = Response::new(Body::full(body));
+    set_type(&mut response, content_type);
+    response
 }
 
-fn text(status: u16, body: &str) -> Response<io::Cursor<Vec<u8>>> {
-    Response::from_string(body)
-        .with_status_code(status)
-        .with_header(header("Content-Type", "text/plain; charset=utf-8"))
+/// A plain-text answer with `status`.
+fn text(status: StatusCode, body: &'static str) -> Response<Body> {
+    let mut response = ok("text/plain; charset=utf-8", body);
+    *response.status_mut() = status;
+    response
+}
+
+fn set_type(response: &mut Response<Body>, content_type: &'static str) {
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
 }
 
 #[cfg(test)]
@@ -445,26 +494,44 @@ mod tests {
     }
 
     #[test]
-    fn a_full_client_queue_marks_it_lagged_and_a_closed_one_is_removed() {
-        let (tx, _rx) = mpsc::sync_channel(1);
-        let (gone_tx, gone_rx) = mpsc::sync_channel(1);
-        drop(gone_rx);
-        let lagged = Arc::new(AtomicBool::new(false));
-        let mut clients = vec![
-            Client {
-                tx,
-                lagged: lagged.clone(),
-            },
-            Client {
-                tx: gone_tx,
-                lagged: Arc::new(AtomicBool::new(false)),
-            },
-        ];
-        broadcast(&mut clients, "a");
-        assert_eq!(clients.len(), 1);
-        assert!(!lagged.load(Ordering::SeqCst));
-        broadcast(&mut clients, "b");
-        assert!(lagged.load(Ordering::SeqCst));
-        assert_eq!(clients.len(), 1);
+    fn the_test_knob_shortens_the_timeouts_but_not_the_stall_limit() {
+        assert_eq!(limits(None), Limits::default());
+        assert_eq!(limits(Some("x")), Limits::default());
+        let short = limits(Some("300"));
+        let t = Duration::from_millis(300);
+        assert_eq!((short.idle, short.head, short.write), (t, t, t));
+        // A stream is polled again when its next message is ready, at
+        // least every KEEPALIVE: the stall limit must leave room for it.
+        assert!(short.stall >= 2 * KEEPALIVE);
+        assert_eq!(Limits::default().head, Duration::from_secs(10));
+    }
+
+    #[test]
+    fn a_client_that_falls_behind_starts_again_from_the_state() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let (events, _) = broadcast::channel(2);
+            let source = events.clone();
+            let resync = move || (source.subscribe(), Bytes::from("state"));
+            let (subscription, first) = resync();
+            let (tx, mut rx) = mpsc::channel(1);
+            let task = tokio::spawn(forward(first, subscription, tx, resync));
+            assert_eq!(rx.recv().await.unwrap(), "state");
+            events.send(Bytes::from("a")).unwrap();
+            assert_eq!(rx.recv().await.unwrap(), "a");
+            // Three events into a queue of two: the first is lost.
+            for m in ["b", "c", "d"] {
+                events.send(Bytes::from(m)).unwrap();
+            }
+            assert_eq!(rx.recv().await.unwrap(), "state");
+            events.send(Bytes::from("e")).unwrap();
+            assert_eq!(rx.recv().await.unwrap(), "e");
+            // The client goes away: the task ends.
+            drop(rx);
+            task.await.unwrap();
+        });
     }
 }

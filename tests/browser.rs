@@ -9,6 +9,9 @@
 //! pipes. No driver crate, and every wait is bounded; Chromium is killed
 //! after `HARD_TIMEOUT` whatever happens.
 //!
+//! Chromium runs with its home, XDG and temporary directories inside the
+//! test's own temporary directory, so it leaves nothing behind.
+//!
 //! Set `LOGMON_SCREENSHOT=path.png` to keep a screenshot of the page.
 
 mod support;
@@ -236,7 +239,16 @@ fn the_dashboard_shows_sections_and_alert_history_and_log_text_as_text() {
         let ok = Command::new("mkfifo").arg(fifo).status().unwrap().success();
         assert!(ok, "mkfifo");
     }
+    // Everything Chromium writes goes inside the test's temporary
+    // directory, removed at the end: the profile (--user-data-dir), its
+    // `org.chromium.Chromium.*` scratch directory (TMPDIR), crash reports
+    // (under XDG_CONFIG_HOME) and caches (XDG_CACHE_HOME, HOME).
     let profile = dir.path().join("profile");
+    let home = dir.path().join("home");
+    let scratch = dir.path().join("tmp");
+    for d in [&home, &scratch] {
+        std::fs::create_dir(d).unwrap();
+    }
     let mut browser = Command::new("sh")
         .arg("-c")
         .arg(r#"exec "$@" 3<"$CDP_IN" 4>"$CDP_OUT""#)
@@ -256,6 +268,11 @@ fn the_dashboard_shows_sections_and_alert_history_and_log_text_as_text() {
         ])
         .arg(format!("--user-data-dir={}", profile.display()))
         .arg("about:blank")
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_CACHE_HOME", home.join(".cache"))
+        .env("XDG_DATA_HOME", home.join(".local/share"))
+        .env("TMPDIR", &scratch)
         .env("CDP_IN", &fifo_in)
         .env("CDP_OUT", &fifo_out)
         .stdin(Stdio::null())

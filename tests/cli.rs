@@ -1,5 +1,6 @@
-//! The real binary: help, usage errors, missing files, and `--replay` over
-//! fixture logs with known reports and alert times, plus one live run.
+//! The real binary: help, usage errors, missing files, inputs with nothing
+//! to report, and `--replay` over fixture logs with known reports and
+//! alert times, plus one live run.
 
 mod support;
 
@@ -109,12 +110,220 @@ fn a_missing_file_in_replay_is_one_clear_error() {
     let o = run(&["--replay", "no/such/access.log"]);
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(
-        err.starts_with("logmon: cannot open no/such/access.log: No such file or directory"),
-        "{err}"
+    assert_eq!(
+        err, "logmon: cannot open no/such/access.log: No such file or directory\n",
+        "no (os error 2)"
     );
     assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn negative_numbers_get_logmons_own_message() {
+    for (args, want) in [
+        (&["--threshold", "-1"][..], "must be above 0"),
+        (&["-t", "-0.5"], "must be above 0"),
+        (&["--period", "-1"], "must be above 0"),
+        (&["--window", "-10"], "must be above 0"),
+        (&["--top", "-3"], "must be 0 or more"),
+    ] {
+        let o = run(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = stderr(&o);
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert!(!err.contains("-- -"), "no advice to write `-- -1`: {err}");
+    }
+    // --top 0 lists no section, and is valid.
+    let o = run(&["--replay", "--top", "0", &fixture("sample.log")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stdout(&o).contains("section"));
+}
+
+#[test]
+fn completions_and_man_ignore_the_other_options() {
+    for args in [
+        &["--completions", "bash", "--threshold", "0"][..],
+        &["--threshold", "-1", "--completions", "zsh"],
+        &["--man", "--demo", "x.log", "--period", "0"],
+        &["--replay", "--man"],
+    ] {
+        let o = logmon()
+            .args(args)
+            .env("LOGMON_WINDOW", "0")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        assert!(stdout(&o).contains("threshold"), "{args:?}");
+    }
+    let o = run(&["--completions", "tcsh"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("possible values"), "{}", stderr(&o));
+}
+
+#[test]
+fn without_a_log_file_logmon_lists_the_usual_logs_instead_of_waiting() {
+    if Path::new("/var/log/access.log").exists() {
+        println!("note: /var/log/access.log exists here: logmon would follow it");
+        return;
+    }
+    let start = Instant::now();
+    let o = logmon().stdin(Stdio::null()).output().expect("run logmon");
+    assert!(start.elapsed() < Duration::from_secs(10), "it did not wait");
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with("logmon: no LOG_FILE given, and /var/log/access.log does not exist\n"),
+        "{err}"
+    );
+    // Either the usual logs that exist here, or the list of those checked.
+    assert!(
+        err.contains("/var/log/nginx/access.log") || err.contains("logmon /"),
+        "{err}"
+    );
+    assert!(err.contains("\n  "), "{err}");
+    assert!(err.lines().all(|l| l.len() <= 80), "{err}");
+    assert!(o.stdout.is_empty());
+    // An explicit missing path is waited for (when following), as before.
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("later.log");
+    let mut child = logmon()
+        .arg(&missing)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let err = support::lines_of(child.stderr.take().unwrap());
+    let waiting = support::wait_for(&err, "to appear", support::WAIT);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(waiting.is_ok(), "{waiting:?}");
+}
+
+/// Replay `bytes` as a file, with `args`.
+fn replay_bytes(bytes: &[u8], args: &[&str]) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("access.log");
+    fs::write(&path, bytes).unwrap();
+    logmon()
+        .current_dir(dir.path())
+        .arg("--replay")
+        .args(args)
+        .arg("access.log")
+        .output()
+        .expect("run logmon")
+}
+
+#[test]
+fn a_replay_with_no_request_says_so_and_prints_no_1970_date() {
+    for (name, bytes) in [
+        ("an empty file", &b""[..]),
+        ("blank lines", b"\n\n  \r\n\t\n"),
+        (
+            "W3C directives",
+            b"#Version: 1.0\n#Fields: date time c-ip\n",
+        ),
+    ] {
+        let o = replay_bytes(bytes, &[]);
+        assert_eq!(o.status.code(), Some(0), "{name}: {}", stderr(&o));
+        assert_eq!(stdout(&o), "== summary: no requests\n", "{name}");
+        let o = replay_bytes(bytes, &["--format", "json"]);
+        let ev = events(&o);
+        assert_eq!(ev.len(), 1, "{name}: only the summary");
+        let s = &ev[0];
+        assert_eq!(
+            (s["hits"].as_u64(), s["invalid"].as_u64()),
+            (Some(0), Some(0))
+        );
+        assert!(s["start"].is_null() && s["end"].is_null(), "{name}: {s}");
+        assert!(!stdout(&o).contains("1970"), "{name}");
+    }
+}
+
+#[test]
+fn blank_lines_are_neither_requests_nor_invalid() {
+    let log = [clf(1_000_000, "/a"), "\n   \n".into(), clf(1_000_001, "/b")].concat();
+    let o = replay_bytes(log.as_bytes(), &["--format", "json"]);
+    let s = of_type(&events(&o), "summary")[0].clone();
+    assert_eq!(
+        (s["hits"].as_u64(), s["invalid"].as_u64()),
+        (Some(2), Some(0))
+    );
+}
+
+#[test]
+fn a_replay_where_nothing_parses_is_an_error_that_says_why() {
+    let mut junk = String::from("hello \x1b[31mworld\n");
+    junk.push_str(&"x".repeat(300));
+    junk.push('\n');
+    junk.push_str(&"more junk\n".repeat(27));
+    for format in ["text", "json"] {
+        let o = replay_bytes(junk.as_bytes(), &["--format", format]);
+        assert_eq!(o.status.code(), Some(1), "{format}");
+        assert!(o.stdout.is_empty(), "no report, no 1970: {}", stdout(&o));
+        let err = stderr(&o);
+        assert!(
+            err.starts_with(
+                "logmon: no line of access.log parses (29 lines read)\n  \
+                 tried clf (and its presets), w3c, iis and json\n  \
+                 the first: hello \\x1b[31mworld\n  \
+                 give the format with --log-format: a preset (see --help), or the\n  \
+                 log_format line of nginx.conf, or the LogFormat line of Apache's config\n"
+            ),
+            "{err}"
+        );
+    }
+    // The first line is cut at 200 characters.
+    let long = format!("{}\n", "y".repeat(500));
+    let err = stderr(&replay_bytes(long.as_bytes(), &["--log-format", "clf"]));
+    let quoted = err
+        .lines()
+        .find_map(|l| l.strip_prefix("  the first: "))
+        .unwrap();
+    assert_eq!(quoted.chars().count(), 200, "{quoted}");
+    assert!(quoted.ends_with('…'));
+    assert!(err.contains(" (1 line read)\n  tried clf only\n"), "{err}");
+}
+
+#[test]
+fn a_compressed_file_is_named_as_such() {
+    // gzip and zstd magic numbers, then junk.
+    for (magic, kind, cat) in [
+        (&[0x1f, 0x8b, 0x08, 0x00][..], "gzip", "zcat"),
+        (&[0x28, 0xb5, 0x2f, 0xfd], "zstd", "zstdcat"),
+    ] {
+        let bytes = [magic, &[0xaa; 100], b"\n", &[0x55; 100]].concat();
+        let o = replay_bytes(&bytes, &[]);
+        assert_eq!(o.status.code(), Some(1), "{kind}");
+        assert!(o.stdout.is_empty());
+        assert_eq!(
+            stderr(&o),
+            format!(
+                "logmon: cannot read access.log: it is {kind}-compressed, and logmon reads \
+                 plain text\n  decompress it on the way: {cat} access.log | logmon --replay -\n"
+            )
+        );
+    }
+    // Followed, too, and from stdin.
+    let dir = tempfile::tempdir().unwrap();
+    let gz = dir.path().join("access.log.gz");
+    fs::write(&gz, [0x1f, 0x8b, 0x08, 0x00, b'\n']).unwrap();
+    let o = logmon().arg(&gz).stdin(Stdio::null()).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("it is gzip-compressed"),
+        "{}",
+        stderr(&o)
+    );
+    let o = logmon()
+        .args(["--replay", "-"])
+        .stdin(fs::File::open(&gz).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("cannot read stdin: it is gzip-compressed"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

@@ -200,6 +200,7 @@ fn each_hostile_line_is_counted_and_the_good_lines_around_it_survive() {
             format!("{ok} 200 1\r\n").into_bytes(),
             true,
         ),
+        // Blank lines are neither: tests/cli.rs checks them.
     ];
     let dir = tempfile::tempdir().unwrap();
     for (name, bytes, valid) in cases {

@@ -122,10 +122,135 @@ fn recoveries_say_how_long_the_alert_lasted_and_its_peak() {
         .lines()
         .find(|l| l.starts_with("High traffic alert recovered - hits = "))
         .expect("a recovery");
-    assert!(line.contains("recovered at 2026-03-01T12:04:20Z"), "{line}");
-    assert!(line.ends_with("(lasted 3m 20s, peak 4.00 req/s)"), "{line}");
-    let during: Vec<_> = out.lines().filter(|l| l.contains("ALERT since")).collect();
+    assert!(
+        line.ends_with("recovered at 2026-03-01T12:04:20Z"),
+        "{line}"
+    );
+    let next = out.lines().skip_while(|l| l != &line).nth(1).unwrap();
+    assert_eq!(next, "   lasted 3m 20s, peak 4.00 req/s");
+    let during: Vec<_> = out
+        .lines()
+        .filter(|l| l.contains("HIGH TRAFFIC since"))
+        .collect();
     assert!(!during.is_empty() && during.iter().all(|l| l.starts_with("-- ")));
+}
+
+/// Whether `line` is the first line of an alert or a recovery: the only
+/// lines that say "alert", and the only ones allowed past 80 columns.
+fn contract(line: &str) -> bool {
+    line.starts_with("High traffic generated an alert - hits = ")
+        || line.starts_with("High traffic alert recovered - hits = ")
+}
+
+#[test]
+fn grep_alert_finds_exactly_the_alert_and_the_recovery() {
+    // logmon --replay -t 2 example.log 2>&1 | grep -i alert
+    let out = run(logmon().args(["--replay", "-t", "2", EXAMPLE]));
+    let all = format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+    let found: Vec<&str> = all
+        .lines()
+        .filter(|l| l.to_lowercase().contains("alert"))
+        .collect();
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(found[0].starts_with("High traffic generated an alert - hits = 244, triggered at "));
+    assert!(found[1].starts_with("High traffic alert recovered - hits = 237, recovered at "));
+    assert!(all.lines().filter(|l| contract(l)).eq(found));
+}
+
+/// A replay whose traffic ramps from 1x to 20x the threshold of 2 req/s
+/// and back, with long section names.
+fn ramp_log(dir: &Path) -> std::path::PathBuf {
+    let mut phases = vec![(60, 2)];
+    phases.extend((1..=20).map(|step| (10, step * 2)));
+    phases.extend([(60, 40), (200, 1)]);
+    let text = support::phases(
+        1_772_366_400,
+        &phases,
+        &[
+            "/api",
+            "/static",
+            "/a/section/name/that/is/rather/long/for/a/terminal/table",
+        ],
+    );
+    let path = dir.join("ramp.log");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn every_line_fits_80_columns_but_the_first_of_an_alert_or_recovery() {
+    let dir = tempfile::tempdir().unwrap();
+    ramp_log(dir.path());
+    // Paths as a user types them (stderr names the file), from the
+    // directory that holds them.
+    let example = "tests/data/example.log";
+    let ramp = "ramp.log";
+    // Local time with its offset is the longest; --utc and ASCII too.
+    for args in [
+        &["--replay", "-t", "2", example][..],
+        &["--replay", "--utc", "-t", "2", example],
+        &["--replay", "-t", "2", ramp],
+        &["--replay", "-t", "2", "-w", "60", "-p", "20", ramp],
+        &["--replay", "--ascii", "-t", "2", ramp],
+    ] {
+        let cwd = match args.contains(&ramp) {
+            true => dir.path(),
+            false => Path::new(env!("CARGO_MANIFEST_DIR")),
+        };
+        let out = run(logmon().current_dir(cwd).env("TZ", "IST-5:30").args(args));
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        let text = format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+        assert!(text.lines().any(contract), "{args:?} alerts");
+        for line in text.lines() {
+            if contract(line) {
+                // Exactly the contract's words and the time, nothing more.
+                let (_, time) = line.rsplit_once(" at ").unwrap();
+                assert!(!time.contains(' '), "{line}");
+            } else {
+                assert!(line.chars().count() <= 80, "{args:?}: {line:?}");
+            }
+        }
+        if args.contains(&ramp) {
+            assert!(text.contains("the bars' scale grew"), "{text}");
+        }
+    }
+}
+
+/// `printf '%s' "$log" | logmon --period 1 -`: what it prints on stderr.
+fn piped_in(log: &str) -> String {
+    let mut child = logmon()
+        .args(["--period", "1", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(log.as_bytes()).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn an_old_log_piped_in_without_replay_gets_one_notice_suggesting_it() {
+    // cat old.log | logmon -
+    let err = piped_in(&support::phases(1_772_366_400, &[(30, 3)], &["/api"]));
+    assert_eq!(err.matches("--replay").count(), 1, "{err}");
+    assert!(
+        err.contains("stdin: the first lines are more than 120s behind the clock"),
+        "{err}"
+    );
+    assert!(
+        err.contains("`logmon --replay -` reads it on its own time"),
+        "{err}"
+    );
+    assert!(err.lines().all(|l| l.chars().count() <= 80), "{err}");
+    // A recent log gets no such notice.
+    let recent = support::phases(support::unix_now() - 5, &[(3, 3)], &["/api"]);
+    let err = piped_in(&recent);
+    assert!(!err.contains("--replay"), "{err}");
 }
 
 #[test]
@@ -148,8 +273,9 @@ fn completions_and_the_man_page_are_printed() {
     assert!(child.wait().unwrap().success());
 }
 
-/// Start following `log` and return the first line logmon prints on stderr
-/// (or `None` within 5 s), then stop it.
+/// Start following `log` and return what logmon first prints on stderr
+/// (or `None` within 5 s): its first line and any that follow at once,
+/// then stop it.
 fn first_stderr_line(log: &Path, extra: &[&str]) -> Option<String> {
     let mut child = logmon()
         .args(["--period", "1"])
@@ -166,7 +292,10 @@ fn first_stderr_line(log: &Path, extra: &[&str]) -> Option<String> {
             let _ = tx.send(line);
         }
     });
-    let line = rx.recv_timeout(Duration::from_secs(5)).ok();
+    let line = rx.recv_timeout(Duration::from_secs(5)).ok().map(|first| {
+        let more = rx.recv_timeout(Duration::from_millis(500));
+        more.into_iter().fold(first, |all, l| all + "\n" + &l)
+    });
     child.kill().unwrap();
     child.wait().unwrap();
     line
@@ -179,10 +308,13 @@ fn following_says_what_it_does_on_stderr_unless_quiet() {
     std::fs::File::create(&log).unwrap();
     let line = first_stderr_line(&log, &[]).expect("a startup line");
     assert!(line.starts_with("logmon: following "), "{line}");
+    // On one line, or two when the path is long.
     assert!(
-        line.ends_with("access.log: alert above 10 req/s over 120 s, report every 1 s"),
+        line.ends_with("access.log: threshold 10 req/s over 120 s, a report every 1 s")
+            || line.ends_with("access.log:\n  threshold 10 req/s over 120 s, a report every 1 s"),
         "{line}"
     );
+    assert!(line.lines().all(|l| l.len() <= 80), "{line}");
     assert_eq!(first_stderr_line(&log, &["--quiet"]), None);
 }
 

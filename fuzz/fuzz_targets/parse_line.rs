@@ -201,10 +201,10 @@ fn check_record(record: &Record<'_>, line: &[u8]) {
         "{}",
         record.time
     );
-    // W3C lines may lack a `c-ip` column, and format strings a client
+    // W3C and JSON lines may lack a client, and format strings a client
     // field; a CLF line always has a host.
     assert!(record.syntax != Syntax::Clf || !record.host.is_empty());
-    // W3C and format strings fill a missing client with "" and a missing
+    // W3C, JSON and format strings fill a missing client with "" and a missing
     // user with "-", which borrow from nothing.
     let filled = record.syntax != Syntax::Clf;
     let host = (!(filled && record.host.is_empty())).then_some(record.host);

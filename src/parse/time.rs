@@ -1,5 +1,7 @@
 //! Calendar arithmetic and the timestamp shapes the formats share: pure,
-//! no clock, no allocation.
+//! no clock, no allocation. The one exception is `LocalZone`, which asks
+//! chrono for the local time zone's offset of a wall-clock hour (W3C's
+//! `date-local`/`time-local`), once per hour of log.
 
 /// Length of `dd/Mon/yyyy:HH:MM:SS +zzzz`.
 pub(crate) const TIME_LEN: usize = 26;
@@ -475,6 +477,159 @@ pub fn parse_epoch(text: &[u8], places: u32) -> Option<i64> {
     Some(value / 10i64.pow(places))
 }
 
+/// An RFC 3339 timestamp, `2026-03-01T12:00:00Z` or
+/// `2026-03-01T13:00:00.123456789+01:00`, to unix seconds (UTC, the offset
+/// applied, the fraction dropped). Also takes a lower-case `t`/`z`, a space
+/// for the `T`, and an offset without its colon (`+0100`, as Go's and
+/// zap's ISO 8601 layouts write it). `None` unless a real date and time.
+pub fn parse_rfc3339(text: &[u8]) -> Option<i64> {
+    let (date, rest) = (text.get(..10)?, text.get(10..)?);
+    let day = parse_iso_date(date)?;
+    let rest = match rest.split_first() {
+        Some((b'T' | b't' | b' ', rest)) => rest,
+        _ => return None,
+    };
+    let (clock, zone) = rest.split_at_checked(8)?;
+    let secs = parse_clock(clock)?;
+    // Skip a fraction: `.` and one digit or more.
+    let zone = match zone.strip_prefix(b".") {
+        Some(fraction) => {
+            let digits = fraction.iter().take_while(|b| b.is_ascii_digit()).count();
+            if digits == 0 {
+                return None;
+            }
+            &fraction[digits..]
+        }
+        None => zone,
+    };
+    let offset = match zone {
+        b"Z" | b"z" => 0,
+        &[sign, h1, h2, b':', m1, m2] | &[sign, h1, h2, m1, m2] => {
+            let sign = match sign {
+                b'+' => 1,
+                b'-' => -1,
+                _ => return None,
+            };
+            let (hours, minutes) = (two_digits(h1, h2)?, two_digits(m1, m2)?);
+            if hours > 23 || minutes > 59 {
+                return None;
+            }
+            sign * i64::from(hours * 3600 + minutes * 60)
+        }
+        _ => return None,
+    };
+    Some(day * 86_400 + secs - offset)
+}
+
+/// `2026-03-01` -> days since 1970-01-01. `None` unless exactly that shape
+/// with a real date.
+pub(crate) fn parse_iso_date(text: &[u8]) -> Option<i64> {
+    let &[y1, y2, y3, y4, b'-', m1, m2, b'-', d1, d2] = text else {
+        return None;
+    };
+    let year = two_digits(y1, y2)? * 100 + two_digits(y3, y4)?;
+    let month = two_digits(m1, m2)?;
+    let day = two_digits(d1, d2)?;
+    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+        return None;
+    }
+    Some(days_from_civil(i64::from(year), month, day))
+}
+
+/// `16:00:39` -> seconds since midnight. `None` unless exactly that shape
+/// with hours 0-23, minutes and seconds 0-59.
+pub(crate) fn parse_clock(text: &[u8]) -> Option<i64> {
+    let &[h1, h2, b':', m1, m2, b':', s1, s2] = text else {
+        return None;
+    };
+    let (h, m, s) = (
+        two_digits(h1, h2)?,
+        two_digits(m1, m2)?,
+        two_digits(s1, s2)?,
+    );
+    if h > 23 || m > 59 || s > 59 {
+        return None;
+    }
+    Some(i64::from(h * 3600 + m * 60 + s))
+}
+
+/// The offset from UTC, in seconds, of a wall-clock time given as "unix
+/// seconds" of that wall clock; `None` when there is none.
+pub(crate) type OffsetAt = fn(i64) -> Option<i64>;
+
+/// Wall-clock times of the machine's local time zone (`TZ` overrides it)
+/// turned into UTC, with the offset cached per wall-clock hour: a log's
+/// consecutive lines share their hour, so the time zone rules (read by
+/// chrono, the one place the parser consults the system) are looked up
+/// about once an hour of log.
+///
+/// NOTE: in the hour a clock goes back, which occurs twice, the earlier
+/// (summer) offset is used; in the hour it skips, which no clock shows,
+/// the offset after the change.
+#[derive(Clone, Debug)]
+pub(crate) struct LocalZone {
+    offset_at: OffsetAt,
+    /// Wall-clock hour (local seconds / 3600) and its offset.
+    cached: Option<(i64, Option<i64>)>,
+}
+
+impl Default for LocalZone {
+    fn default() -> LocalZone {
+        LocalZone::with(system_offset)
+    }
+}
+
+impl LocalZone {
+    /// A zone whose offsets come from `offset_at` (tests pass a fixed one).
+    pub(crate) fn with(offset_at: OffsetAt) -> LocalZone {
+        LocalZone {
+            offset_at,
+            cached: None,
+        }
+    }
+
+    /// UTC unix seconds of `local` wall-clock seconds.
+    pub(crate) fn utc_of(&mut self, local: i64) -> Option<i64> {
+        let hour = local.div_euclid(3600);
+        let offset = match self.cached {
+            Some((cached, offset)) if cached == hour => offset,
+            _ => {
+                let offset = (self.offset_at)(hour * 3600);
+                self.cached = Some((hour, offset));
+                offset
+            }
+        };
+        local.checked_sub(offset?)
+    }
+}
+
+/// chrono's offset of the local time zone at a wall-clock time.
+fn system_offset(local: i64) -> Option<i64> {
+    use chrono::{DateTime, Local, Offset, TimeZone};
+    let at = DateTime::from_timestamp(local, 0)?.naive_utc();
+    let offset = Local
+        .offset_from_local_datetime(&at)
+        .earliest()
+        .or_else(|| {
+            // A skipped hour: take the offset just after the change.
+            let later = at.checked_add_signed(chrono::TimeDelta::hours(1))?;
+            Local.offset_from_local_datetime(&later).earliest()
+        })?;
+    Some(i64::from(offset.fix().local_minus_utc()))
+}
+
+/// How the local time zone was chosen, for a notice: `TZ=...` (its value
+/// escaped and cut to 16 characters) or `TZ unset` (the system's zone).
+pub(crate) fn local_zone_name() -> String {
+    match std::env::var_os("TZ") {
+        Some(tz) if !tz.is_empty() => {
+            let tz = crate::text::sanitize(tz.as_encoded_bytes());
+            format!("TZ={}", crate::text::truncate(&tz, 16))
+        }
+        _ => "TZ unset".to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -576,5 +731,84 @@ mod tests {
             let error = Strftime::compile(format).unwrap_err();
             assert!(error.contains(says), "{format}: {error}");
         }
+    }
+
+    #[test]
+    fn rfc3339_timestamps_apply_their_offset_and_drop_fractions() {
+        // 2026-03-01T12:00:00Z
+        let t = 1_772_366_400;
+        for (text, expected) in [
+            ("2026-03-01T12:00:00Z", Some(t)),
+            ("2026-03-01t12:00:00z", Some(t)),
+            ("2026-03-01 12:00:00Z", Some(t)),
+            ("2026-03-01T12:00:00.999999999Z", Some(t)),
+            ("2026-03-01T13:00:00+01:00", Some(t)),
+            ("2026-03-01T13:00:00.5+0100", Some(t)),
+            ("2026-03-01T06:30:00-05:30", Some(t)),
+            ("2026-03-01T12:00:00", None),
+            ("2026-03-01T12:00:00.Z", None),
+            ("2026-03-01T12:00:00+1:00", None),
+            ("2026-03-01T12:00:00+24:00", None),
+            ("2026-02-29T12:00:00Z", None),
+            ("2026-03-01T24:00:00Z", None),
+            ("2026-03-01X12:00:00Z", None),
+            ("2026-03-01T12:00Z", None),
+            ("", None),
+        ] {
+            assert_eq!(parse_rfc3339(text.as_bytes()), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn rfc3339_agrees_with_chrono() {
+        for text in [
+            "1970-01-01T00:00:00Z",
+            "1969-12-31T23:59:59+00:00",
+            "2000-02-29T23:59:59.123-11:45",
+            "2038-01-19T03:14:08+14:00",
+            "9999-12-31T23:59:59Z",
+        ] {
+            let expected = chrono::DateTime::parse_from_rfc3339(text)
+                .unwrap()
+                .timestamp();
+            assert_eq!(parse_rfc3339(text.as_bytes()), Some(expected), "{text}");
+        }
+    }
+
+    #[test]
+    fn local_times_take_the_offset_of_their_hour_once() {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static CALLS: AtomicU32 = AtomicU32::new(0);
+        // UTC+2 before local hour 100, UTC+1 from it on.
+        fn offset_at(local: i64) -> Option<i64> {
+            CALLS.fetch_add(1, Ordering::Relaxed);
+            Some(if local < 100 * 3600 { 7200 } else { 3600 })
+        }
+        let mut zone = LocalZone::with(offset_at);
+        assert_eq!(zone.utc_of(99 * 3600), Some(97 * 3600));
+        assert_eq!(zone.utc_of(99 * 3600 + 3599), Some(97 * 3600 + 3599));
+        assert_eq!(CALLS.load(Ordering::Relaxed), 1, "cached for the hour");
+        assert_eq!(zone.utc_of(100 * 3600), Some(99 * 3600));
+        assert_eq!(CALLS.load(Ordering::Relaxed), 2);
+        let mut none = LocalZone::with(|_| None);
+        assert_eq!(none.utc_of(0), None);
+    }
+
+    #[test]
+    fn the_system_zone_is_read_through_chrono() {
+        // Whatever the machine's zone, the offset is within a day and
+        // agrees with chrono's for the same instant.
+        use chrono::{Local, Offset, TimeZone};
+        let local = 1_772_366_400;
+        let offset = system_offset(local).unwrap();
+        assert!(offset.abs() < 86_400);
+        let utc = local - offset;
+        let expected = Local
+            .timestamp_opt(utc, 0)
+            .unwrap()
+            .offset()
+            .fix()
+            .local_minus_utc();
+        assert_eq!(offset, i64::from(expected));
     }
 }

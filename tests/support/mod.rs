@@ -21,7 +21,12 @@ use std::time::{Duration, Instant};
 /// sparkline's glyphs depend on it), colour left to `--color`, and no
 /// `RUST_BACKTRACE` (a panic prints its hint only when it is unset).
 pub fn logmon() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_logmon"));
+    pinned(Command::new(env!("CARGO_BIN_EXE_logmon")))
+}
+
+/// `cmd` in the environment `logmon()` pins, for a wrapper that runs
+/// logmon (a shell that sets a limit, then execs it).
+pub fn pinned(mut cmd: Command) -> Command {
     for (name, _) in std::env::vars_os() {
         if name.to_string_lossy().starts_with("LOGMON_") {
             cmd.env_remove(name);
@@ -63,8 +68,13 @@ impl Logmon {
     /// Start logmon with `args` (which include `--serve 127.0.0.1:0`) and
     /// wait for the address it prints.
     pub fn start(args: &[&str]) -> Logmon {
-        let mut child = logmon()
-            .args(args)
+        Logmon::spawn(logmon().args(args))
+    }
+
+    /// Start `cmd`, logmon or a wrapper that execs it with `--serve
+    /// 127.0.0.1:0`, and wait for the address it prints.
+    pub fn spawn(cmd: &mut Command) -> Logmon {
+        let mut child = cmd
             .env("TZ", "UTC")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
