@@ -47,6 +47,7 @@ use crate::follow::{Follower, Waker};
 use crate::gen::{GenFormat, Generator, Shape};
 use crate::monitor::{Config, Event, Monitor};
 use crate::notice::{self, Notices};
+use crate::parse::FORMAT_HINT;
 use crate::reader::{self, Compression, Decoder, Msg, ReadToEnd, Source};
 use crate::render::{self, Style, Text, WIDTH};
 use crate::serve::Dashboard;
@@ -174,7 +175,7 @@ pub fn run(args: Args) -> Result<Outcome> {
         bail!(nothing_parsed(
             &input.name,
             s.invalid,
-            args.log_format,
+            &args.log_format,
             unparsed.as_deref()
         ));
     }
@@ -192,6 +193,23 @@ pub fn run(args: Args) -> Result<Outcome> {
     }
     drop(demo);
     Ok(Outcome { alerts })
+}
+
+/// Say on stderr, after the startup line, which format lines are read in
+/// when it was given: `auto` says what it finds as it reads.
+fn say_log_format(format: &LogFormat) {
+    const PREFIX: &str = "logmon: ";
+    if *format == LogFormat::Auto {
+        return;
+    }
+    notice::say(&format!("{PREFIX}{}", format.describe(80 - PREFIX.len())));
+    if let LogFormat::Pattern(pattern) = format {
+        if pattern.local_time() {
+            notice::say(&format!(
+                "{PREFIX}its times have no UTC offset: read in the local time zone (TZ)"
+            ));
+        }
+    }
 }
 
 /// The input, and how the loop and the reader thread talk about it.
@@ -257,7 +275,7 @@ fn start_replay(
     reader::spawn(
         Source::Whole(source),
         input.name.clone(),
-        args.log_format,
+        args.log_format.clone(),
         input.idle.clone(),
         tx,
     )?;
@@ -305,7 +323,7 @@ fn start_following(
     reader::spawn(
         source,
         input.name.clone(),
-        args.log_format,
+        args.log_format.clone(),
         input.idle.clone(),
         tx,
     )?;
@@ -318,6 +336,7 @@ fn start_following(
                 args.threshold, args.window, args.period
             ),
         ));
+        say_log_format(&args.log_format);
     }
     let mut monitor = Monitor::wall(cfg, now);
     if input.follows {
@@ -348,7 +367,7 @@ fn pump(
         out,
         events,
         notices,
-        decoder: Decoder::for_loop(),
+        decoder: Decoder::for_loop(args.log_format.clone()),
         unparsed: None,
         warned_old: false,
         warned_ahead: false,
@@ -614,34 +633,16 @@ fn fit(head: String, tail: &str) -> String {
 /// The error for a replay in which no line parsed but `lines` were
 /// invalid: how many, the formats tried, the first line that failed
 /// (escaped and shortened by the parser), and how to choose the format.
-fn nothing_parsed(name: &Path, lines: u64, format: LogFormat, first: Option<&str>) -> String {
+fn nothing_parsed(name: &Path, lines: u64, format: &LogFormat, first: Option<&str>) -> String {
     let s = if lines == 1 { "" } else { "s" };
-    let (tried, hint) = match format {
-        LogFormat::Auto => (
-            "clf, w3c and json",
-            "logmon reads the Common Log Format family (--log-format clf),\n  \
-             W3C Extended (--log-format w3c or iis) and JSON (--log-format json)",
-        ),
-        LogFormat::Clf => (
-            "clf only",
-            "for W3C Extended (IIS), use --log-format w3c, or auto to detect it",
-        ),
-        LogFormat::W3c => (
-            "w3c only",
-            "for the Common Log Format family, use --log-format clf, or auto",
-        ),
-        LogFormat::Iis | LogFormat::Caddy | LogFormat::Json => (
-            format.as_str(),
-            "use --log-format auto to detect the format, or name another one",
-        ),
-    };
     let first = match first {
         Some(line) => format!("the first: {line}"),
         None => "each is longer than 64 KiB".to_owned(),
     };
     format!(
-        "no line of {} parses: {lines} line{s} read, tried {tried}\n  {first}\n  {hint}",
-        name.display()
+        "no line of {} parses ({lines} line{s} read)\n  tried {}\n  {first}\n  {FORMAT_HINT}",
+        name.display(),
+        format.tried()
     )
 }
 
@@ -966,20 +967,20 @@ mod tests {
 
     #[test]
     fn nothing_parsing_says_what_was_read_and_tried_and_how_to_choose() {
-        let got = nothing_parsed(Path::new("junk.log"), 29, LogFormat::Auto, Some("hello"));
+        let got = nothing_parsed(Path::new("junk.log"), 29, &LogFormat::Auto, Some("hello"));
         assert_eq!(
             got,
-            "no line of junk.log parses: 29 lines read, tried clf, w3c and json\n  \
+            "no line of junk.log parses (29 lines read)\n  \
+             tried clf (and its presets), w3c, iis and json\n  \
              the first: hello\n  \
-             logmon reads the Common Log Format family (--log-format clf),\n  \
-             W3C Extended (--log-format w3c or iis) and JSON (--log-format json)"
+             give the format with --log-format: a preset (see --help), or the\n  \
+             log_format line of nginx.conf, or the LogFormat line of Apache's config"
         );
-        let one = nothing_parsed(Path::new("x"), 1, LogFormat::Clf, None);
-        assert!(one.contains(": 1 line read, tried clf only\n"), "{one}");
+        let one = nothing_parsed(Path::new("x"), 1, &LogFormat::Clf, None);
+        assert!(one.contains(" (1 line read)\n  tried clf only\n"), "{one}");
         assert!(one.contains("each is longer than 64 KiB"), "{one}");
-        assert!(one.ends_with("use --log-format w3c, or auto to detect it"));
         for format in [LogFormat::Auto, LogFormat::Clf, LogFormat::W3c] {
-            let message = nothing_parsed(Path::new("access.log"), 100, format, Some("x"));
+            let message = nothing_parsed(Path::new("access.log"), 100, &format, Some("x"));
             for line in format!("logmon: {message}").lines() {
                 assert!(line.len() <= WIDTH, "{line}");
             }

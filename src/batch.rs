@@ -5,17 +5,38 @@
 //! client, and the section as a range into the batch's one text arena, so a
 //! batch of thousands of lines costs two allocations, not one per line.
 //!
-//! Sections are sanitized here, once, as they enter the statistics: every
-//! later output (text, JSON) prints the same safe string. The text arena is
+//! Sections are normalised (`parse::normalize_section`: `/%7Eu` and `/~u`
+//! are one section) and sanitized here, once, as they enter the
+//! statistics: every later output (text, JSON) prints the same safe string. The text arena is
 //! bytes, UTF-8 by construction (printable ASCII or `sanitize`'s output), so
 //! the reader appends a section without validating it as a `str`; the main
 //! loop validates the whole arena once per batch ([`Batch::sections`]), at
 //! a fraction of an instruction per byte instead of ~80 per section.
 
+use std::borrow::Cow;
 use std::hash::BuildHasher;
 
-use crate::parse::{Method, Record};
+use crate::parse::{normalize_section, Method, Record};
 use crate::text::sanitize;
+
+/// [`BYTE_CLASS`]: the byte is not printable ASCII.
+const UNPRINTABLE: u8 = 1;
+/// [`BYTE_CLASS`]: the byte is `%` or `;`, which normalising may change.
+const SPECIAL: u8 = 2;
+
+/// What a section's bytes need, by byte: one table load a byte tells both.
+const BYTE_CLASS: [u8; 256] = {
+    let mut table = [UNPRINTABLE; 256];
+    let mut b = b' ';
+    while b <= b'~' {
+        table[b as usize] = match b {
+            b'%' | b';' => SPECIAL,
+            _ => 0,
+        };
+        b += 1;
+    }
+    table
+};
 
 /// One valid line, owned and compact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,14 +107,24 @@ impl Batch {
         });
     }
 
-    /// Append the sanitized `raw` section to the text; its `(start, len)`.
+    /// Append the normalised, sanitized `raw` section to the text; its
+    /// `(start, len)`.
     fn push_section(&mut self, raw: &[u8]) -> (u32, u32) {
         let start = self.text.len();
-        // The common case, printable ASCII, is already safe and UTF-8.
-        if raw.iter().all(|b| (b' '..=b'~').contains(b)) {
-            self.text.extend_from_slice(raw);
+        // One pass for both questions: the common case, printable ASCII
+        // without `%` or `;`, is already normal, safe and UTF-8.
+        let class = raw
+            .iter()
+            .fold(0, |class, &b| class | BYTE_CLASS[usize::from(b)]);
+        let normal = match class & SPECIAL {
+            0 => Cow::Borrowed(raw),
+            _ => normalize_section(raw),
+        };
+        // Normalising only decodes to printable ASCII.
+        if class & UNPRINTABLE == 0 {
+            self.text.extend_from_slice(&normal);
         } else {
-            self.text.extend_from_slice(sanitize(raw).as_bytes());
+            self.text.extend_from_slice(sanitize(&normal).as_bytes());
         }
         (start as u32, (self.text.len() - start) as u32)
     }
@@ -121,5 +152,37 @@ impl<'a> Sections<'a> {
     pub fn of(&self, hit: &Hit) -> Option<&'a str> {
         hit.section
             .map(|(start, len)| &self.0[start as usize..(start + len) as usize])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::Parser;
+
+    #[test]
+    fn spellings_of_one_path_share_one_section() {
+        let hasher = foldhash::fast::RandomState::default();
+        let mut batch = Batch::default();
+        for target in [
+            "/~user/a",
+            "/%7Euser/b",
+            "/%7euser",
+            "/shop;jsessionid=0A1B/cart",
+            "/a%2fb",
+            "/a%2Fb",
+            "/x%1b%5b",
+        ] {
+            let line =
+                format!(r#"::1 - - [01/Mar/2026:12:00:00 +0000] "GET {target} HTTP/1.1" 200 1"#);
+            let record = Parser::new().parse(line.as_bytes()).unwrap();
+            batch.push(&record, &hasher);
+        }
+        let sections = batch.sections();
+        let got: Vec<_> = batch.hits.iter().map(|h| sections.of(h).unwrap()).collect();
+        assert_eq!(
+            got,
+            ["/~user", "/~user", "/~user", "/shop", "/a%2Fb", "/a%2Fb", "/x%1B%5B"]
+        );
     }
 }

@@ -27,9 +27,10 @@ pub use crate::parse::LogFormat;
 /// window goes above the threshold, and a recovery when it goes back below.
 ///
 /// It reads the Common Log Format family (CLF, Combined, Apache's
-/// vhost-prefixed forms, each with an optional trailing request time), W3C
-/// Extended (IIS, CloudFront) and JSON access logs (Caddy, Traefik); see
-/// --log-format. Lines that do not parse are counted as invalid and skipped.
+/// vhost-prefixed forms, ingress-nginx, Traefik), W3C Extended (IIS,
+/// CloudFront), JSON access logs (Caddy, Traefik), and any log whose nginx
+/// log_format or Apache LogFormat string it is given; see --log-format.
+/// Lines that do not parse are counted as invalid and skipped.
 ///
 /// Most options can also be set with an environment variable, named in each
 /// option's help; a flag on the command line wins.
@@ -96,21 +97,31 @@ pub struct Args {
           env = "LOGMON_FORMAT")]
     pub format: Format,
 
-    /// Log line format
+    /// Log line format: a preset, or the server's own format string
+    ///
+    /// Presets: auto, clf, common, combined, vhost_combined, ingress-nginx,
+    /// traefik, w3c. Or paste the format from the server's configuration:
+    /// an nginx log_format string (it has $variables), quoted as in
+    /// nginx.conf or not, or an Apache LogFormat string (it has
+    /// %directives), for example '%h %l %u %t "%r" %>s %b %D'.
     ///
     /// `auto` decides per line: a line starting with `{` is JSON (Caddy or
     /// Traefik); after a `#Fields:` directive lines are W3C (until one fails
-    /// W3C and parses as CLF); other lines are CLF, or W3C with IIS's default
-    /// fields in a log without `#Fields:` whose lines fit them. It says on
-    /// stderr which it chose. In W3C, `#` lines are directives, not requests.
+    /// W3C and parses as CLF); other lines are the CLF family, or W3C with
+    /// IIS's default fields in a log without `#Fields:` whose lines fit
+    /// them. It says on stderr which it chose. In W3C, `#` lines are
+    /// directives, not requests.
     ///
     /// Request times, when the lines carry them, add p50/p95/p99 latency to
     /// the reports. Their units: W3C `time-taken` is milliseconds (IIS;
     /// seconds in CloudFront's logs), Caddy's `duration` seconds, Traefik's
-    /// `Duration` nanoseconds; a number after the CLF or Combined fields is
-    /// seconds when it has a decimal point (nginx `$request_time`, `0.123`)
-    /// and microseconds when it is an integer (Apache `%D`, `123000`).
-    #[arg(long, value_name = "FORMAT", value_enum, default_value_t = LogFormat::Auto)]
+    /// `Duration` nanoseconds; in auto and clf, a single number ending a CLF
+    /// or Combined line is seconds when it has a decimal point
+    /// (nginx `$request_time`, `0.123`) and microseconds when it is an
+    /// integer (Apache `%D`, `123000`); format strings say their own units
+    /// ($request_time, %D, %T...).
+    #[arg(long, value_name = "FORMAT", default_value = "auto", value_parser = LogFormat::parse,
+          env = "LOGMON_LOG_FORMAT", hide_default_value = false)]
     pub log_format: LogFormat,
 
     /// When to use colour
@@ -491,10 +502,13 @@ mod tests {
     }
 
     #[test]
-    fn log_format_takes_its_named_formats_only() {
+    fn log_format_takes_presets_and_format_strings() {
         for (value, format) in [
             ("auto", LogFormat::Auto),
             ("clf", LogFormat::Clf),
+            ("combined", LogFormat::Combined),
+            ("vhost_combined", LogFormat::VhostCombined),
+            ("ingress-nginx", LogFormat::IngressNginx),
             ("w3c", LogFormat::W3c),
             ("iis", LogFormat::Iis),
             ("caddy", LogFormat::Caddy),
@@ -504,7 +518,21 @@ mod tests {
             assert_eq!(args.log_format, format);
             assert_eq!(format.as_str(), value);
         }
-        assert!(Args::try_parse_from(["logmon", "--log-format", "yaml"]).is_err());
+        for (value, dialect) in [
+            (r#"$remote_addr [$time_local] "$request" $status"#, "nginx"),
+            (r#"%h %t "%r" %>s %b"#, "apache"),
+        ] {
+            let args = Args::try_parse_from(["logmon", "--log-format", value]).unwrap();
+            assert_eq!(args.log_format.as_str(), dialect);
+        }
+        for bad in ["json5", "$remote_addr $status", "%h %t %Z"] {
+            let error = Args::try_parse_from(["logmon", "--log-format", bad]).unwrap_err();
+            assert_eq!(
+                error.kind(),
+                clap::error::ErrorKind::ValueValidation,
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -32,7 +32,7 @@ use serde::Serialize;
 
 use crate::monitor::{AlertEvent, Event, Report, Summary};
 use crate::parse::Method;
-use crate::stats::Latency;
+use crate::stats::{Latency, STATUS_CLASSES};
 use crate::text::truncate;
 
 /// How text output looks. Resolved once, at startup.
@@ -233,9 +233,9 @@ fn text_report(r: &Report, style: &Style, scale: &mut Scale) -> String {
     flow(&mut out, &totals, "  ", WIDTH);
 
     if s.hits > 0 {
-        let classes: Vec<String> = (s.status.iter().enumerate())
-            .filter(|&(_, &n)| n > 0)
-            .map(|(i, &n)| format!("{}xx {}", i + 1, human_count(n)))
+        let classes: Vec<String> = (STATUS_CLASSES.iter().zip(s.status))
+            .filter(|&(_, n)| n > 0)
+            .map(|(class, n)| format!("{class} {}", human_count(n)))
             .collect();
         let methods: Vec<String> = Method::ALL
             .iter()
@@ -692,6 +692,8 @@ struct Classes {
     c4: u64,
     #[serde(rename = "5xx")]
     c5: u64,
+    /// Hits without a status (`-` in the log).
+    other: u64,
 }
 
 /// Hits by method, as an object of the methods that had any.
@@ -742,7 +744,7 @@ impl<'a> From<&'a Report> for JsonReport<'a> {
     fn from(r: &'a Report) -> Self {
         let s = &r.stats;
         let (clients, clients_exact) = s.clients();
-        let [c1, c2, c3, c4, c5] = s.status;
+        let [c1, c2, c3, c4, c5, other] = s.status;
         JsonReport {
             r#type: "report",
             start: utc(r.start),
@@ -752,7 +754,14 @@ impl<'a> From<&'a Report> for JsonReport<'a> {
             invalid: s.invalid,
             clients,
             clients_exact,
-            status: Classes { c1, c2, c3, c4, c5 },
+            status: Classes {
+                c1,
+                c2,
+                c3,
+                c4,
+                c5,
+                other,
+            },
             methods: Methods(&s.methods),
             latency_ms: json_latency(s.latency()),
             sections: r
@@ -1033,6 +1042,24 @@ mod tests {
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines[0], "-- 2026-02-28T12:00:00Z to 12:00:10 (86410s)");
         assert_eq!(lines[1], "   HIGH TRAFFIC since 11:57:30 (2m 40s)");
+    }
+
+    #[test]
+    fn hits_without_a_status_show_as_other_only_when_there_are_some() {
+        let classes = |r: Report| render(r, UTC).lines().nth(2).unwrap().to_owned();
+        assert!(!classes(quiet_report()).contains("other"));
+        let r = Report {
+            stats: stats(&[
+                (3, 200, Method::Get, "/a", 1),
+                (2, crate::parse::NO_STATUS, Method::Get, "/a", 1),
+            ]),
+            ..quiet_report()
+        };
+        let json: serde_json::Value =
+            serde_json::from_str(&json(&Event::Report(Box::new(r.clone())))).unwrap();
+        assert_eq!(classes(r), "   2xx 3  other 2    GET 5");
+        assert_eq!(json["status"]["other"], 2);
+        assert_eq!(json["status"]["2xx"], 3);
     }
 
     #[test]
