@@ -8,10 +8,13 @@
 //! Invariants, whatever clients do:
 //! - A request head is at most `MAX_HEAD_BYTES` (hyper answers 431 and
 //!   closes past it), so a connection holds a bounded buffer.
-//! - At most `Limits::connections` connections are open. When a new one
-//!   arrives at the limit, the connection that has waited longest for a
-//!   request (idle, or sending a head) is closed to make room; when every
-//!   connection is answering, the new one waits in the listen queue.
+//! - At most `Limits::connections` connections are open: 256, fewer under
+//!   a low open-file limit, so that the rest of logmon always finds a
+//!   descriptor for the log and its rotations (`connections_within`).
+//!   When a new one arrives at the limit, the connection that has waited
+//!   longest for a request (idle, or sending a head) is closed to make
+//!   room; when every connection is answering, the new one waits in the
+//!   listen queue.
 //! - Every connection has a deadline for the phase it is in (`deadline`):
 //!   idle, sending a head, being answered, or streaming events to a
 //!   client that stopped reading. Past it, the connection is closed.
@@ -43,6 +46,12 @@ use tokio::sync::{mpsc, Notify, OwnedSemaphorePermit, Semaphore};
 
 /// The largest request head (request line and headers), in bytes.
 pub const MAX_HEAD_BYTES: usize = 16 * 1024;
+/// Most open connections when descriptors are plenty.
+const MAX_CONNECTIONS: usize = 256;
+/// Descriptors the server leaves to the rest of logmon (the log, rotated
+/// files still being drained, inotify, pipes), or half of those free when
+/// the open-file limit is lower.
+const SPARE_DESCRIPTORS: u64 = 64;
 /// The longest pause between two accepts that keep failing.
 const MAX_BACKOFF: Duration = Duration::from_secs(1);
 /// The first pause after an accept error that freed nothing.
@@ -69,13 +78,33 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Limits {
         Limits {
-            connections: 256,
+            connections: MAX_CONNECTIONS,
             idle: Duration::from_secs(5),
             head: Duration::from_secs(10),
             write: Duration::from_secs(10),
             stall: Duration::from_secs(60),
         }
     }
+}
+
+/// Most connections for a process that may open `limit` descriptors and
+/// has `open` open: `MAX_CONNECTIONS`, but never so many that fewer than
+/// `SPARE_DESCRIPTORS` (or half of the free ones) remain. Connections take
+/// descriptors first come, first served, and the follower needs one to
+/// open the log at start or a file after a rotation: without the spare
+/// ones, idle clients would make it fail (and at start, end logmon). No
+/// limit (`None`) leaves `MAX_CONNECTIONS`; there is always room for one.
+pub fn connections_within(limit: Option<u64>, open: u64) -> usize {
+    let Some(limit) = limit else {
+        return MAX_CONNECTIONS;
+    };
+    let free = limit.saturating_sub(open);
+    let spare = SPARE_DESCRIPTORS.min(free / 2);
+    // One more is held by the accept loop while it waits for room.
+    let fit = free.saturating_sub(spare).saturating_sub(1);
+    usize::try_from(fit)
+        .unwrap_or(MAX_CONNECTIONS)
+        .clamp(1, MAX_CONNECTIONS)
 }
 
 /// Where a connection is in its life, for its deadline and for eviction.
@@ -499,6 +528,20 @@ mod tests {
         assert_eq!(a.get().0, Phase::Busy, "a pipelined request waits");
         a.touch();
         assert_eq!(a.get().0, Phase::Busy);
+    }
+
+    #[test]
+    fn a_low_open_file_limit_leaves_descriptors_to_the_rest_of_logmon() {
+        assert_eq!(connections_within(None, 10), 256);
+        assert_eq!(connections_within(Some(1024), 10), 256);
+        // 502 free: 64 spare, one for the accept loop, 256 at most.
+        assert_eq!(connections_within(Some(512), 10), 256);
+        assert_eq!(connections_within(Some(300), 10), 225);
+        // 40 free: half of them spare.
+        assert_eq!(connections_within(Some(48), 8), 19);
+        assert_eq!(connections_within(Some(8), 8), 1, "always one");
+        assert_eq!(connections_within(Some(5), 8), 1);
+        assert_eq!(connections_within(Some(u64::MAX), 0), 256);
     }
 
     #[test]
