@@ -605,6 +605,25 @@ fn idle_connections_past_the_open_file_limit_do_not_end_the_listener() {
     }
 }
 
+#[cfg(target_os = "linux")]
+#[test]
+fn requests_that_arrive_together_past_the_open_file_limit_are_all_answered() {
+    // More requests than the server takes connections at this limit, all
+    // waiting when it wakes: none may be closed unread as if idle.
+    let (lm, _dir) = serving_with_open_files(48);
+    wait_for(&lm.stderr, "logmon: following", WAIT).expect("following");
+    lm.signal("STOP");
+    let head = b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    let waiting: Vec<TcpStream> = (0..60).map(|_| send(lm.addr, head)).collect();
+    lm.signal("CONT");
+    for (i, mut s) in waiting.into_iter().enumerate() {
+        let mut answer = Vec::new();
+        s.read_to_end(&mut answer)
+            .unwrap_or_else(|e| panic!("request {i}: {e}"));
+        assert!(answer.starts_with(b"HTTP/1.1 200"), "request {i}");
+    }
+}
+
 #[test]
 fn at_most_64_event_streams_and_a_closed_one_frees_its_place() {
     let (lm, _dir) = serving(&[]);

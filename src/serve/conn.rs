@@ -15,6 +15,9 @@
 //!   longest for a request (idle, or sending a head) is closed to make
 //!   room; when every connection is answering, the new one waits in the
 //!   listen queue.
+//! - A connection is never closed to make room before its socket has been
+//!   read once (`Phase::New`): a request that came with its connection is
+//!   answered, not mistaken for an idle client and reset.
 //! - Every connection has a deadline for the phase it is in (`deadline`):
 //!   idle, sending a head, being answered, or streaming events to a
 //!   client that stopped reading. Past it, the connection is closed.
@@ -110,7 +113,11 @@ pub fn connections_within(limit: Option<u64>, open: u64) -> usize {
 /// Where a connection is in its life, for its deadline and for eviction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
-    /// Open with no request under way: new, or between requests.
+    /// Accepted, its socket not read yet: whether the client has already
+    /// sent a request is not known, so it is not closed to make room.
+    New,
+    /// Open with no request under way: nothing sent yet, or between
+    /// requests.
     Idle,
     /// Some bytes of a request head have arrived.
     Head,
@@ -133,7 +140,7 @@ impl Phase {
 pub fn deadline(phase: Phase, since: Instant, limits: &Limits) -> Instant {
     since
         + match phase {
-            Phase::Idle => limits.idle,
+            Phase::New | Phase::Idle => limits.idle,
             Phase::Head => limits.head,
             Phase::Busy => limits.write,
             Phase::Stream => limits.stall,
@@ -161,7 +168,7 @@ pub struct Activity {
 impl Activity {
     fn new(now: Instant) -> Activity {
         Activity {
-            state: Mutex::new((Phase::Idle, now)),
+            state: Mutex::new((Phase::New, now)),
             close: Notify::new(),
         }
     }
@@ -179,11 +186,15 @@ impl Activity {
         *self.lock() = (phase, Instant::now());
     }
 
-    /// Bytes arrived: an idle connection has started a request head.
-    fn read(&self) {
+    /// The socket was read, and `bytes` arrived or not. With bytes, a new
+    /// or idle connection has started a request head; without, a new one
+    /// is idle, counted from when it opened.
+    fn read(&self, bytes: bool) {
         let mut state = self.lock();
-        if state.0 == Phase::Idle {
-            *state = (Phase::Head, Instant::now());
+        match (state.0, bytes) {
+            (Phase::New | Phase::Idle, true) => *state = (Phase::Head, Instant::now()),
+            (Phase::New, false) => state.0 = Phase::Idle,
+            _ => {}
         }
     }
 
@@ -218,9 +229,26 @@ impl Registry {
         self.lock().remove(&id);
     }
 
-    /// Close the connection that has waited longest for its client.
-    /// Returns whether there was one.
-    fn evict(&self) -> bool {
+    fn any_new(&self) -> bool {
+        self.lock().values().any(|a| a.get().0 == Phase::New)
+    }
+
+    /// Close the connection that has waited longest for its client, once
+    /// every connection has been read. Returns whether there was one.
+    async fn evict(&self) -> bool {
+        // A new connection's task reads its socket when it first runs, and
+        // a yield lets the runtime run the tasks waiting (dozens per
+        // yield). Bounded, so that the accept loop cannot spin.
+        for _ in 0..16 {
+            if !self.any_new() {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        self.close_oldest_waiting()
+    }
+
+    fn close_oldest_waiting(&self) -> bool {
         let conns = self.lock();
         let oldest = oldest_waiting(conns.iter().map(|(&id, a)| {
             let (phase, since) = a.get();
@@ -336,9 +364,7 @@ impl AsyncRead for Watched {
     ) -> Poll<io::Result<()>> {
         let before = buf.filled().len();
         let poll = Pin::new(&mut self.stream).poll_read(cx, buf);
-        if buf.filled().len() > before {
-            self.activity.read();
-        }
+        self.activity.read(buf.filled().len() > before);
         poll
     }
 }
@@ -403,7 +429,7 @@ where
                 // that waits for its client if there is one (its task runs
                 // before this one does again), else pause and let the rest
                 // of the process run.
-                if registry.evict() {
+                if registry.evict().await {
                     tokio::task::yield_now().await;
                 } else {
                     tokio::time::sleep(backoff).await;
@@ -415,7 +441,7 @@ where
         let permit = match room.clone().try_acquire_owned() {
             Ok(permit) => permit,
             Err(_) => {
-                registry.evict();
+                registry.evict().await;
                 // The evicted connection gives its place back at once;
                 // with none to evict, wait for an answer to finish.
                 match room.clone().acquire_owned().await {
@@ -519,12 +545,28 @@ mod tests {
     }
 
     #[test]
+    fn a_connection_not_read_yet_is_not_closed_to_make_room() {
+        let t = Instant::now();
+        let a = Activity::new(t);
+        assert_eq!(a.get(), (Phase::New, t));
+        assert_eq!(oldest_waiting([("new", Phase::New, t)]), None);
+        // Read with nothing there: idle since it opened.
+        a.read(false);
+        assert_eq!(a.get(), (Phase::Idle, t));
+    }
+
+    #[test]
     fn bytes_start_a_head_only_on_an_idle_connection() {
         let a = Activity::new(Instant::now());
-        a.read();
+        a.read(true);
+        assert_eq!(a.get().0, Phase::Head, "a request came with it");
+        a.set(Phase::Idle);
+        a.read(false);
+        assert_eq!(a.get().0, Phase::Idle);
+        a.read(true);
         assert_eq!(a.get().0, Phase::Head);
         a.set(Phase::Busy);
-        a.read();
+        a.read(true);
         assert_eq!(a.get().0, Phase::Busy, "a pipelined request waits");
         a.touch();
         assert_eq!(a.get().0, Phase::Busy);
