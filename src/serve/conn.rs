@@ -28,7 +28,7 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::future::ready;
+use std::future::{ready, Future};
 use std::io;
 use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -399,10 +399,24 @@ impl AsyncWrite for Watched {
     }
 }
 
+/// Where connections come from: a listener, or in tests one that fails
+/// as a full descriptor table would.
+pub trait Accept {
+    /// The next connection.
+    fn accept(&mut self) -> impl Future<Output = io::Result<TcpStream>>;
+}
+
+impl Accept for TcpListener {
+    async fn accept(&mut self) -> io::Result<TcpStream> {
+        TcpListener::accept(self).await.map(|(stream, _)| stream)
+    }
+}
+
 /// Accept connections on `listener` forever and answer each request with
 /// `handler`.
-pub async fn run<H>(listener: TcpListener, limits: Limits, handler: H)
+pub async fn run<L, H>(mut listener: L, limits: Limits, handler: H)
 where
+    L: Accept,
     H: Fn(Request<Incoming>) -> Response<Body> + Send + Sync + 'static,
 {
     let handler = Arc::new(handler);
@@ -411,7 +425,7 @@ where
     let mut backoff = FIRST_BACKOFF;
     loop {
         let stream = match listener.accept().await {
-            Ok((stream, _)) => {
+            Ok(stream) => {
                 backoff = FIRST_BACKOFF;
                 stream
             }
@@ -517,6 +531,7 @@ async fn connection<H>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::AtomicUsize;
 
     #[test]
     fn each_phase_has_its_own_deadline() {
@@ -584,6 +599,99 @@ mod tests {
         assert_eq!(connections_within(Some(8), 8), 1, "always one");
         assert_eq!(connections_within(Some(5), 8), 1);
         assert_eq!(connections_within(Some(u64::MAX), 0), 256);
+    }
+
+    /// A listener whose accepts fail with EMFILE while `errors` is above
+    /// 0, the connection staying queued meanwhile as in the kernel.
+    struct Crowded {
+        listener: TcpListener,
+        errors: Arc<AtomicUsize>,
+        queued: Option<TcpStream>,
+    }
+
+    impl Accept for Crowded {
+        async fn accept(&mut self) -> io::Result<TcpStream> {
+            let stream = match self.queued.take() {
+                Some(stream) => stream,
+                None => self.listener.accept().await?.0,
+            };
+            if self.errors.load(Ordering::SeqCst) > 0 {
+                self.errors.fetch_sub(1, Ordering::SeqCst);
+                self.queued = Some(stream);
+                return Err(rustix::io::Errno::MFILE.into());
+            }
+            Ok(stream)
+        }
+    }
+
+    /// `run` answering "ok" on a thread of its own, behind `Crowded`.
+    fn crowded_server(errors: Arc<AtomicUsize>) -> std::net::SocketAddr {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_io()
+                .enable_time()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+                tx.send(listener.local_addr().unwrap()).unwrap();
+                let crowded = Crowded {
+                    listener,
+                    errors,
+                    queued: None,
+                };
+                // No timeout closes a connection during the test.
+                let limits = Limits {
+                    idle: Duration::from_secs(60),
+                    ..Limits::default()
+                };
+                run(crowded, limits, |_| Response::new(Body::full("ok"))).await;
+            });
+        });
+        rx.recv().unwrap()
+    }
+
+    /// Whether a GET on `s` (kept alive) is answered.
+    fn answered(s: &mut std::net::TcpStream) -> bool {
+        use std::io::{Read, Write};
+        if s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").is_err() {
+            return false;
+        }
+        let mut got = Vec::new();
+        let mut buf = [0; 1024];
+        while !got.ends_with(b"\r\n\r\nok") {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => return false,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+        got.starts_with(b"HTTP/1.1 200")
+    }
+
+    #[test]
+    fn an_accept_out_of_descriptors_closes_the_oldest_idle_connection_and_goes_on() {
+        use std::io::Read;
+        let errors = Arc::new(AtomicUsize::new(0));
+        let addr = crowded_server(errors.clone());
+        let connect = || {
+            let s = std::net::TcpStream::connect(addr).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            s
+        };
+        // Nothing to close: the accept is tried again after 10 and 20 ms.
+        errors.store(2, Ordering::SeqCst);
+        let mut first = connect();
+        assert!(answered(&mut first));
+        let mut second = connect();
+        assert!(answered(&mut second));
+        // Both idle, `first` for longer: it makes room for `third`.
+        errors.store(1, Ordering::SeqCst);
+        let mut third = connect();
+        assert!(answered(&mut third));
+        assert_eq!(first.read(&mut [0; 1]).unwrap(), 0, "first closed");
+        assert!(answered(&mut second), "second still served");
+        assert!(answered(&mut third));
     }
 
     #[test]
