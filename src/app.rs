@@ -303,7 +303,7 @@ fn start_following(
             bail!("cannot open {}: is a directory", path.display());
         }
         if let Some(kind) = compression(path) {
-            return Err(kind.error(path));
+            return Err(kind.follow_error(path));
         }
         let mut follower =
             Follower::open(path).with_context(|| format!("cannot open {}", path.display()))?;

@@ -32,13 +32,17 @@
 //! [`Msg::Synced`]. So lines written in a second count in it even when
 //! logmon was held up meanwhile (stopped, a blocked stdout, a slow disk).
 //!
+//! Archives: an input read whole (a replay, stdin) that starts with a gzip
+//! or zstd magic number is decompressed on the way ([`decompressed`]), on
+//! this thread, so the loop never sees the difference.
+//!
 //! Invariant: the thread always ends by sending `Msg::Done` (end of input) or
 //! `Msg::Failed` (a fatal error), so the loop never waits on a dead thread;
 //! when a send fails the loop has gone, and the thread returns quietly.
 
 use std::fs::File;
 use std::io::{self, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::Arc;
@@ -416,11 +420,7 @@ fn send(tx: &SyncSender<Msg>, msg: Msg) -> Result<(), Gone> {
 }
 
 /// Send the parser's notices, naming the input.
-fn send_notices(
-    decoder: &mut Decoder,
-    name: &std::path::Path,
-    tx: &SyncSender<Msg>,
-) -> Result<(), Gone> {
+fn send_notices(decoder: &mut Decoder, name: &Path, tx: &SyncSender<Msg>) -> Result<(), Gone> {
     while let Some(notice) = decoder.take_notice() {
         send(tx, Msg::Notice(format!("{}: {notice}", name.display())))?;
     }
@@ -428,25 +428,26 @@ fn send_notices(
 }
 
 fn read_whole(
-    mut input: Box<dyn Read + Send>,
-    name: &std::path::Path,
+    input: Box<dyn Read + Send>,
+    name: &Path,
     format: LogFormat,
     idle: &AtomicBool,
     tx: &SyncSender<Msg>,
 ) -> Result<(), Gone> {
+    let (mut input, kind) = match decompressed(input) {
+        Ok(x) => x,
+        Err(e) => {
+            let e = anyhow::Error::new(e).context(format!("cannot read {}", name.display()));
+            send(tx, Msg::Failed(e))?;
+            return Err(Gone);
+        }
+    };
     let mut decoder = Decoder::new(format);
     let mut buf = vec![0; READ_SIZE];
-    let mut first = true;
     loop {
         match input.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => {
-                if std::mem::take(&mut first) {
-                    if let Some(kind) = Compression::of(&buf[..n]) {
-                        send(tx, Msg::Failed(kind.error(name)))?;
-                        return Err(Gone);
-                    }
-                }
                 // The batch is empty here (sent after each read), so the
                 // handed-over lines go first, as they come first.
                 let raw = match idle.swap(false, Ordering::Relaxed) {
@@ -466,8 +467,7 @@ fn read_whole(
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => {
-                let e = anyhow::Error::new(e).context(format!("cannot read {}", name.display()));
-                send(tx, Msg::Failed(e))?;
+                send(tx, Msg::Failed(read_error(e, name, kind)))?;
                 return Err(Gone);
             }
         }
@@ -483,44 +483,103 @@ fn read_whole(
     Ok(())
 }
 
-/// A compressed file, which logmon cannot read (yet): named as such rather
-/// than counted as lines that do not parse.
+/// "cannot read NAME", saying how it was compressed when it was: an error
+/// in an archive is the decompressor's ("corrupt deflate stream").
+fn read_error(e: io::Error, name: &Path, kind: Option<Compression>) -> anyhow::Error {
+    let context = match kind {
+        Some(kind) => format!(
+            "cannot read {} ({}-compressed)",
+            name.display(),
+            kind.name()
+        ),
+        None => format!("cannot read {}", name.display()),
+    };
+    anyhow::Error::new(e).context(context)
+}
+
+/// A compressed input (an archive: a rotated log, `access.log.2.gz`),
+/// recognised by its magic number, not its name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Compression {
     Gzip,
     Zstd,
 }
 
+/// The magic numbers: gzip's (RFC 1952) and a zstd frame's (RFC 8878).
+const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
+const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
+
 impl Compression {
     /// The compression whose magic number `head` (the first bytes of an
-    /// input) starts with. A first read shorter than the magic number (a
-    /// pipe whose writer wrote 1 byte at first) is not recognized.
+    /// input) starts with.
     pub fn of(head: &[u8]) -> Option<Compression> {
-        if head.starts_with(&[0x1f, 0x8b]) {
+        if head.starts_with(GZIP_MAGIC) {
             Some(Compression::Gzip)
-        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        } else if head.starts_with(ZSTD_MAGIC) {
             Some(Compression::Zstd)
         } else {
             None
         }
     }
 
-    /// "cannot read NAME: it is gzip-compressed", and how to read it.
-    pub fn error(self, name: &std::path::Path) -> anyhow::Error {
-        let (kind, cat) = match self {
-            Compression::Gzip => ("gzip", "zcat"),
-            Compression::Zstd => ("zstd", "zstdcat"),
-        };
-        let file = match name == std::path::Path::new("stdin") {
-            true => "FILE".to_owned(),
-            false => name.display().to_string(),
-        };
+    /// Whether `head` may still grow into a magic number: more bytes are
+    /// needed to tell.
+    fn undecided(head: &[u8]) -> bool {
+        Compression::of(head).is_none()
+            && [GZIP_MAGIC, ZSTD_MAGIC]
+                .iter()
+                .any(|magic| magic.len() > head.len() && magic.starts_with(head))
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Compression::Gzip => "gzip",
+            Compression::Zstd => "zstd",
+        }
+    }
+
+    /// Following refuses an archive named on the command line: it is not
+    /// written to any more, and `--replay` reads it.
+    pub fn follow_error(self, path: &Path) -> anyhow::Error {
         anyhow::anyhow!(
-            "cannot read {}: it is {kind}-compressed, and logmon reads plain text\n  \
-             decompress it on the way: {cat} {file} | logmon --replay -",
-            name.display()
+            "cannot follow {}: it is {}-compressed, an archive\n  \
+             to read it: logmon --replay {}",
+            path.display(),
+            self.name(),
+            path.display()
         )
     }
+}
+
+/// `input`, decompressed when it starts with a gzip or zstd magic number
+/// (read whole: every member of a multi-member gzip, as `cat a.gz b.gz`
+/// makes, and every zstd frame), and as it is otherwise; and which
+/// compression it had.
+///
+/// Only the bytes needed to tell are read first, so a pipe whose writer
+/// has written one short line is not waited on: a line starting with
+/// anything but 0x1f or 0x28 decides at its first byte.
+pub fn decompressed(
+    mut input: Box<dyn Read + Send>,
+) -> io::Result<(Box<dyn Read + Send>, Option<Compression>)> {
+    let mut head = Vec::with_capacity(ZSTD_MAGIC.len());
+    while Compression::undecided(&head) {
+        let mut byte = [0];
+        match input.read(&mut byte) {
+            Ok(0) => break,
+            Ok(_) => head.push(byte[0]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    let kind = Compression::of(&head);
+    let whole = io::Cursor::new(head).chain(input);
+    Ok(match kind {
+        Some(Compression::Gzip) => (Box::new(flate2::read::MultiGzDecoder::new(whole)), kind),
+        // Reads every frame, not only the first.
+        Some(Compression::Zstd) => (Box::new(zstd::stream::read::Decoder::new(whole)?), kind),
+        None => (Box::new(whole), None),
+    })
 }
 
 fn follow(
@@ -798,6 +857,51 @@ mod tests {
             find_header(&mut file, end, &LogFormat::Auto).directives,
             [b"#Fields: date time sc-status".to_vec()]
         );
+    }
+
+    /// Gives its bytes one at a time, as a pipe may, and counts the reads.
+    struct Trickle(Vec<u8>, Arc<AtomicU64>);
+
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.1.fetch_add(1, Ordering::Relaxed);
+            if self.0.is_empty() || buf.is_empty() {
+                return Ok(0);
+            }
+            buf[0] = self.0.remove(0);
+            Ok(1)
+        }
+    }
+
+    #[test]
+    fn archives_are_told_by_their_first_bytes_read_one_at_a_time() {
+        let text = b"1.2.3.4 - - [01/Mar/2026:12:00:00 +0000] \"GET / HTTP/1.1\" 200 1\n";
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(text).unwrap();
+        let gz = gz.finish().unwrap();
+        let zst = zstd::stream::encode_all(&text[..], 1).unwrap();
+        for (bytes, kind) in [
+            (gz, Some(Compression::Gzip)),
+            (zst, Some(Compression::Zstd)),
+            (text.to_vec(), None),
+            // Starts like zstd's magic number, and is not.
+            (b"(\xb5x\n".to_vec(), None),
+        ] {
+            let reads = Arc::new(AtomicU64::new(0));
+            let input = Box::new(Trickle(bytes.clone(), reads.clone()));
+            let (mut plain, got) = decompressed(input).unwrap();
+            assert_eq!(got, kind);
+            let mut out = Vec::new();
+            plain.read_to_end(&mut out).unwrap();
+            match kind {
+                Some(_) => assert_eq!(out, text),
+                None => assert_eq!(out, bytes),
+            }
+        }
+        // A plain line decides at its first byte: nothing more is awaited.
+        let reads = Arc::new(AtomicU64::new(0));
+        let _ = decompressed(Box::new(Trickle(b"x".to_vec(), reads.clone()))).unwrap();
+        assert_eq!(reads.load(Ordering::Relaxed), 1);
     }
 
     #[test]
