@@ -45,6 +45,7 @@ use crate::cli::{self, Args, ColorChoice, Format, LogFormat};
 use crate::clock::{self, unix_now, until_next_second, Steps};
 use crate::follow::{Follower, Waker};
 use crate::gen::{GenFormat, Generator, Shape};
+use crate::inputs::{self, Inputs};
 use crate::monitor::{Config, Event, Monitor};
 use crate::notice::{self, Notices};
 use crate::parse::FORMAT_HINT;
@@ -106,10 +107,10 @@ pub fn run(args: Args) -> Result<Outcome> {
     };
     // Before anything starts: without a LOG_FILE, there may be no log to
     // read at all.
-    let given = match (&args.log_file, args.demo) {
-        (Some(path), _) => Some(path.clone()),
-        (None, true) => None,
-        (None, false) => Some(cli::default_log(|p| p.exists()).map_err(anyhow::Error::msg)?),
+    let given = match (args.log_files.is_empty(), args.demo) {
+        (false, _) => args.log_files.clone(),
+        (true, true) => Vec::new(),
+        (true, false) => vec![cli::default_log(|p| p.exists()).map_err(anyhow::Error::msg)?],
     };
 
     let (tx, rx) = mpsc::sync_channel(CHANNEL_DEPTH);
@@ -122,17 +123,28 @@ pub fn run(args: Args) -> Result<Outcome> {
         true => Some(Demo::start(stop.clone(), args.quiet)?),
         false => None,
     };
-    let path = match (&demo, given) {
-        (Some(demo), _) => demo.path.clone(),
-        (None, Some(path)) => path,
-        (None, None) => bail!("no log to read"),
+    let given = match &demo {
+        Some(demo) => vec![demo.path.clone()],
+        None => given,
+    };
+    let files = Inputs::resolve(&given)?;
+    let per_file = files.per_file(&given);
+    let (path, name) = match (files.stdin, &files.paths[..]) {
+        (true, _) => (PathBuf::from("-"), PathBuf::from("stdin")),
+        (false, [one]) if files.globs.is_empty() => (one.clone(), one.clone()),
+        (false, paths) => (
+            paths.first().cloned().unwrap_or_default(),
+            PathBuf::from(match paths.len() {
+                1 => "1 file".to_owned(),
+                n => format!("{n} files"),
+            }),
+        ),
     };
     let input = Input {
-        name: match path == Path::new("-") {
-            true => PathBuf::from("stdin"),
-            false => path.clone(),
-        },
+        name,
         path,
+        files,
+        per_file,
         // Raised in a replay when the loop finds no message waiting: the
         // reader then hands it a block to decode (see `reader`).
         idle: reader::Idle::default(),
@@ -172,8 +184,12 @@ pub fn run(args: Args) -> Result<Outcome> {
     });
     if let Some(s) = summary.filter(|s| args.replay && s.hits == 0 && s.invalid > 0) {
         // Not a quiet log but an unreadable one: say why, and fail.
+        let name = match input.files.paths.len() {
+            n if n > 1 => format!("the {n} files"),
+            _ => input.name.display().to_string(),
+        };
         bail!(nothing_parsed(
-            &input.name,
+            &name,
             s.invalid,
             &args.log_format,
             unparsed.as_deref()
@@ -214,9 +230,15 @@ fn say_log_format(format: &LogFormat) {
 
 /// The input, and how the loop and the reader thread talk about it.
 struct Input {
+    /// The one path read (`-` for stdin), or the first of several.
     path: PathBuf,
-    /// The path as messages name it (`stdin` for `-`).
+    /// The input as messages name it: its path, `stdin` for `-`, or how
+    /// many files there are.
     name: PathBuf,
+    /// Every path and glob to read.
+    files: Inputs,
+    /// Whether reports count each file's hits (several files, or a glob).
+    per_file: bool,
     /// Set by the loop when it runs dry in a replay (see `reader`).
     idle: reader::Idle,
     /// Set by Ctrl-C or SIGTERM.
@@ -246,7 +268,8 @@ fn on_signal(tx: SyncSender<Msg>) -> Result<Arc<AtomicBool>> {
 }
 
 /// `--replay`: read the whole input on the log's clock. A missing file
-/// fails here, before anything is printed.
+/// fails here, before anything is printed. Several files are read merged
+/// in time order.
 fn start_replay(
     args: &Args,
     cfg: Config,
@@ -254,32 +277,65 @@ fn start_replay(
     out: &mut Output<impl Write>,
     tx: SyncSender<Msg>,
 ) -> Result<(Monitor, Input)> {
-    let source: Box<dyn io::Read + Send> = if input.path == Path::new("-") {
-        Box::new(io::stdin())
+    let mut monitor = Monitor::log(cfg);
+    if input.per_file {
+        for (i, path) in input.files.paths.iter().enumerate() {
+            monitor.name_file(i as u32, &inputs::display(path));
+        }
+    }
+    let paths = &input.files.paths;
+    let source = if input.files.stdin {
+        Source::Whole(Box::new(io::stdin()))
+    } else if paths.is_empty() {
+        bail!("no file matches {}", input.files.globs.join(", "));
     } else {
-        let file = open(&input.path)?;
-        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-        if !args.quiet && size >= PROGRESS_MIN_BYTES && io::stderr().is_terminal() {
-            let ascii = out.text.style().ascii;
-            let progress = Progress::new(size, ascii, io::stdout().is_terminal());
-            let counted = Counted {
-                inner: file,
-                bytes: progress.bytes.clone(),
-            };
-            out.progress = Some(progress);
-            Box::new(counted)
-        } else {
-            Box::new(file)
+        let mut files = Vec::with_capacity(paths.len());
+        let mut size = 0;
+        for path in paths {
+            let file = open(path)?;
+            size += file.metadata().map(|m| m.len()).unwrap_or(0);
+            files.push(file);
+        }
+        let counted = match !args.quiet && size >= PROGRESS_MIN_BYTES && io::stderr().is_terminal()
+        {
+            true => {
+                let ascii = out.text.style().ascii;
+                let progress = Progress::new(size, ascii, io::stdout().is_terminal());
+                let bytes = progress.bytes.clone();
+                out.progress = Some(progress);
+                Some(bytes)
+            }
+            false => None,
+        };
+        let mut inputs: Vec<reader::FileInput> = files
+            .into_iter()
+            .zip(paths)
+            .enumerate()
+            .map(|(i, (file, path))| reader::FileInput {
+                input: match &counted {
+                    Some(bytes) => Box::new(Counted {
+                        inner: file,
+                        bytes: bytes.clone(),
+                    }),
+                    None => Box::new(file),
+                },
+                name: path.clone(),
+                file: i as u32,
+            })
+            .collect();
+        match inputs.len() {
+            1 => Source::Whole(inputs.remove(0).input),
+            _ => Source::Files(inputs),
         }
     };
     reader::spawn(
-        Source::Whole(source),
+        source,
         input.name.clone(),
         args.log_format.clone(),
         input.idle.clone(),
         tx,
     )?;
-    Ok((Monitor::log(cfg), input))
+    Ok((monitor, input))
 }
 
 /// Following (the default): the wall clock, a follower on a file (or a
@@ -291,6 +347,9 @@ fn start_following(
     tx: SyncSender<Msg>,
 ) -> Result<(Monitor, Input)> {
     let now = unix_now();
+    if input.files.paths.len() > 1 || !input.files.globs.is_empty() {
+        bail!("following several files is not supported yet: use --replay");
+    }
     let path = &input.path;
     let source = if path == Path::new("-") {
         Source::Whole(Box::new(io::stdin()))
@@ -633,15 +692,14 @@ fn fit(head: String, tail: &str) -> String {
 /// The error for a replay in which no line parsed but `lines` were
 /// invalid: how many, the formats tried, the first line that failed
 /// (escaped and shortened by the parser), and how to choose the format.
-fn nothing_parsed(name: &Path, lines: u64, format: &LogFormat, first: Option<&str>) -> String {
+fn nothing_parsed(name: &str, lines: u64, format: &LogFormat, first: Option<&str>) -> String {
     let s = if lines == 1 { "" } else { "s" };
     let first = match first {
         Some(line) => format!("the first: {line}"),
         None => "each is longer than 64 KiB".to_owned(),
     };
     format!(
-        "no line of {} parses ({lines} line{s} read)\n  tried {}\n  {first}\n  {FORMAT_HINT}",
-        name.display(),
+        "no line of {name} parses ({lines} line{s} read)\n  tried {}\n  {first}\n  {FORMAT_HINT}",
         format.tried()
     )
 }
@@ -967,7 +1025,7 @@ mod tests {
 
     #[test]
     fn nothing_parsing_says_what_was_read_and_tried_and_how_to_choose() {
-        let got = nothing_parsed(Path::new("junk.log"), 29, &LogFormat::Auto, Some("hello"));
+        let got = nothing_parsed("junk.log", 29, &LogFormat::Auto, Some("hello"));
         assert_eq!(
             got,
             "no line of junk.log parses (29 lines read)\n  \
@@ -976,11 +1034,11 @@ mod tests {
              give the format with --log-format: a preset (see --help), or the\n  \
              log_format line of nginx.conf, or the LogFormat line of Apache's config"
         );
-        let one = nothing_parsed(Path::new("x"), 1, &LogFormat::Clf, None);
+        let one = nothing_parsed("x", 1, &LogFormat::Clf, None);
         assert!(one.contains(" (1 line read)\n  tried clf only\n"), "{one}");
         assert!(one.contains("each is longer than 64 KiB"), "{one}");
         for format in [LogFormat::Auto, LogFormat::Clf, LogFormat::W3c] {
-            let message = nothing_parsed(Path::new("access.log"), 100, &format, Some("x"));
+            let message = nothing_parsed("access.log", 100, &format, Some("x"));
             for line in format!("logmon: {message}").lines() {
                 assert!(line.len() <= WIDTH, "{line}");
             }

@@ -67,6 +67,13 @@ pub struct Batch {
     /// number of hits before it, so the monitor counts them in the period
     /// they were read in.
     pub invalid_at: Vec<u32>,
+    /// The input the lines come from (its index in the run's list of
+    /// files), when `runs` is empty: a batch is read from one file.
+    pub file: u32,
+    /// A batch merged from several files (a replay of logs whose times
+    /// overlap): `(file, end)` for each run of hits from one file, in
+    /// order, `end` exclusive. Empty otherwise.
+    pub runs: Vec<(u32, u32)>,
 }
 
 impl Batch {
@@ -75,7 +82,50 @@ impl Batch {
             hits: Vec::with_capacity(hits),
             text: Vec::with_capacity(hits * 8),
             invalid_at: Vec::new(),
+            file: 0,
+            runs: Vec::new(),
         }
+    }
+
+    /// The runs of hits from one file, in order, as `(file, hits)`: one
+    /// covering every hit unless the batch was merged from several files.
+    pub fn runs(&self) -> impl Iterator<Item = (u32, std::ops::Range<usize>)> + '_ {
+        let whole = self
+            .runs
+            .is_empty()
+            .then_some((self.file, self.hits.len() as u32));
+        whole
+            .into_iter()
+            .chain(self.runs.iter().copied())
+            .scan(0, |start, (file, end)| {
+                let run = (file, *start..end as usize);
+                *start = end as usize;
+                Some(run)
+            })
+    }
+
+    /// Append the hits `hits` of `from` (from file `file`) as a run of
+    /// this batch, with their sections and the invalid lines among them
+    /// (those before each hit; and those after the last, when `hits` ends
+    /// `from`). Copies hits and section text, never lines.
+    pub fn append_run(&mut self, from: &Batch, file: u32, hits: std::ops::Range<usize>) {
+        if self.runs.is_empty() && !self.is_empty() {
+            self.runs.push((self.file, self.hits.len() as u32));
+        }
+        let base = self.hits.len();
+        let last = hits.end == from.hits.len();
+        for &at in &from.invalid_at {
+            let at = at as usize;
+            if (hits.start..hits.end).contains(&at) || (last && at == hits.end) {
+                self.invalid_at.push((base + at - hits.start) as u32);
+            }
+        }
+        let sections = from.sections();
+        for hit in &from.hits[hits] {
+            let section = sections.of(hit).map(|s| self.push_section_text(s));
+            self.hits.push(Hit { section, ..*hit });
+        }
+        self.runs.push((file, self.hits.len() as u32));
     }
 
     pub fn is_empty(&self) -> bool {

@@ -37,14 +37,21 @@ pub use crate::parse::LogFormat;
 #[derive(Debug, Parser)]
 #[command(version, about, max_term_width = 100)]
 pub struct Args {
-    /// Access log to monitor; `-` reads standard input
+    /// Access logs to monitor; `-` reads standard input
     ///
-    /// Without it, logmon reads /var/log/access.log if it exists; otherwise
-    /// it lists the usual access logs that exist (nginx, Apache, ...) and
-    /// exits with status 1. A LOG_FILE that is missing is waited for when
-    /// following, and an error with --replay.
+    /// Without one, logmon reads /var/log/access.log if it exists;
+    /// otherwise it lists the usual access logs that exist (nginx, Apache,
+    /// ...) and exits with status 1. A LOG_FILE that is missing is waited
+    /// for when following, and an error with --replay.
+    ///
+    /// Several paths and globs may be given: all their files feed one
+    /// window and one alert, and each report adds the hits of each file. A
+    /// quoted glob ('/var/log/nginx/*.log') is expanded by logmon, and
+    /// again every few seconds when following, so new files are picked
+    /// up. gzip and zstd archives are read as the text they hold (with
+    /// --replay); several files replayed are merged in time order.
     #[arg(value_name = "LOG_FILE", conflicts_with = "demo")]
-    pub log_file: Option<PathBuf>,
+    pub log_files: Vec<PathBuf>,
 
     /// Alert when the average rate over the window exceeds this
     ///
@@ -490,7 +497,7 @@ mod tests {
     #[test]
     fn defaults_match_the_documented_contract() {
         let args = Args::try_parse_from(["logmon"]).unwrap();
-        assert_eq!(args.log_file, None, "resolved by default_log");
+        assert!(args.log_files.is_empty(), "resolved by default_log");
         assert_eq!(args.threshold, 10.0);
         assert_eq!((args.period, args.window, args.top), (10, 120, 5));
         assert!(!args.replay && !args.demo && !args.exit_code);

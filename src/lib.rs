@@ -1,13 +1,13 @@
 //! logmon: follow an HTTP access log, report its traffic every period and
 //! alert when the average rate over a window exceeds a threshold.
 //!
-//! The pure core (`parse` and its formats, `text`, `batch`, `window`, `stats`,
-//! `monitor`, `render`) never touches a clock, a file or stdout. The edges
-//! (`lines`, `follow`, `backfill`, `reader`, `app`, `serve`, `notice`,
-//! `stdio`, `clock`) do the I/O and feed the core; `notice`'s limiter and
-//! `clock`'s step detector are pure too, with time as an argument. `cli`
-//! and `shell` describe the command line; `gen` makes traffic for the
-//! demo, the tests and the benchmarks.
+//! The pure core (`parse` and its formats, `text`, `batch`, `merge`,
+//! `window`, `stats`, `monitor`, `render`) never touches a clock, a file or
+//! stdout. The edges (`inputs`, `lines`, `follow`, `backfill`, `reader`,
+//! `app`, `serve`, `notice`, `stdio`, `clock`) do the I/O and feed the
+//! core; `notice`'s limiter and `clock`'s step detector are pure too, with
+//! time as an argument. `cli` and `shell` describe the command line; `gen`
+//! makes traffic for the demo, the tests and the benchmarks.
 
 pub mod app;
 pub mod backfill;
@@ -16,7 +16,9 @@ pub mod cli;
 pub mod clock;
 pub mod follow;
 pub mod gen;
+pub mod inputs;
 pub mod lines;
+pub mod merge;
 pub mod monitor;
 pub mod notice;
 pub mod parse;

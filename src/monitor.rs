@@ -24,6 +24,8 @@
 //! Each valid line is counted in exactly one period report. Periods are
 //! aligned to multiples of the period since the epoch.
 
+use std::sync::Arc;
+
 use crate::batch::{Batch, Hit};
 use crate::stats::{Latency, SectionRow, Sketch, Stats};
 use crate::window::{Alert, Transition, Window};
@@ -87,6 +89,19 @@ pub struct Report {
     pub window_bars: Vec<u64>,
     /// Seconds per bar of `window_bars` (`window::bar_secs` of the window).
     pub bar_secs: u32,
+    /// When the run reads several files: the hits of each file that had
+    /// any in the period, most first (then by name).
+    pub files: Option<Vec<FileHits>>,
+    /// How many of `files` a text report lists (`--top`).
+    pub files_shown: usize,
+}
+
+/// The hits of one input file in a period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileHits {
+    /// The path as given, or as a glob expanded it (sanitized).
+    pub file: Arc<str>,
+    pub hits: u64,
 }
 
 impl Report {
@@ -176,6 +191,63 @@ impl Summary {
 struct Pending {
     hit: Hit,
     section: Option<Box<str>>,
+    /// The file it came from.
+    file: u32,
+}
+
+/// Hits per input file in the period, counted per run of hits from one
+/// file (a batch, or a run of a merged one), never per line: a run's hits
+/// are what the period's count grew by while it was counted.
+#[derive(Debug, Default)]
+struct Files {
+    names: Vec<Arc<str>>,
+    /// The period's hits by file.
+    period: Vec<u64>,
+    /// The file whose run is being counted, and the period's hits when it
+    /// began (or when the period did, if later).
+    current: u32,
+    base: u64,
+}
+
+impl Files {
+    fn slot(&mut self, file: u32) -> &mut u64 {
+        let i = file as usize;
+        if self.period.len() <= i {
+            self.period.resize(i + 1, 0);
+        }
+        &mut self.period[i]
+    }
+
+    /// Count what the period gained since `base` for the current file.
+    fn settle(&mut self, period_hits: u64) {
+        let gained = period_hits.saturating_sub(self.base);
+        *self.slot(self.current) += gained;
+        self.base = period_hits;
+    }
+
+    /// One hit of `file` was counted outside its run (a line that waited
+    /// for the next to confirm a jump of the log clock).
+    fn count_apart(&mut self, file: u32) {
+        *self.slot(file) += 1;
+        self.base += 1;
+    }
+
+    /// The period's counts, most first, and a fresh period.
+    fn take(&mut self) -> Vec<FileHits> {
+        let mut rows: Vec<FileHits> = self
+            .period
+            .iter_mut()
+            .enumerate()
+            .filter(|(_, hits)| **hits > 0)
+            .map(|(i, hits)| FileHits {
+                file: self.names.get(i).cloned().unwrap_or_else(|| "?".into()),
+                hits: std::mem::take(hits),
+            })
+            .collect();
+        rows.sort_by(|a, b| b.hits.cmp(&a.hits).then_with(|| a.file.cmp(&b.file)));
+        self.base = 0;
+        rows
+    }
 }
 
 /// Reports and alerts for one run.
@@ -215,6 +287,8 @@ pub struct Monitor {
     /// Wall clock: whether the first batch with hits held only hits older
     /// than the window (an old log piped in); `None` before that batch.
     first_hits_old: Option<bool>,
+    /// Hits per file, when the run reads several (see `name_file`).
+    files: Option<Files>,
 }
 
 impl Monitor {
@@ -252,6 +326,7 @@ impl Monitor {
             awaiting_backfill: false,
             first_hits_old: None,
             wall_now: 0,
+            files: None,
         }
     }
 
@@ -393,31 +468,53 @@ impl Monitor {
         self.evaluate(now, out);
     }
 
+    /// Reports count the hits of each input file from now on, and name
+    /// file number `file` (`Batch::file`) `name`. Call it for every file
+    /// of a run that reads several, as each is found.
+    pub fn name_file(&mut self, file: u32, name: &str) {
+        let files = self.files.get_or_insert_with(Files::default);
+        let i = file as usize;
+        if files.names.len() <= i {
+            files.names.resize(i + 1, Arc::from(""));
+        }
+        files.names[i] = name.into();
+    }
+
     /// Count a batch of parsed lines.
     pub fn add(&mut self, batch: &Batch, out: &mut Vec<Event>) {
         let outside_before = self.outside_window;
         let mut invalid = batch.invalid_at.iter().peekable();
         let sections = batch.sections();
-        for (i, hit) in batch.hits.iter().enumerate() {
-            while invalid.next_if(|&&at| at as usize <= i).is_some() {
-                self.count_invalid();
+        for (file, run) in batch.runs() {
+            if let Some(files) = &mut self.files {
+                files.current = file;
+                files.base = self.period.hits;
             }
-            let section = sections.of(hit);
-            match self.clock {
-                Clock::Wall => {
-                    if hit.time > self.window.now() && !self.awaiting_backfill {
-                        // Stamped in a second that has passed but is not
-                        // closed yet (see `clock_at`); no further than the
-                        // clock, past which the future counts at now.
-                        self.close_until(hit.time.min(self.wall_now), out);
-                    }
-                    let now = self.window.now();
-                    if hit.time > now.saturating_add(self.window.span()) {
-                        self.far_ahead += 1;
-                    }
-                    self.count(hit, section, hit.time.min(now));
+            for (i, hit) in batch.hits[run.clone()].iter().enumerate() {
+                let i = run.start + i;
+                while invalid.next_if(|&&at| at as usize <= i).is_some() {
+                    self.count_invalid();
                 }
-                Clock::Log => self.log_hit(hit, section, out),
+                let section = sections.of(hit);
+                match self.clock {
+                    Clock::Wall => {
+                        if hit.time > self.window.now() && !self.awaiting_backfill {
+                            // Stamped in a second that has passed but is not
+                            // closed yet (see `clock_at`); no further than the
+                            // clock, past which the future counts at now.
+                            self.close_until(hit.time.min(self.wall_now), out);
+                        }
+                        let now = self.window.now();
+                        if hit.time > now.saturating_add(self.window.span()) {
+                            self.far_ahead += 1;
+                        }
+                        self.count(hit, section, hit.time.min(now));
+                    }
+                    Clock::Log => self.log_hit(hit, file, section, out),
+                }
+            }
+            if let Some(files) = &mut self.files {
+                files.settle(self.period.hits);
             }
         }
         invalid.for_each(|_| self.count_invalid());
@@ -444,6 +541,9 @@ impl Monitor {
             } else {
                 // The only line of the log: nothing contradicts it.
                 self.accept(&p.hit, p.section.as_deref(), out);
+            }
+            if let Some(files) = &mut self.files {
+                files.count_apart(p.file);
             }
         }
         if !self.started {
@@ -489,7 +589,7 @@ impl Monitor {
         }));
     }
 
-    fn log_hit(&mut self, hit: &Hit, section: Option<&str>, out: &mut Vec<Event>) {
+    fn log_hit(&mut self, hit: &Hit, file: u32, section: Option<&str>, out: &mut Vec<Event>) {
         let span = self.window.span();
         if let Some(p) = self.pending.take() {
             if hit.time.abs_diff(p.hit.time) <= span as u64 {
@@ -497,12 +597,16 @@ impl Monitor {
             } else {
                 self.count_outside(&p.hit, p.section.as_deref());
             }
+            if let Some(files) = &mut self.files {
+                files.count_apart(p.file);
+            }
         }
         let jumps = !self.started || hit.time > self.window.now().saturating_add(span);
         if jumps {
             self.pending = Some(Pending {
                 hit: *hit,
                 section: section.map(Into::into),
+                file,
             });
         } else {
             self.accept(hit, section, out);
@@ -611,6 +715,11 @@ impl Monitor {
     }
 
     fn report(&mut self, end: i64, out: &mut Vec<Event>) {
+        // The current run's hits so far belong to this period.
+        let files = self.files.as_mut().map(|files| {
+            files.settle(self.period.hits);
+            files.take()
+        });
         // The next period likely sees as many sections and clients: sizing
         // its tables now saves growing them again, line by line.
         let next = self.period.empty_like();
@@ -636,6 +745,8 @@ impl Monitor {
             alert_since: self.alert.firing_since(),
             window_bars: self.window.bars().collect(),
             bar_secs: self.window.bar_secs(),
+            files,
+            files_shown: self.cfg.top,
         })));
     }
 
@@ -719,6 +830,78 @@ mod tests {
         }
         m.finish(&mut out);
         out
+    }
+
+    /// Each report's `(file, hits)`, as named.
+    fn files_of(events: &[Event]) -> Vec<Vec<(String, u64)>> {
+        reports(events)
+            .iter()
+            .map(|r| {
+                let files = r.files.as_ref().expect("files counted");
+                files.iter().map(|f| (f.file.to_string(), f.hits)).collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn hits_count_for_their_file_in_their_period_even_mid_batch() {
+        let mut m = Monitor::log(CFG);
+        m.name_file(0, "a.log");
+        m.name_file(1, "b.log");
+        let mut out = Vec::new();
+        // One batch of a.log across a period boundary, then b.log's.
+        let mut a = batch(&[1, 2, 9, 10, 11], "/a");
+        a.file = 0;
+        let mut b = batch(&[12, 12, 25], "/b");
+        b.file = 1;
+        m.add(&a, &mut out);
+        m.add(&b, &mut out);
+        // A batch merged from both: runs of b, a, b.
+        let mut merged = Batch::default();
+        merged.append_run(&batch(&[26], "/b"), 1, 0..1);
+        merged.append_run(&batch(&[27, 28], "/a"), 0, 0..2);
+        merged.append_run(&batch(&[31], "/b"), 1, 0..1);
+        m.add(&merged, &mut out);
+        m.finish(&mut out);
+        assert_eq!(
+            files_of(&out),
+            [
+                vec![("a.log".into(), 3)],
+                vec![("a.log".into(), 2), ("b.log".into(), 2)],
+                vec![("a.log".into(), 2), ("b.log".into(), 2)],
+                vec![("b.log".into(), 1)],
+            ]
+        );
+        let reports = reports(&out);
+        assert_eq!(reports[2].stats.hits, 4);
+        assert_eq!(reports[0].files_shown, CFG.top);
+    }
+
+    #[test]
+    fn a_first_line_waiting_for_the_next_counts_for_its_own_file() {
+        // The log clock starts only when a second line confirms the first:
+        // it comes from another file here.
+        let mut m = Monitor::log(CFG);
+        m.name_file(0, "a.log");
+        m.name_file(1, "b.log");
+        let mut out = Vec::new();
+        let mut a = batch(&[5], "/a");
+        a.file = 0;
+        let mut b = batch(&[6, 7], "/b");
+        b.file = 1;
+        m.add(&a, &mut out);
+        m.add(&b, &mut out);
+        m.finish(&mut out);
+        assert_eq!(
+            files_of(&out),
+            [vec![("b.log".into(), 2), ("a.log".into(), 1)]]
+        );
+    }
+
+    #[test]
+    fn without_names_reports_count_no_files() {
+        let out = replay(&[batch(&[1, 2], "/a")], CFG);
+        assert!(reports(&out).iter().all(|r| r.files.is_none()));
     }
 
     #[test]

@@ -181,6 +181,9 @@ pub type Idle = Arc<AtomicBool>;
 pub enum Source {
     /// Read from the start to the end, then `Done`.
     Whole(Box<dyn Read + Send>),
+    /// Read several files to their ends, merged in time order (see
+    /// `merge`), then `Done`.
+    Files(Vec<FileInput>),
     /// Follow a path like `tail -F`, forever.
     Follow {
         follower: Box<Follower>,
@@ -195,6 +198,15 @@ pub enum Source {
         /// The loop's requests to read to the end now.
         read_to_end: ReadToEnd,
     },
+}
+
+/// One of several files read whole.
+pub struct FileInput {
+    pub input: Box<dyn Read + Send>,
+    /// The path, for messages.
+    pub name: PathBuf,
+    /// Its number, for `Batch::file`.
+    pub file: u32,
 }
 
 /// Turns bytes into batches: splits lines, parses them, and counts the
@@ -264,6 +276,12 @@ impl Decoder {
             nul_before: false,
             spares: Spares::new(),
         }
+    }
+
+    /// Hash clients with `clients`, shared with other decoders of the run,
+    /// so that a client seen in two files counts once.
+    pub fn share_clients(&mut self, clients: &ClientHasher) {
+        self.sink.clients = clients.clone();
     }
 
     /// A decoder for the main loop's share of the lines ([`Msg::Raw`]) of
@@ -388,6 +406,7 @@ pub fn spawn(
     thread::Builder::new().name("reader".into()).spawn(move || {
         let result = match source {
             Source::Whole(input) => read_whole(input, &name, format, &idle, &tx),
+            Source::Files(inputs) => read_files(inputs, format, &tx),
             Source::Follow {
                 follower,
                 every,
@@ -479,6 +498,119 @@ fn read_whole(
     }
     if let Some(line) = decoder.first_failure() {
         send(tx, Msg::Unparsed(line.to_owned()))?;
+    }
+    Ok(())
+}
+
+/// One file of [`read_files`]: its decoded input and its decoder.
+struct Stream {
+    input: Box<dyn Read + Send>,
+    kind: Option<Compression>,
+    name: PathBuf,
+    decoder: Decoder,
+    ended: bool,
+}
+
+impl Stream {
+    /// The next batch of lines, or `None` at the end of the file.
+    fn next(
+        &mut self,
+        buf: &mut [u8],
+        said: &mut Said,
+        tx: &SyncSender<Msg>,
+    ) -> Result<Option<Batch>, Gone> {
+        while !self.ended {
+            match self.input.read(buf) {
+                Ok(0) => {
+                    self.decoder.finish();
+                    self.ended = true;
+                }
+                Ok(n) => self.decoder.push(&buf[..n]),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    send(tx, Msg::Failed(read_error(e, &self.name, self.kind)))?;
+                    return Err(Gone);
+                }
+            }
+            said.send(&mut self.decoder, &self.name, tx)?;
+            if !self.decoder.is_empty() {
+                return Ok(Some(self.decoder.take()));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// The parser's notices of several files, each said once: the format
+/// each file is read in is said for the first file read in it only, so a
+/// week of rotated logs, or 200 logs followed, say it once.
+#[derive(Default)]
+pub struct Said {
+    formats: std::collections::HashSet<String>,
+}
+
+impl Said {
+    /// Send `decoder`'s notices, naming `name`.
+    fn send(
+        &mut self,
+        decoder: &mut Decoder,
+        name: &Path,
+        tx: &SyncSender<Msg>,
+    ) -> Result<(), Gone> {
+        while let Some(notice) = decoder.take_notice() {
+            let chosen = notice.starts_with("log format: ") && !notice.contains(" switched ");
+            if chosen && !self.formats.insert(notice.clone()) {
+                continue;
+            }
+            send(tx, Msg::Notice(format!("{}: {notice}", name.display())))?;
+        }
+        Ok(())
+    }
+}
+
+/// Read several files whole, merged in time order (see `merge`), each
+/// with a decoder of its own (each file's format is found on its own), and
+/// one client hasher for all. Archives are decompressed.
+fn read_files(inputs: Vec<FileInput>, format: LogFormat, tx: &SyncSender<Msg>) -> Result<(), Gone> {
+    let clients = ClientHasher::default();
+    let mut streams = Vec::with_capacity(inputs.len());
+    for FileInput { input, name, file } in inputs {
+        let (input, kind) = match decompressed(input) {
+            Ok(x) => x,
+            Err(e) => {
+                send(tx, Msg::Failed(read_error(e, &name, None)))?;
+                return Err(Gone);
+            }
+        };
+        let mut decoder = Decoder::new(format.clone());
+        decoder.share_clients(&clients);
+        let stream = Stream {
+            input,
+            kind,
+            name,
+            decoder,
+            ended: false,
+        };
+        streams.push((file, stream));
+    }
+    let mut buf = vec![0; READ_SIZE];
+    let mut said = Said::default();
+    // The first line that failed, of the first file that has one: it is
+    // quoted when no line of any file parsed.
+    let mut unparsed: Option<String> = None;
+    crate::merge::merge(
+        streams,
+        |stream| {
+            let batch = stream.next(&mut buf, &mut said, tx)?;
+            if batch.is_none() && unparsed.is_none() {
+                unparsed = stream.decoder.first_failure().map(str::to_owned);
+            }
+            Ok(batch)
+        },
+        |batch| send(tx, Msg::Batch(batch)),
+    )?;
+    if let Some(line) = unparsed {
+        send(tx, Msg::Unparsed(line))?;
     }
     Ok(())
 }

@@ -33,7 +33,7 @@ use serde::Serialize;
 use crate::monitor::{AlertEvent, Event, Report, Summary};
 use crate::parse::Method;
 use crate::stats::{Latency, STATUS_CLASSES};
-use crate::text::truncate;
+use crate::text::{truncate, truncate_start};
 
 /// How text output looks. Resolved once, at startup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -264,6 +264,7 @@ fn text_report(r: &Report, style: &Style, scale: &mut Scale) -> String {
     }
 
     section_table(&mut out, r, style);
+    files_table(&mut out, r, style);
     sparkline(&mut out, r, style, scale);
     out
 }
@@ -366,6 +367,58 @@ fn section_table(out: &mut String, r: &Report, style: &Style) {
         } else {
             line
         });
+    }
+}
+
+/// When the run reads several files: the top files by hits, with their
+/// share of the period's hits. Names keep their end (the file's own name),
+/// shortened from the start so that a row fits 80 columns.
+fn files_table(out: &mut String, r: &Report, style: &Style) {
+    let Some(files) = &r.files else { return };
+    let shown = &files[..files.len().min(r.files_shown)];
+    if shown.is_empty() {
+        return;
+    }
+    let rows: Vec<[String; 2]> = shown
+        .iter()
+        .map(|f| {
+            [
+                human_count(f.hits),
+                format!("{:.1}%", percent(f.hits, r.stats.hits)),
+            ]
+        })
+        .collect();
+    let head = ["hits".to_owned(), "share".to_owned()];
+    let mut widths = [0; 2];
+    for row in std::iter::once(&head).chain(&rows) {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.len());
+        }
+    }
+    let numbers: usize = widths.iter().map(|w| w + 2).sum();
+    let room = WIDTH.saturating_sub(INDENT.len() + numbers);
+    let names: Vec<_> = shown
+        .iter()
+        .map(|f| truncate_start(&f.file, room))
+        .collect();
+    let name_width = names
+        .iter()
+        .map(|n| n.chars().count())
+        .chain(["file".len()])
+        .max()
+        .unwrap_or(0);
+    let line = |name: &str, cells: &[String; 2]| {
+        let pad = name_width - name.chars().count();
+        let mut line = format!("{INDENT}{name}{:pad$}", "");
+        for (w, cell) in widths.iter().zip(cells) {
+            let _ = write!(line, "  {cell:>w$}");
+        }
+        line.push('\n');
+        line
+    };
+    out.push_str(&paint(style, DIM, &line("file", &head)));
+    for (name, cells) in names.iter().zip(&rows) {
+        out.push_str(&line(name, cells));
     }
 }
 
@@ -678,6 +731,15 @@ struct JsonReport<'a> {
     alerting: bool,
     /// When the active alert fired (null when none is active).
     alert_since: Option<String>,
+    /// When the run reads several files: each file that had hits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    files: Option<Vec<JsonFile<'a>>>,
+}
+
+#[derive(Serialize)]
+struct JsonFile<'a> {
+    file: &'a str,
+    hits: u64,
 }
 
 #[derive(Serialize)]
@@ -782,6 +844,15 @@ impl<'a> From<&'a Report> for JsonReport<'a> {
             threshold: r.threshold,
             alerting: r.alerting,
             alert_since: r.alert_since.map(utc),
+            files: r.files.as_ref().map(|files| {
+                files
+                    .iter()
+                    .map(|f| JsonFile {
+                        file: &f.file,
+                        hits: f.hits,
+                    })
+                    .collect()
+            }),
         }
     }
 }
@@ -918,6 +989,8 @@ mod tests {
             alert_since: Some(T - 150),
             window_bars,
             bar_secs,
+            files: None,
+            files_shown: 5,
         }
     }
 
@@ -943,6 +1016,8 @@ mod tests {
             alert_since: None,
             window_bars,
             bar_secs,
+            files: None,
+            files_shown: 5,
         }
     }
 
@@ -970,6 +1045,8 @@ mod tests {
             window_secs: per_second.len() as u32,
             window_bars,
             bar_secs,
+            files: None,
+            files_shown: 5,
             threshold,
             alerting: false,
             alert_since: None,
@@ -1223,6 +1300,58 @@ mod tests {
     }
 
     #[test]
+    fn the_files_block_lists_the_top_files_with_long_names_shortened_at_the_start() {
+        let mut r = report();
+        let long = format!("/srv/{}/site.access.log", "x".repeat(80));
+        let file = |name: &str, hits| crate::monitor::FileHits {
+            file: name.into(),
+            hits,
+        };
+        r.files = Some(vec![
+            file(&long, 100),
+            file("/var/log/nginx/a.log", 40),
+            file("b.log", 8),
+        ]);
+        r.files_shown = 2;
+        let text = text(&Event::Report(Box::new(r.clone())), &Style::default());
+        let block: Vec<&str> = text
+            .lines()
+            .skip_while(|l| !l.starts_with("   file "))
+            .take_while(|l| !l.starts_with("   window "))
+            .collect();
+        assert_eq!(block.len(), 3, "{text}");
+        assert!(block[0].ends_with("hits  share"), "{}", block[0]);
+        assert!(block[1].starts_with("   …"), "{}", block[1]);
+        assert!(
+            block[1].ends_with("/site.access.log   100  66.7%"),
+            "{}",
+            block[1]
+        );
+        assert!(
+            block[2].starts_with("   /var/log/nginx/a.log "),
+            "{}",
+            block[2]
+        );
+        assert!(text.lines().all(|l| l.chars().count() <= WIDTH), "{text}");
+        let v: serde_json::Value =
+            serde_json::from_str(&json(&Event::Report(Box::new(r)))).unwrap();
+        assert_eq!(
+            v["files"].as_array().unwrap().len(),
+            3,
+            "JSON lists every file"
+        );
+        assert_eq!(
+            v["files"][2],
+            serde_json::json!({"file": "b.log", "hits": 8})
+        );
+        let plain = json(&Event::Report(Box::new(report())));
+        assert!(
+            !plain.contains("\"files\""),
+            "only when several files are read"
+        );
+    }
+
+    #[test]
     fn json_methods_are_every_method_in_name_order() {
         let names = METHODS_BY_NAME.map(Method::as_str);
         let mut all = Method::ALL.map(Method::as_str);
@@ -1305,6 +1434,8 @@ mod tests {
             alert_since: None,
             window_bars: [vec![0; 23], vec![12]].concat(),
             bar_secs: 5,
+            files: None,
+            files_shown: 5,
         }
     }
 

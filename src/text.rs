@@ -93,6 +93,23 @@ pub fn truncate(s: &str, max: usize) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `s` in at most `max` chars: when longer, its end, after `…`. For a
+/// path, whose end names the file.
+pub fn truncate_start(s: &str, max: usize) -> Cow<'_, str> {
+    let chars = s.chars().count();
+    if chars <= max {
+        return Cow::Borrowed(s);
+    }
+    let Some(keep) = max.checked_sub(1) else {
+        return Cow::Borrowed("");
+    };
+    let start = s
+        .char_indices()
+        .nth(chars - keep)
+        .map_or(s.len(), |(i, _)| i);
+    Cow::Owned(format!("…{}", &s[start..]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

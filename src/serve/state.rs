@@ -330,6 +330,8 @@ mod tests {
             alert_since: None,
             window_bars: vec![0; 24],
             bar_secs: 5,
+            files: None,
+            files_shown: 5,
         }))
     }
 
