@@ -43,13 +43,13 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::batch::Batch;
 use crate::cli::{self, Args, ColorChoice, Format, LogFormat};
 use crate::clock::{self, unix_now, until_next_second, Steps};
-use crate::follow::{Follower, Waker};
+use crate::follow::{Follower, Waker, Watcher};
 use crate::gen::{GenFormat, Generator, Shape};
 use crate::inputs::{self, Inputs};
 use crate::monitor::{Config, Event, Monitor};
 use crate::notice::{self, Notices};
 use crate::parse::FORMAT_HINT;
-use crate::reader::{self, Compression, Decoder, Msg, ReadToEnd, Source};
+use crate::reader::{self, Decoder, Follow, Msg, ReadToEnd, Source};
 use crate::render::{self, Style, Text, WIDTH};
 use crate::serve::Dashboard;
 use crate::stdio::StdoutWatch;
@@ -347,38 +347,51 @@ fn start_following(
     tx: SyncSender<Msg>,
 ) -> Result<(Monitor, Input)> {
     let now = unix_now();
-    if input.files.paths.len() > 1 || !input.files.globs.is_empty() {
-        bail!("following several files is not supported yet: use --replay");
-    }
-    let path = &input.path;
-    let source = if path == Path::new("-") {
+    let files = &input.files;
+    let one = match (&files.paths[..], files.globs.is_empty()) {
+        ([one], true) => Some(one),
+        _ => None,
+    };
+    let mut followed = 0;
+    let source = if files.stdin {
         Source::Whole(Box::new(io::stdin()))
-    } else if is_stream(path) {
+    } else if let Some(path) = one.filter(|p| is_stream(p)) {
         // A pipe cannot be read at an offset or rotated: read it like
         // stdin (`logmon <(kubectl logs -f pod)`, a named pipe).
         Source::Whole(Box::new(open(path)?))
     } else {
-        if path.is_dir() {
-            bail!("cannot open {}: is a directory", path.display());
+        let watcher = Watcher::new(!args.no_inotify);
+        let mut followers = Vec::with_capacity(files.paths.len());
+        for i in 0..files.paths.len() {
+            let Some(follower) = open_to_follow(files, i, args.quiet)? else {
+                continue;
+            };
+            let mut follower = Box::new(follower);
+            follower.watch_with(&watcher);
+            followers.push((follower, i as u32));
         }
-        if let Some(kind) = compression(path) {
-            return Err(kind.follow_error(path));
-        }
-        let mut follower =
-            Follower::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-        let wake = follower.watch(!args.no_inotify);
-        let read_to_end = ReadToEnd::new(wake.clone());
-        input.wake = Some(wake);
+        followed = followers.len();
+        let waker = watcher.waker();
+        let read_to_end = ReadToEnd::new(waker.clone());
+        input.wake = Some(waker);
         input.read_to_end = Some(read_to_end.clone());
-        Source::Follow {
-            follower: Box::new(follower),
+        Source::Follow(Follow {
+            followers,
+            globs: files.globs.clone(),
+            watcher,
             every: Duration::from_millis(args.poll_ms),
             backfill_after: Some(now - i64::from(args.window)),
             stop: input.stop.clone(),
             read_to_end,
-        }
+        })
     };
-    input.follows = matches!(source, Source::Follow { .. });
+    input.follows = matches!(source, Source::Follow(_));
+    let mut monitor = Monitor::wall(cfg, now);
+    if input.per_file {
+        for (i, path) in input.files.paths.iter().enumerate() {
+            monitor.name_file(i as u32, &inputs::display(path));
+        }
+    }
     reader::spawn(
         source,
         input.name.clone(),
@@ -388,8 +401,14 @@ fn start_following(
     )?;
     if !args.quiet {
         // The first report comes only after a period: say what is going on.
+        let what = match (input.per_file, followed) {
+            (false, _) => input.name.display().to_string(),
+            (true, 0) => "no file yet".to_owned(),
+            (true, 1) => "1 file".to_owned(),
+            (true, n) => format!("{n} files"),
+        };
         notice::say(&fit(
-            format!("logmon: following {}:", input.name.display()),
+            format!("logmon: following {what}:"),
             &format!(
                 "threshold {} req/s over {} s, a report every {} s",
                 args.threshold, args.window, args.period
@@ -397,13 +416,52 @@ fn start_following(
         ));
         say_log_format(&args.log_format);
     }
-    let mut monitor = Monitor::wall(cfg, now);
     if input.follows {
         // The follower backfills first (`Msg::BackfillDone`, even when
         // there is nothing to read).
         monitor.await_backfill();
     }
     Ok((monitor, input))
+}
+
+/// The follower for `files.paths[i]`, or `None` when it is not to be
+/// followed: a glob's match that is a directory or an archive, or a
+/// rotated name of another path followed (whose follower reads what it
+/// needs of it). Named on the command line, a directory, an archive or a
+/// pipe among several files is an error.
+fn open_to_follow(files: &Inputs, i: usize, quiet: bool) -> Result<Option<Follower>> {
+    let path = &files.paths[i];
+    let explicit = files.explicit[i];
+    if path.is_dir() {
+        match explicit {
+            true => bail!("cannot open {}: is a directory", path.display()),
+            false => return Ok(None),
+        }
+    }
+    if let Some(kind) = inputs::compression(path) {
+        match explicit {
+            true => return Err(kind.follow_error(path)),
+            false => return Ok(None),
+        }
+    }
+    if inputs::covered(path, files.paths.iter().map(PathBuf::as_path)) {
+        if explicit && !quiet {
+            notice::say(&format!(
+                "logmon: {}: a rotated name of another file followed, read as it rotates",
+                path.display()
+            ));
+        }
+        return Ok(None);
+    }
+    if is_stream(path) {
+        bail!(
+            "cannot follow {} with other files: it is a pipe",
+            path.display()
+        );
+    }
+    Follower::open(path)
+        .map(Some)
+        .with_context(|| format!("cannot open {}", path.display()))
 }
 
 /// The main loop: receive the reader's messages until the input ends or a
@@ -613,6 +671,7 @@ impl<W: Write> Pump<'_, W> {
             Msg::Notice(notice) if !args.quiet => self.notices.repeat(&notice, &notice),
             Msg::Notice(_) => {}
             Msg::Unparsed(line) => self.unparsed = Some(line),
+            Msg::File { file, name } => monitor.name_file(file, &name),
             Msg::Failed(e) => return Err(e),
             // Acted on at the top of the loop, through the flag.
             Msg::Stop => {}
@@ -702,14 +761,6 @@ fn nothing_parsed(name: &str, lines: u64, format: &LogFormat, first: Option<&str
         "no line of {name} parses ({lines} line{s} read)\n  tried {}\n  {first}\n  {FORMAT_HINT}",
         format.tried()
     )
-}
-
-/// The compression of the file at `path`, from its first bytes (`None`
-/// when it cannot be read: opening it reports that).
-fn compression(path: &Path) -> Option<Compression> {
-    let mut head = [0; 4];
-    let n = File::open(path).and_then(|mut f| f.read(&mut head)).ok()?;
-    Compression::of(&head[..n])
 }
 
 /// `e` as one message: its causes joined by ": ", as `{:#}` does, but an

@@ -12,10 +12,14 @@
 
 use std::collections::HashSet;
 use std::fs;
+use std::io::Read as _;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
+
+use crate::follow::rotated_name;
+use crate::reader::Compression;
 
 /// One LOG_FILE as given.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +78,9 @@ pub struct Inputs {
     /// Paths named and files the globs matched, each file once, in the
     /// order given (a glob's matches in its order).
     pub paths: Vec<PathBuf>,
+    /// For each of `paths`, whether it was named (rather than matched by a
+    /// glob).
+    pub explicit: Vec<bool>,
     /// The globs, as given.
     pub globs: Vec<String>,
     /// Whether `-` was given.
@@ -85,21 +92,22 @@ impl Inputs {
     pub fn resolve(args: &[PathBuf]) -> Result<Inputs> {
         let mut inputs = Inputs::default();
         let mut seen = HashSet::new();
-        let mut add = |inputs: &mut Inputs, path: PathBuf| {
+        let mut add = |inputs: &mut Inputs, path: PathBuf, explicit: bool| {
             // A path that does not exist yet has no identity: it is kept
             // (to be waited for, or to fail to open).
             if identity(&path).is_none_or(|id| seen.insert(id)) && !inputs.paths.contains(&path) {
                 inputs.paths.push(path);
+                inputs.explicit.push(explicit);
             }
         };
         for arg in args {
             match Named::of(arg) {
                 Named::Stdin => inputs.stdin = true,
-                Named::Path(path) => add(&mut inputs, path),
+                Named::Path(path) => add(&mut inputs, path, true),
                 Named::Glob(pattern) => {
                     check(&pattern)?;
                     for path in expand(&pattern) {
-                        add(&mut inputs, path);
+                        add(&mut inputs, path, false);
                     }
                     inputs.globs.push(pattern);
                 }
@@ -116,6 +124,37 @@ impl Inputs {
     pub fn per_file(&self, args: &[PathBuf]) -> bool {
         args.len() > 1 || !self.globs.is_empty()
     }
+}
+
+/// The compression of the file at `path`, from its first bytes (`None`
+/// when it cannot be read: opening it reports that).
+pub fn compression(path: &Path) -> Option<Compression> {
+    let mut head = [0; 4];
+    let n = fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .ok()?;
+    Compression::of(&head[..n])
+}
+
+/// Whether the file at `path` is an archive (gzip or zstd).
+pub fn is_archive(path: &Path) -> bool {
+    compression(path).is_some()
+}
+
+/// Whether `path` is a rotated name (`access.log.1`, `access.log.2.gz`) of
+/// one of `followed` in the same directory: that one's follower reads what
+/// it needs of it when it rotates, so following it too would count lines
+/// twice.
+pub fn covered<'a>(path: &Path, mut followed: impl Iterator<Item = &'a Path>) -> bool {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return false;
+    };
+    followed.any(|f| {
+        f != path
+            && f.parent() == Some(dir)
+            && f.file_name()
+                .is_some_and(|base| rotated_name(base, name).is_some())
+    })
 }
 
 /// A path as reports and messages print it: sanitized, as a file name
@@ -169,6 +208,17 @@ mod tests {
         assert!(!Inputs::resolve(&[at("a.log")])
             .unwrap()
             .per_file(&[at("a.log")]));
+    }
+
+    #[test]
+    fn rotated_names_of_a_followed_path_are_covered_by_it() {
+        let followed = [Path::new("logs/access.log"), Path::new("logs/b.log")];
+        let covered = |p: &str| covered(Path::new(p), followed.iter().copied());
+        assert!(covered("logs/access.log.1"));
+        assert!(covered("logs/access.log-20260301.gz"));
+        assert!(!covered("logs/access.log"), "itself");
+        assert!(!covered("other/access.log.1"), "another directory");
+        assert!(!covered("logs/c.log"));
     }
 
     #[test]

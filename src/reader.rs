@@ -20,17 +20,24 @@
 //! own parser reads the lines exactly as the reader's would, and the
 //! output does not depend on who parsed what.
 //!
-//! Following, the thread waits in [`Follower::wait`] between reads: for
-//! inotify to report a change (then it reads at once; under a stream of
-//! writes at most every [`EVENT_GAP`]), for the slow safety-net timeout, or
-//! for a wake request from the main loop (`follow::Waker`, used at a
-//! signal for the last read, and to read to the end on request).
+//! Following, one thread follows every file, each with a follower and a
+//! decoder of its own (each file's format is found on its own), and all
+//! sharing one `Watcher` (one inotify instance, of the 128 a user may
+//! have). It waits on the watcher between reads: for inotify to report a
+//! change (then it reads at once the files concerned; under a stream of
+//! writes at most every [`EVENT_GAP`]), for a file's slow safety-net
+//! timeout, or for a wake request from the main loop (`follow::Waker`,
+//! used at a signal for the last read, and to read to the end on request).
+//! Globs are expanded again every [`GLOB_EVERY`] and new files followed
+//! from their start; a file one follower holds is never read by another.
+//! Each batch carries the number of the file it was read from.
 //!
 //! Read to the end on request ([`ReadToEnd`]): before the loop closes the
-//! seconds that have passed, it asks the follower to read what the file
-//! holds now, and counts everything the thread sends up to its answer,
-//! [`Msg::Synced`]. So lines written in a second count in it even when
-//! logmon was held up meanwhile (stopped, a blocked stdout, a slow disk).
+//! seconds that have passed, it asks the followers to read what the files
+//! hold now, and counts everything the thread sends up to its answer,
+//! [`Msg::Synced`], sent once every file was read to its end. So lines
+//! written in a second count in it even when logmon was held up meanwhile
+//! (stopped, a blocked stdout, a slow disk).
 //!
 //! Archives: an input read whole (a replay, stdin) that starts with a gzip
 //! or zstd magic number is decompressed on the way ([`decompressed`]), on
@@ -51,7 +58,7 @@ use std::time::{Duration, Instant};
 
 use crate::backfill::read_back;
 use crate::batch::Batch;
-use crate::follow::{Follower, Notice, Waker, Woke};
+use crate::follow::{Follower, Notice, Seen, Waker, Watcher, Woke};
 use crate::lines::{Line, Lines};
 use crate::parse::{json, w3c};
 use crate::parse::{LogFormat, Parser};
@@ -99,6 +106,9 @@ pub enum Msg {
     Failed(anyhow::Error),
     /// Ctrl-C or SIGTERM (sent by the signal handler, not by the reader).
     Stop,
+    /// A file is followed from now on (a glob matched it): the number its
+    /// batches carry, and its name, sanitized.
+    File { file: u32, name: String },
     /// The answer to [`ReadToEnd::ask`]: every line the files held when
     /// request number `n` (or a later one) was made has been sent before
     /// this message.
@@ -184,20 +194,8 @@ pub enum Source {
     /// Read several files to their ends, merged in time order (see
     /// `merge`), then `Done`.
     Files(Vec<FileInput>),
-    /// Follow a path like `tail -F`, forever.
-    Follow {
-        follower: Box<Follower>,
-        /// Check for new data this often when polling (with inotify, the
-        /// follower waits for events and checks once a second as well).
-        every: Duration,
-        /// Backfill the lines stamped after this second (unix seconds).
-        backfill_after: Option<i64>,
-        /// Set on Ctrl-C or SIGTERM: poll once more, then end with `Done`,
-        /// so lines written up to the signal are counted.
-        stop: Arc<AtomicBool>,
-        /// The loop's requests to read to the end now.
-        read_to_end: ReadToEnd,
-    },
+    /// Follow paths like `tail -F`, forever.
+    Follow(Follow),
 }
 
 /// One of several files read whole.
@@ -407,21 +405,7 @@ pub fn spawn(
         let result = match source {
             Source::Whole(input) => read_whole(input, &name, format, &idle, &tx),
             Source::Files(inputs) => read_files(inputs, format, &tx),
-            Source::Follow {
-                follower,
-                every,
-                backfill_after,
-                stop,
-                read_to_end,
-            } => follow(
-                follower,
-                every,
-                backfill_after,
-                format,
-                &stop,
-                &read_to_end,
-                &tx,
-            ),
+            Source::Follow(f) => follow(f, format, &tx),
         };
         let last = match result {
             Ok(()) => Msg::Done,
@@ -714,19 +698,245 @@ pub fn decompressed(
     })
 }
 
-fn follow(
-    mut follower: Box<Follower>,
-    every: Duration,
-    backfill_after: Option<i64>,
-    format: LogFormat,
-    stop: &AtomicBool,
-    read_to_end: &ReadToEnd,
+/// One file followed, with its own decoder (each file's format is found
+/// on its own).
+struct Tail {
+    follower: Box<Follower>,
+    decoder: Decoder,
+    file: u32,
+    /// When it was last polled.
+    polled: Instant,
+    /// Its last poll stopped at its budget: poll again at once.
+    more: bool,
+}
+
+/// Following: shared by every followed file.
+pub struct Follow {
+    /// The files followed from the start, each with its number.
+    pub followers: Vec<(Box<Follower>, u32)>,
+    /// Globs whose new matches are followed as they appear.
+    pub globs: Vec<String>,
+    /// The watcher every follower waits with.
+    pub watcher: Arc<Watcher>,
+    /// Check for new data this often when polling (with inotify, each
+    /// follower is looked at once a second as well).
+    pub every: Duration,
+    /// Backfill the lines stamped after this second (unix seconds).
+    pub backfill_after: Option<i64>,
+    /// Set on Ctrl-C or SIGTERM: poll once more, then end with `Done`,
+    /// so lines written up to the signal are counted.
+    pub stop: Arc<AtomicBool>,
+    /// The loop's requests to read to the end now.
+    pub read_to_end: ReadToEnd,
+}
+
+/// How often globs are expanded again while following.
+pub const GLOB_EVERY: Duration = Duration::from_secs(2);
+
+impl Tail {
+    /// Poll the file (leaving alone what `held` says another follower
+    /// holds), send its notices and its batch. Returns whether it has more
+    /// to read at once.
+    fn poll(
+        &mut self,
+        held: &dyn Fn(&Seen) -> bool,
+        said: &mut Said,
+        tx: &SyncSender<Msg>,
+    ) -> Result<bool, Gone> {
+        let path = self.follower.path().to_path_buf();
+        self.polled = Instant::now();
+        let decoder = &mut self.decoder;
+        match self
+            .follower
+            .poll_among(held, &mut |line| decoder.line(line))
+        {
+            Ok(poll) => {
+                for notice in poll.notices {
+                    let text = match notice {
+                        // The words an operator greps for.
+                        Notice::Waiting => format!("waiting for {} to appear", path.display()),
+                        notice => format!("{}: {notice}", path.display()),
+                    };
+                    send(tx, Msg::Notice(text))?;
+                }
+                said.send(&mut self.decoder, &path, tx)?;
+                if !self.decoder.is_empty() {
+                    let mut batch = self.decoder.take();
+                    batch.file = self.file;
+                    send(tx, Msg::Batch(batch))?;
+                }
+                self.more = poll.more;
+                Ok(poll.more)
+            }
+            Err(e) => {
+                let e = anyhow::Error::new(e).context(format!("cannot read {}", path.display()));
+                send(tx, Msg::Failed(e))?;
+                Err(Gone)
+            }
+        }
+    }
+
+    /// Whether it is due a poll at `now`: events concern it, it has more
+    /// to read, or it has gone `every` (see `Follower::look_every`)
+    /// without a look. Followers due within [`ROUND`] are polled together,
+    /// so that hundreds of them wake the thread once, not once each.
+    fn due(&self, now: Instant, every: Duration) -> bool {
+        self.more
+            || self.follower.take_touched()
+            || now + ROUND >= self.polled + self.follower.look_every(every)
+    }
+}
+
+/// See [`Tail::due`].
+const ROUND: Duration = Duration::from_millis(50);
+
+/// Poll `tails[i]`, with every other tail's files held away from it.
+fn poll_one(
+    tails: &mut [Tail],
+    i: usize,
+    said: &mut Said,
     tx: &SyncSender<Msg>,
-) -> Result<(), Gone> {
-    let path = follower.path().to_path_buf();
+) -> Result<bool, Gone> {
+    let (before, rest) = tails.split_at_mut(i);
+    let Some((tail, after)) = rest.split_first_mut() else {
+        return Ok(false);
+    };
+    let held = |seen: &Seen| {
+        before
+            .iter()
+            .chain(after.iter())
+            .any(|t| t.follower.holds(seen))
+    };
+    tail.poll(&held, said, tx)
+}
+
+fn follow(f: Follow, format: LogFormat, tx: &SyncSender<Msg>) -> Result<(), Gone> {
+    let Follow {
+        followers,
+        globs,
+        watcher,
+        every,
+        backfill_after,
+        stop,
+        read_to_end,
+    } = f;
+    let clients = ClientHasher::default();
+    let mut tails = Vec::with_capacity(followers.len());
+    for (follower, file) in followers {
+        let decoder = prepare(&follower, &format, backfill_after, tx)?;
+        tails.push(Tail {
+            follower,
+            decoder,
+            file,
+            polled: Instant::now(),
+            more: false,
+        });
+    }
+    for tail in &mut tails {
+        tail.decoder.share_clients(&clients);
+    }
+    if backfill_after.is_some() {
+        send(tx, Msg::BackfillDone)?;
+    }
+    let mut said = Said::default();
+    let mut answered = 0;
+    let mut next_glob = Instant::now() + GLOB_EVERY;
+    loop {
+        // Read before the poll: a poll that starts after the signal (or
+        // the request) sees every byte written before it.
+        let stopping = stop.load(Ordering::SeqCst);
+        let asked = read_to_end.asked();
+        let started = Instant::now();
+        // Asked to read to the end, or stopping: every file, now.
+        let all = stopping || asked > answered;
+        let mut more = false;
+        for i in 0..tails.len() {
+            if all || tails[i].due(started, every) {
+                more |= poll_one(&mut tails, i, &mut said, tx)?;
+            }
+        }
+        if stopping {
+            // NOTE: a line without its newline, in a live file or a
+            // rotated one still lingering, is not complete and is not
+            // counted, as when the file is followed on.
+            return Ok(());
+        }
+        if !more && asked > answered {
+            // Every file read to the end as it was after the request.
+            send(tx, Msg::Synced(asked))?;
+            answered = asked;
+        }
+        if !globs.is_empty() && started >= next_glob {
+            next_glob = started + GLOB_EVERY;
+            let found = new_matches(&globs, &tails);
+            for path in found {
+                let Ok(mut follower) = Follower::open_from_start(&path) else {
+                    continue;
+                };
+                follower.watch_with(&watcher);
+                let file = tails.iter().map(|t| t.file + 1).max().unwrap_or(0);
+                let mut decoder = Decoder::new(format.clone());
+                decoder.share_clients(&clients);
+                let name = path.display().to_string();
+                send(
+                    tx,
+                    Msg::File {
+                        file,
+                        name: crate::inputs::display(&path),
+                    },
+                )?;
+                send(
+                    tx,
+                    Msg::Notice(format!("{name}: new file, reading it from the start")),
+                )?;
+                tails.push(Tail {
+                    follower: Box::new(follower),
+                    decoder,
+                    file,
+                    polled: started,
+                    more: true,
+                });
+                more = true;
+            }
+        }
+        if more {
+            continue;
+        }
+        // Until the first follower is due a look, or the globs.
+        let mut until = tails
+            .iter()
+            .map(|t| t.polled + t.follower.look_every(every))
+            .min()
+            .unwrap_or(started + every);
+        if !globs.is_empty() {
+            until = until.min(next_glob);
+        }
+        let woke = watcher.wait(until.saturating_duration_since(Instant::now()));
+        for tail in &mut tails {
+            tail.follower.waited(woke);
+        }
+        if woke == Woke::Events && !tails.iter().any(|t| t.follower.appeared()) {
+            // A busy log changes thousands of times a second: take its
+            // writes in batches, but never delay a new file.
+            let next = started + EVENT_GAP;
+            thread::sleep(next.saturating_duration_since(Instant::now()));
+        }
+    }
+}
+
+/// Before following a file from its end: find the W3C header its next
+/// lines need, backfill the window (when `after` is set), and give the
+/// decoder the header.
+fn prepare(
+    follower: &Follower,
+    format: &LogFormat,
+    after: Option<i64>,
+    tx: &SyncSender<Msg>,
+) -> Result<Decoder, Gone> {
+    let path = follower.path();
     let header = match follower.current() {
         Some((file, end)) if format.reads_w3c() => match file.try_clone() {
-            Ok(mut file) => find_header(&mut file, end, &format),
+            Ok(mut file) => find_header(&mut file, end, format),
             Err(_) => Header::default(),
         },
         _ => Header::default(),
@@ -739,59 +949,40 @@ fn follow(
         );
         send(tx, Msg::Notice(notice))?;
     }
-    if let Some(after) = backfill_after {
-        backfill(&follower, after, &format, &header.directives, tx)?;
+    if let Some(after) = after {
+        backfill(follower, after, format, &header.directives, tx)?;
     }
-    let mut decoder = Decoder::new(format);
+    let mut decoder = Decoder::new(format.clone());
     decoder.prime(&header.directives);
-    let mut answered = 0;
-    loop {
-        // Read before the poll: a poll that starts after the signal (or
-        // the request) sees every byte written before it.
-        let stopping = stop.load(Ordering::SeqCst);
-        let asked = read_to_end.asked();
-        let started = Instant::now();
-        let poll = follower.poll(&mut |line| decoder.line(line));
-        match poll {
-            Ok(poll) => {
-                for notice in poll.notices {
-                    let text = match notice {
-                        // The words an operator greps for.
-                        Notice::Waiting => format!("waiting for {} to appear", path.display()),
-                        notice => format!("{}: {notice}", path.display()),
-                    };
-                    send(tx, Msg::Notice(text))?;
-                }
-                send_notices(&mut decoder, &path, tx)?;
-                if !decoder.is_empty() {
-                    send(tx, Msg::Batch(decoder.take()))?;
-                }
-                if stopping {
-                    // NOTE: a line without its newline, in the live file or a
-                    // rotated one still lingering, is not complete and is not
-                    // counted, as when the file is followed on.
-                    return Ok(());
-                }
-                if !poll.more && asked > answered {
-                    // Read to the end as it was after the request.
-                    send(tx, Msg::Synced(asked))?;
-                    answered = asked;
-                }
-                if !poll.more && follower.wait(every) == Woke::Events && !follower.appeared() {
-                    // A busy log changes thousands of times a second: take
-                    // its writes in batches, but never delay a new file.
-                    let next = started + EVENT_GAP;
-                    thread::sleep(next.saturating_duration_since(Instant::now()));
-                }
+    Ok(decoder)
+}
+
+/// The files the globs match now that no follower follows or holds, nor
+/// is a rotated sibling of a followed path (its follower reads those), nor
+/// is compressed (an archive).
+fn new_matches(globs: &[String], tails: &[Tail]) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = Vec::new();
+    for glob in globs {
+        for path in crate::inputs::expand(glob) {
+            let known = |p: &Path| {
+                tails.iter().any(|t| t.follower.path() == p) || found.iter().any(|f| f == p)
+            };
+            if known(&path)
+                || crate::inputs::covered(&path, tails.iter().map(|t| t.follower.path()))
+            {
+                continue;
             }
-            Err(e) => {
-                let e = anyhow::Error::new(e)
-                    .context(format!("cannot read {}", follower.path().display()));
-                send(tx, Msg::Failed(e))?;
-                return Err(Gone);
+            let Ok(meta) = std::fs::metadata(&path) else {
+                continue;
+            };
+            let seen = Seen::of(&meta);
+            if tails.iter().any(|t| t.follower.holds(&seen)) || crate::inputs::is_archive(&path) {
+                continue;
             }
+            found.push(path);
         }
     }
+    found
 }
 
 /// Read the end of the followed file backward and send the lines stamped
@@ -835,7 +1026,6 @@ fn backfill(
     let mut batch = decoder.take();
     batch.invalid_at.clear(); // invalid lines before the start belong to no report
     send(tx, Msg::Backfill(batch))?;
-    send(tx, Msg::BackfillDone)?;
     Ok(bytes)
 }
 
@@ -1224,7 +1414,6 @@ mod tests {
         let Ok(Msg::Backfill(batch)) = rx.try_recv() else {
             panic!("no backfill batch");
         };
-        assert!(matches!(rx.try_recv(), Ok(Msg::BackfillDone)));
         assert_eq!(batch.hits.len(), 2 * window as usize);
         assert!(batch.hits.iter().all(|h| h.time > now - window));
         // The window's lines plus at most two blocks before them: the read

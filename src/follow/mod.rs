@@ -33,6 +33,7 @@ mod fingerprint;
 mod testdir;
 mod watch;
 
+pub use catchup::{rotated_name, Rotated};
 pub use watch::{Waker, Watcher, Woke};
 
 use std::collections::VecDeque;
@@ -421,6 +422,9 @@ pub struct Follower {
     /// catch-up.
     overflowed: bool,
     watching: Option<Watching>,
+    /// A file at the path that another follower holds (see
+    /// [`Follower::poll_among`]), left to it.
+    foreign: Option<Seen>,
 }
 
 impl Follower {
@@ -468,6 +472,7 @@ impl Follower {
             balance: 0,
             overflowed: false,
             watching: None,
+            foreign: None,
         };
         match open_file(path) {
             Ok((file, seen)) => {
@@ -576,6 +581,13 @@ impl Follower {
             false => every,
         };
         let woke = watching.watcher.wait(timeout);
+        self.waited(woke);
+        woke
+    }
+
+    /// After a wait on a watcher shared with other followers (see
+    /// [`Follower::wait`]), what this follower learns from how it ended.
+    pub fn waited(&mut self, woke: Woke) {
         if woke == Woke::Timeout && self.balance < 0 {
             // A quiet spell with no event pending: files obtained without
             // an appearance (a symlink's target rotated elsewhere) must not
@@ -583,7 +595,25 @@ impl Follower {
             self.take_events();
             self.balance = self.balance.max(0);
         }
-        woke
+    }
+
+    /// How long this follower may go without a look: `every` when
+    /// polling, [`SAFETY_NET`] (at least `every`) with inotify.
+    pub fn look_every(&self, every: Duration) -> Duration {
+        match self.has_events() {
+            true => SAFETY_NET.max(every),
+            false => every,
+        }
+    }
+
+    /// Whether events said the path or one of its rotated siblings changed
+    /// since the last call: it should be polled now.
+    pub fn take_touched(&self) -> bool {
+        self.watching.as_ref().is_some_and(|w| {
+            w.registrations
+                .iter()
+                .fold(false, |any, r| r.tally().take_changed() | any)
+        })
     }
 
     /// Whether events already read say files appeared at the path since
@@ -648,7 +678,29 @@ impl Follower {
     /// (missing, unreadable) is reported as a [`Notice`] once, and the path
     /// is tried again on the next poll.
     pub fn poll(&mut self, on_line: &mut dyn FnMut(Line<'_>)) -> io::Result<Poll> {
-        self.poll_at(Instant::now(), SystemTime::now(), on_line)
+        self.poll_at(Instant::now(), SystemTime::now(), &|_| false, on_line)
+    }
+
+    /// [`Follower::poll`] for one of several followers: a file that
+    /// `held` says another follower holds (current or draining) is never
+    /// read here, even when it comes to this path (`mv a.log b.log` with
+    /// both followed, or `access.log.1` followed beside `access.log`): it
+    /// is left to the other, so that no line is read twice.
+    pub fn poll_among(
+        &mut self,
+        held: &dyn Fn(&Seen) -> bool,
+        on_line: &mut dyn FnMut(Line<'_>),
+    ) -> io::Result<Poll> {
+        self.poll_at(Instant::now(), SystemTime::now(), held, on_line)
+    }
+
+    /// Whether this follower holds the file `seen` (as its current file or
+    /// one it drains).
+    pub fn holds(&self, seen: &Seen) -> bool {
+        self.current
+            .iter()
+            .chain(&self.retired)
+            .any(|s| s.seen.same_file(seen))
     }
 
     /// [`Follower::poll`] with the clocks as arguments, so tests can step
@@ -658,6 +710,7 @@ impl Follower {
         &mut self,
         now: Instant,
         wall: SystemTime,
+        held: &dyn Fn(&Seen) -> bool,
         on_line: &mut dyn FnMut(Line<'_>),
     ) -> io::Result<Poll> {
         // Events first: every file at the path when it is looked at has
@@ -667,7 +720,7 @@ impl Follower {
             notices: std::mem::take(&mut self.queued),
             ..Poll::default()
         };
-        self.check_path(now, wall, &mut out.notices)?;
+        self.check_path(now, wall, held, &mut out.notices)?;
 
         // Old files first: their tail was written before the file that
         // replaced them, and a reader of the log expects that order.
@@ -711,6 +764,7 @@ impl Follower {
         &mut self,
         now: Instant,
         wall: SystemTime,
+        held: &dyn Fn(&Seen) -> bool,
         notices: &mut Vec<Notice>,
     ) -> io::Result<()> {
         // `metadata` follows symlinks, so a symlink pointed at another file
@@ -724,12 +778,18 @@ impl Follower {
                 return Ok(());
             }
         };
+        if let (Some(at), Some(foreign)) = (&at_path, &self.foreign) {
+            if at.same_file(foreign) {
+                // Another follower's file is still here: not ours to read.
+                return Ok(());
+            }
+        }
         let Some(source) = &mut self.current else {
             match at_path {
                 Some(_) => {
                     // Before anything was followed, nothing was missed.
                     let followed = self.followed;
-                    self.open_new(now, Notice::Appeared, notices);
+                    self.open_new(now, Notice::Appeared, held, notices);
                     if followed {
                         self.catch_up_rotated(now, wall, notices);
                     }
@@ -767,7 +827,7 @@ impl Follower {
                     Notice::Replaced
                 };
                 self.retire(now);
-                self.open_new(now, notice, notices);
+                self.open_new(now, notice, held, notices);
                 // With inotify, when every file that appeared was opened,
                 // none can have been missed.
                 if self.balance != 0 || self.overflowed || !self.has_events() {
@@ -917,9 +977,20 @@ impl Follower {
     }
 
     /// Opens the file now at the path as the current file, from byte 0.
-    fn open_new(&mut self, now: Instant, notice: Notice, notices: &mut Vec<Notice>) {
+    fn open_new(
+        &mut self,
+        now: Instant,
+        notice: Notice,
+        held: &dyn Fn(&Seen) -> bool,
+        notices: &mut Vec<Notice>,
+    ) {
         match open_file(&self.path) {
+            Ok((_, seen)) if held(&seen) => {
+                self.foreign = Some(seen);
+                self.absence_reported = false;
+            }
             Ok((file, seen)) => {
+                self.foreign = None;
                 // A file still being drained is back at the path (renamed
                 // back, or a symlink pointed back at it): resume it instead of
                 // reading it again from 0.
@@ -1007,7 +1078,7 @@ mod tests {
     fn poll_at(f: &mut Follower, now: Instant) -> Got {
         let mut lines = Vec::new();
         let poll = f
-            .poll_at(now, SystemTime::now(), &mut |l| {
+            .poll_at(now, SystemTime::now(), &|_| false, &mut |l| {
                 lines.push(match l {
                     Line::Complete(b) => String::from_utf8(b.to_vec()).unwrap(),
                     Line::TooLong => "<too long>".to_string(),
@@ -1034,6 +1105,45 @@ mod tests {
 
     fn seen(ino: u64, len: u64) -> Seen {
         Seen { dev: 1, ino, len }
+    }
+
+    /// One poll of `f` among others: `held` holds the files they hold.
+    fn poll_among(f: &mut Follower, held: &[&Follower]) -> Vec<String> {
+        let mut lines = Vec::new();
+        let held = |seen: &Seen| held.iter().any(|o| o.holds(seen));
+        f.poll_among(&held, &mut |l| {
+            if let Line::Complete(b) = l {
+                lines.push(String::from_utf8(b.to_vec()).unwrap());
+            }
+        })
+        .unwrap();
+        lines
+    }
+
+    #[test]
+    fn a_file_another_follower_holds_is_left_to_it_even_at_this_path() {
+        // logmon a.log b.log; mv a.log b.log (over it)
+        let dir = Dir::new();
+        dir.overwrite("a.log", "");
+        dir.overwrite("b.log", "");
+        let mut a = Follower::open(&dir.path("a.log")).unwrap();
+        let mut b = Follower::open(&dir.path("b.log")).unwrap();
+        dir.append("a.log", "a1\n");
+        dir.append("b.log", "b1\n");
+        assert_eq!(poll_among(&mut a, &[&b]), ["a1"]);
+        assert_eq!(poll_among(&mut b, &[&a]), ["b1"]);
+        dir.mv("a.log", "b.log");
+        dir.append("b.log", "a2\n");
+        // b.log's follower sees a.log's file at its path: not its own.
+        assert!(poll_among(&mut b, &[&a]).is_empty());
+        assert_eq!(poll_among(&mut a, &[&b]), ["a2"], "a drains it");
+        dir.append("b.log", "a3\n");
+        assert!(poll_among(&mut b, &[&a]).is_empty());
+        assert_eq!(poll_among(&mut a, &[&b]), ["a3"]);
+        // A new file at b.log is b's again.
+        dir.mv("b.log", "b.log.old");
+        dir.append("b.log", "b2\n");
+        assert_eq!(poll_among(&mut b, &[&a]), ["b2"]);
     }
 
     #[test]

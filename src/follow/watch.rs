@@ -51,6 +51,9 @@ pub struct Tally {
     overflowed: AtomicBool,
     /// The watch ended (the directory was removed or unmounted).
     lost: AtomicBool,
+    /// An event concerned the name or a rotated sibling since the last
+    /// [`Tally::take_changed`].
+    changed: AtomicBool,
 }
 
 impl Tally {
@@ -62,6 +65,12 @@ impl Tally {
     /// Whether events were dropped since the last call.
     pub fn take_overflowed(&self) -> bool {
         self.overflowed.swap(false, Ordering::Relaxed)
+    }
+
+    /// Whether an event concerned the name or a rotated sibling since the
+    /// last call: of many followers, only those are polled at once.
+    pub fn take_changed(&self) -> bool {
+        self.changed.swap(false, Ordering::Relaxed)
     }
 
     /// Whether the watch has ended.
@@ -222,12 +231,14 @@ impl Watcher {
             Event::Overflow => {
                 for r in routes.iter() {
                     r.tally.overflowed.store(true, Ordering::Relaxed);
+                    r.tally.changed.store(true, Ordering::Relaxed);
                 }
                 any = true;
             }
             Event::Ended { wd } => {
                 for r in routes.iter().filter(|r| r.wd == wd) {
                     r.tally.lost.store(true, Ordering::Relaxed);
+                    r.tally.changed.store(true, Ordering::Relaxed);
                     any = true;
                 }
             }
@@ -237,8 +248,10 @@ impl Watcher {
                         if appeared {
                             r.tally.appeared.fetch_add(1, Ordering::Relaxed);
                         }
+                        r.tally.changed.store(true, Ordering::Relaxed);
                         any = true;
                     } else if rotated_name(&r.name, name).is_some() {
+                        r.tally.changed.store(true, Ordering::Relaxed);
                         any = true;
                     }
                 }
