@@ -155,7 +155,7 @@ pub fn run(args: Args) -> Result<Outcome> {
     };
     let (mut monitor, input) = match args.replay {
         true => start_replay(&args, cfg, input, &mut out, tx)?,
-        false => start_following(&args, cfg, input, tx)?,
+        false => start_following(&args, cfg, input, &mut out, tx)?,
     };
 
     let mut events = Vec::new();
@@ -344,6 +344,7 @@ fn start_following(
     args: &Args,
     cfg: Config,
     mut input: Input,
+    out: &mut Output<impl Write>,
     tx: SyncSender<Msg>,
 ) -> Result<(Monitor, Input)> {
     let now = unix_now();
@@ -362,15 +363,33 @@ fn start_following(
     } else {
         let watcher = Watcher::new(!args.no_inotify);
         let mut followers = Vec::with_capacity(files.paths.len());
+        let mut size = 0;
         for i in 0..files.paths.len() {
-            let Some(follower) = open_to_follow(files, i, args.quiet)? else {
+            let Some(follower) = open_to_follow(files, i, args.from_start, args.quiet)? else {
                 continue;
             };
+            size += follower
+                .current()
+                .map_or(0, |(f, _)| f.metadata().map_or(0, |m| m.len()));
             let mut follower = Box::new(follower);
             follower.watch_with(&watcher);
             followers.push((follower, i as u32));
         }
         followed = followers.len();
+        let progress = match args.from_start
+            && !args.quiet
+            && size >= PROGRESS_MIN_BYTES
+            && io::stderr().is_terminal()
+        {
+            true => {
+                let progress =
+                    Progress::new(size, out.text.style().ascii, io::stdout().is_terminal());
+                let bytes = progress.bytes.clone();
+                out.progress = Some(progress);
+                Some(bytes)
+            }
+            false => None,
+        };
         let waker = watcher.waker();
         let read_to_end = ReadToEnd::new(waker.clone());
         input.wake = Some(waker);
@@ -380,13 +399,20 @@ fn start_following(
             globs: files.globs.clone(),
             watcher,
             every: Duration::from_millis(args.poll_ms),
-            backfill_after: Some(now - i64::from(args.window)),
+            // The backlog fills the window instead.
+            backfill_after: (!args.from_start).then(|| now - i64::from(args.window)),
             stop: input.stop.clone(),
             read_to_end,
+            from_start: args.from_start,
+            progress,
         })
     };
     input.follows = matches!(source, Source::Follow(_));
-    let mut monitor = Monitor::wall(cfg, now);
+    let mut monitor = match args.from_start {
+        // The backlog is read on the log's clock (`Msg::BacklogDone`).
+        true => Monitor::log(cfg),
+        false => Monitor::wall(cfg, now),
+    };
     if input.per_file {
         for (i, path) in input.files.paths.iter().enumerate() {
             monitor.name_file(i as u32, &inputs::display(path));
@@ -416,7 +442,7 @@ fn start_following(
         ));
         say_log_format(&args.log_format);
     }
-    if input.follows {
+    if input.follows && !args.from_start {
         // The follower backfills first (`Msg::BackfillDone`, even when
         // there is nothing to read).
         monitor.await_backfill();
@@ -429,7 +455,12 @@ fn start_following(
 /// rotated name of another path followed (whose follower reads what it
 /// needs of it). Named on the command line, a directory, an archive or a
 /// pipe among several files is an error.
-fn open_to_follow(files: &Inputs, i: usize, quiet: bool) -> Result<Option<Follower>> {
+fn open_to_follow(
+    files: &Inputs,
+    i: usize,
+    from_start: bool,
+    quiet: bool,
+) -> Result<Option<Follower>> {
     let path = &files.paths[i];
     let explicit = files.explicit[i];
     if path.is_dir() {
@@ -459,7 +490,11 @@ fn open_to_follow(files: &Inputs, i: usize, quiet: bool) -> Result<Option<Follow
             path.display()
         );
     }
-    Follower::open(path)
+    let open = match from_start {
+        true => Follower::open_from_start,
+        false => Follower::open,
+    };
+    open(path)
         .map(Some)
         .with_context(|| format!("cannot open {}", path.display()))
 }
@@ -666,6 +701,17 @@ impl<W: Write> Pump<'_, W> {
             Msg::Raw(raw) => self.out.add(monitor, &self.decoder.decode(&raw), events),
             Msg::Backfill(batch) => monitor.backfill(&batch),
             Msg::BackfillDone => monitor.backfill_done(events),
+            Msg::BacklogDone => {
+                // Off the screen before what follows.
+                drop(self.out.progress.take());
+                let last = monitor.now();
+                monitor.go_live(unix_now(), events);
+                self.out.emit(self.monitor, self.events)?;
+                if self.out.format == Format::Text {
+                    let line = render::backlog_end(last, self.out.text.style());
+                    self.out.write(&line)?;
+                }
+            }
             // The text is the key: a format switch back and forth, or a
             // file truncated in a loop, repeats the same few texts.
             Msg::Notice(notice) if !args.quiet => self.notices.repeat(&notice, &notice),
@@ -694,6 +740,10 @@ impl<W: Write> Pump<'_, W> {
     /// Only the first line of each says "clock".
     fn warn_of_clocks(&mut self) {
         let (args, input, monitor) = (self.args, self.input, &*self.monitor);
+        if !monitor.live() {
+            // A backlog on its own clock (`--from-start`).
+            return;
+        }
         let name = input.name.display();
         if !self.warned_old && monitor.reads_an_old_log() {
             // All of the first lines: most likely a finished log piped in.
@@ -874,6 +924,16 @@ impl<W: Write> Output<W> {
             Some(p) if p.shared_terminal => p.bar.suspend(write),
             _ => write(),
         }
+    }
+}
+
+impl<W: Write> Output<W> {
+    /// Write a line that is not an event (the end of a backlog), and flush.
+    fn write(&mut self, text: &str) -> Result<()> {
+        self.w
+            .write_all(text.as_bytes())
+            .and_then(|()| self.w.flush())
+            .context("cannot write to stdout")
     }
 }
 

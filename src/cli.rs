@@ -92,6 +92,16 @@ pub struct Args {
     #[arg(long, conflicts_with = "demo")]
     pub replay: bool,
 
+    /// Replay what the files hold first, then follow them
+    ///
+    /// What happened so far (today's log, say) is read at full speed on
+    /// the log's own clock, as --replay reads it, with its reports and
+    /// alerts; one line marks its end; then logmon follows the files on
+    /// the wall clock. An alert active at the end of what was read goes on
+    /// and is not reported twice.
+    #[arg(long, conflicts_with_all = ["replay", "demo"])]
+    pub from_start: bool,
+
     /// With --replay: exit with status 3 if any alert fired
     ///
     /// Otherwise the status is 0, or 1 for an error, so a script can tell
@@ -500,7 +510,7 @@ mod tests {
         assert!(args.log_files.is_empty(), "resolved by default_log");
         assert_eq!(args.threshold, 10.0);
         assert_eq!((args.period, args.window, args.top), (10, 120, 5));
-        assert!(!args.replay && !args.demo && !args.exit_code);
+        assert!(!args.replay && !args.demo && !args.exit_code && !args.from_start);
         assert!(!args.utc && !args.ascii && !args.quiet);
         assert!(args.completions.is_none() && !args.man);
         assert_eq!(args.format, Format::Text);

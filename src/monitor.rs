@@ -343,6 +343,12 @@ impl Monitor {
         self.started.then(|| self.window.now())
     }
 
+    /// Whether the wall clock drives it (following), rather than the log's
+    /// (a replay, a backlog).
+    pub fn live(&self) -> bool {
+        self.clock == Clock::Wall
+    }
+
     /// Hits in the alert window now.
     pub fn window_hits(&self) -> u64 {
         self.window.total()
@@ -534,18 +540,7 @@ impl Monitor {
     /// End of the run: close what is complete, report the partial period
     /// (so no hit is lost) and the summary.
     pub fn finish(&mut self, out: &mut Vec<Event>) {
-        if let Some(p) = self.pending.take() {
-            if self.started {
-                // A jump that no later line confirmed.
-                self.count_outside(&p.hit, p.section.as_deref());
-            } else {
-                // The only line of the log: nothing contradicts it.
-                self.accept(&p.hit, p.section.as_deref(), out);
-            }
-            if let Some(files) = &mut self.files {
-                files.count_apart(p.file);
-            }
-        }
+        self.settle_pending(out);
         if !self.started {
             // The log clock never started: no valid line. There is no
             // period to report, and the summary has no time.
@@ -587,6 +582,51 @@ impl Monitor {
             alerts: self.alerts,
             alerting: self.alerting(),
         }));
+    }
+
+    /// The log clock has no more lines: a line waiting for the next to
+    /// confirm a jump of the clock is counted as it stands.
+    fn settle_pending(&mut self, out: &mut Vec<Event>) {
+        if let Some(p) = self.pending.take() {
+            if self.started {
+                // A jump that no later line confirmed.
+                self.count_outside(&p.hit, p.section.as_deref());
+            } else {
+                // The only line of the log: nothing contradicts it.
+                self.accept(&p.hit, p.section.as_deref(), out);
+            }
+            if let Some(files) = &mut self.files {
+                files.count_apart(p.file);
+            }
+        }
+    }
+
+    /// `--from-start`: the backlog read on the log clock is complete; go
+    /// on on the wall clock, which reads `now`. The seconds from the
+    /// backlog's last to `now` close on the log clock (a quiet stretch is
+    /// skipped, as in a replay), then everything carries over: the window,
+    /// the alert (an active one goes on, and is not reported again), the
+    /// period in progress (reported once, at its end), the totals. Does
+    /// nothing on the wall clock.
+    pub fn go_live(&mut self, now: i64, out: &mut Vec<Event>) {
+        if self.clock != Clock::Log {
+            return;
+        }
+        self.settle_pending(out);
+        if !self.started {
+            self.clock = Clock::Wall;
+            self.start(now);
+            return;
+        }
+        if now > self.window.now() {
+            self.close_until(now, out);
+        }
+        self.clock = Clock::Wall;
+        self.wall_now = now;
+        // The backlog's clock is not the wall clock: what it counted as
+        // too old or too new says nothing about the live lines.
+        self.outside_window = 0;
+        self.far_ahead = 0;
     }
 
     fn log_hit(&mut self, hit: &Hit, file: u32, section: Option<&str>, out: &mut Vec<Event>) {
@@ -902,6 +942,45 @@ mod tests {
     fn without_names_reports_count_no_files() {
         let out = replay(&[batch(&[1, 2], "/a")], CFG);
         assert!(reports(&out).iter().all(|r| r.files.is_none()));
+    }
+
+    #[test]
+    fn a_backlog_goes_live_keeping_its_alert_and_its_period() {
+        // 15 req/s from 0 to 100 on the log clock fires at 80; the wall
+        // clock then reads 103 and traffic goes on.
+        let mut m = Monitor::log(CFG);
+        let mut out = Vec::new();
+        m.add(&batch(&steady(0..100, 15), "/a"), &mut out);
+        assert_eq!(alerts(&out), [("alert", 1215, 80)]);
+        out.clear();
+        m.go_live(103, &mut out);
+        assert!(m.live() && m.alerting());
+        assert!(alerts(&out).is_empty(), "not fired again, nor recovered");
+        let r = reports(&out);
+        assert_eq!(
+            (r.len(), r[0].start, r[0].end),
+            (1, 90, 100),
+            "the backlog's last"
+        );
+        out.clear();
+        m.add(&batch(&steady(103..110, 15), "/a"), &mut out);
+        m.tick(110, &mut out);
+        let r = reports(&out);
+        assert_eq!(r.len(), 1);
+        assert_eq!((r[0].start, r[0].end), (100, 110));
+        assert_eq!(r[0].stats.hits, 15 * 7);
+        assert!(alerts(&out).is_empty());
+    }
+
+    #[test]
+    fn an_empty_backlog_goes_live_at_now() {
+        let mut m = Monitor::log(CFG);
+        let mut out = Vec::new();
+        m.go_live(1005, &mut out);
+        assert!(out.is_empty());
+        assert_eq!(m.now(), Some(1005));
+        m.tick(1010, &mut out);
+        assert_eq!(reports(&out)[0].start, 1005);
     }
 
     #[test]

@@ -91,6 +91,8 @@ pub enum Msg {
     Backfill(Batch),
     /// The backfill is complete (sent even when there was nothing to read).
     BackfillDone,
+    /// `--from-start`: what the files held is sent; what follows is live.
+    BacklogDone,
     /// New lines.
     Batch(Batch),
     /// New lines for the loop to decode itself, with [`Decoder::decode`].
@@ -708,6 +710,8 @@ struct Tail {
     polled: Instant,
     /// Its last poll stopped at its budget: poll again at once.
     more: bool,
+    /// `--from-start`: its backlog has been read.
+    caught_up: bool,
 }
 
 /// Following: shared by every followed file.
@@ -728,6 +732,11 @@ pub struct Follow {
     pub stop: Arc<AtomicBool>,
     /// The loop's requests to read to the end now.
     pub read_to_end: ReadToEnd,
+    /// `--from-start`: the followers start at byte 0, and what the files
+    /// hold is sent first, merged in time order, then `Msg::BacklogDone`.
+    pub from_start: bool,
+    /// Bytes of the backlog read so far, for the progress bar.
+    pub progress: Option<Arc<AtomicU64>>,
 }
 
 /// How often globs are expanded again while following.
@@ -743,6 +752,21 @@ impl Tail {
         said: &mut Said,
         tx: &SyncSender<Msg>,
     ) -> Result<bool, Gone> {
+        let (batch, _) = self.read(held, said, tx)?;
+        if let Some(batch) = batch {
+            send(tx, Msg::Batch(batch))?;
+        }
+        Ok(self.more)
+    }
+
+    /// Poll the file and send its notices; its batch, if any, and the
+    /// bytes read.
+    fn read(
+        &mut self,
+        held: &dyn Fn(&Seen) -> bool,
+        said: &mut Said,
+        tx: &SyncSender<Msg>,
+    ) -> Result<(Option<Batch>, u64), Gone> {
         let path = self.follower.path().to_path_buf();
         self.polled = Instant::now();
         let decoder = &mut self.decoder;
@@ -760,13 +784,13 @@ impl Tail {
                     send(tx, Msg::Notice(text))?;
                 }
                 said.send(&mut self.decoder, &path, tx)?;
-                if !self.decoder.is_empty() {
+                self.more = poll.more;
+                let batch = (!self.decoder.is_empty()).then(|| {
                     let mut batch = self.decoder.take();
                     batch.file = self.file;
-                    send(tx, Msg::Batch(batch))?;
-                }
-                self.more = poll.more;
-                Ok(poll.more)
+                    batch
+                });
+                Ok((batch, poll.bytes))
             }
             Err(e) => {
                 let e = anyhow::Error::new(e).context(format!("cannot read {}", path.display()));
@@ -774,6 +798,26 @@ impl Tail {
                 Err(Gone)
             }
         }
+    }
+
+    /// `--from-start`: the next batch of what the file held when it was
+    /// first read to its end, or `None` after that.
+    fn backlog(
+        &mut self,
+        said: &mut Said,
+        progress: Option<&AtomicU64>,
+        tx: &SyncSender<Msg>,
+    ) -> Result<Option<Batch>, Gone> {
+        if self.caught_up {
+            return Ok(None);
+        }
+        let (batch, bytes) = self.read(&|_| false, said, tx)?;
+        if let Some(progress) = progress {
+            progress.fetch_add(bytes, Ordering::Relaxed);
+        }
+        self.caught_up = !self.more;
+        // An empty batch (nothing complete yet) asks for the next.
+        Ok(Some(batch.unwrap_or_default()))
     }
 
     /// Whether it is due a poll at `now`: events concern it, it has more
@@ -819,6 +863,8 @@ fn follow(f: Follow, format: LogFormat, tx: &SyncSender<Msg>) -> Result<(), Gone
         backfill_after,
         stop,
         read_to_end,
+        from_start,
+        progress,
     } = f;
     let clients = ClientHasher::default();
     let mut tails = Vec::with_capacity(followers.len());
@@ -830,6 +876,7 @@ fn follow(f: Follow, format: LogFormat, tx: &SyncSender<Msg>) -> Result<(), Gone
             file,
             polled: Instant::now(),
             more: false,
+            caught_up: false,
         });
     }
     for tail in &mut tails {
@@ -839,6 +886,22 @@ fn follow(f: Follow, format: LogFormat, tx: &SyncSender<Msg>) -> Result<(), Gone
         send(tx, Msg::BackfillDone)?;
     }
     let mut said = Said::default();
+    if from_start {
+        // Many files' batches are held at once: read them in small bites.
+        for tail in &mut tails {
+            tail.follower.set_budget(READ_SIZE as u64);
+        }
+        let sources = tails.iter_mut().map(|t| (t.file, t)).collect();
+        crate::merge::merge(
+            sources,
+            |tail| tail.backlog(&mut said, progress.as_deref(), tx),
+            |batch| send(tx, Msg::Batch(batch)),
+        )?;
+        for tail in &mut tails {
+            tail.follower.set_budget(Follower::BUDGET);
+        }
+        send(tx, Msg::BacklogDone)?;
+    }
     let mut answered = 0;
     let mut next_glob = Instant::now() + GLOB_EVERY;
     loop {
@@ -895,6 +958,7 @@ fn follow(f: Follow, format: LogFormat, tx: &SyncSender<Msg>) -> Result<(), Gone
                     file,
                     polled: started,
                     more: true,
+                    caught_up: true,
                 });
                 more = true;
             }

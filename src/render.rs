@@ -476,6 +476,20 @@ fn sparkline(out: &mut String, r: &Report, style: &Style, scale: &mut Scale) {
     }
 }
 
+/// `--from-start`: the line between what the files held, read on the log's
+/// clock up to `last` (its newest second; `None` when it held no request),
+/// and what follows, live.
+pub fn backlog_end(last: Option<i64>, style: &Style) -> String {
+    let line = match last {
+        Some(t) => format!(
+            "== backlog read up to {}; following live from here",
+            time(t, style)
+        ),
+        None => "== backlog read, no request in it; following live from here".to_owned(),
+    };
+    paint_lines(style, BOLD, &[line])
+}
+
 /// The whole run: its span, then the totals (and latency) on the lines
 /// below. A replay that read no request has no span.
 fn text_summary(s: &Summary, style: &Style) -> String {

@@ -316,3 +316,86 @@ fn a_glob_over_a_rotated_set_follows_the_log_and_counts_each_line_once() {
 fn reader_glob_every() -> Duration {
     logmon::reader::GLOB_EVERY
 }
+
+/// `n` Combined lines stamped `at`.
+fn lines_at(at: i64, n: usize) -> String {
+    let at = DateTime::from_timestamp(at, 0).unwrap();
+    (0..n).map(|_| combined(at, "/api")).collect()
+}
+
+#[test]
+fn from_start_replays_an_alerts_start_then_follows_with_one_alert_and_no_gap() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    // 20 s at 1 req/s, then 10 s at 5 req/s up to now: above 2 req/s over
+    // a 10 s window from a few seconds before now.
+    let now = support::unix_now();
+    let mut backlog = String::new();
+    for t in now - 30..now - 10 {
+        backlog.push_str(&lines_at(t, 1));
+    }
+    for t in now - 10..now {
+        backlog.push_str(&lines_at(t, 5));
+    }
+    append(&log, &backlog);
+    let args = ["--from-start", "-t", "2", "-w", "10", "access.log"];
+    let mut run = Run::start(dir.path(), &args);
+    run.wait("the alert", |seen| {
+        seen.iter().any(|v| v["type"] == "alert")
+    });
+    // Live traffic at 5 req/s for a few seconds.
+    let mut live = 0;
+    let until = Instant::now() + Duration::from_secs(3);
+    while Instant::now() < until {
+        append(&log, &lines(1, "/live"));
+        live += 1;
+        thread::sleep(Duration::from_millis(200));
+    }
+    run.wait_hits(70 + live);
+    let (seen, errors) = run.stop();
+    let alerts = seen.iter().filter(|v| v["type"] == "alert").count();
+    assert_eq!(alerts, 1, "{seen:#?}");
+    assert!(!seen.iter().any(|v| v["type"] == "recovered"), "{seen:#?}");
+    let reports = reports(&seen);
+    for pair in reports.windows(2) {
+        assert_eq!(pair[1]["start"], pair[0]["end"], "reports are continuous");
+    }
+    assert_eq!(hits(&seen), 70 + live);
+    let summary = seen.last().unwrap();
+    assert_eq!(
+        (summary["hits"].as_u64(), summary["alerts"].as_u64()),
+        (Some(70 + live), Some(1))
+    );
+    assert!(
+        errors.iter().all(|e| !e.contains("behind the clock")),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn from_start_marks_the_end_of_the_backlog_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    let now = support::unix_now();
+    append(
+        &log,
+        &(now - 5..now).map(|t| lines_at(t, 2)).collect::<String>(),
+    );
+    let mut child = logmon()
+        .current_dir(dir.path())
+        .args(["--from-start", "--period", "1", "access.log"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = support::lines_of(child.stdout.take().unwrap());
+    let line = support::wait_for(&out, "== backlog", TIMEOUT).expect("the backlog's end");
+    assert!(line.starts_with("== backlog read up to "), "{line}");
+    assert!(line.ends_with("; following live from here"), "{line}");
+    assert!(line.chars().count() <= 80 && !line.to_lowercase().contains("alert"));
+    let report = support::wait_for(&out, "-- ", TIMEOUT).expect("a live report");
+    assert!(report.starts_with("-- "));
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -663,6 +663,15 @@ impl Follower {
         self.current.as_ref().map(|s| (&s.file, s.pos))
     }
 
+    /// Sets the most bytes one poll reads (default 4 MiB): smaller when
+    /// the batches of many files are held at once (a merged backlog).
+    pub fn set_budget(&mut self, bytes: u64) {
+        self.budget = bytes.max(1);
+    }
+
+    /// The most bytes one poll reads, by default.
+    pub const BUDGET: u64 = BUDGET;
+
     /// Sets how long a rotated-away or deleted file is kept after its last
     /// new bytes (default [`LINGER`]).
     pub fn set_linger(&mut self, linger: Duration) {
