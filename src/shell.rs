@@ -93,8 +93,19 @@ fn extra_sections() -> Roff {
             "Read a whole log on its own clock, at full speed, then exit.",
         ),
         (
-            "zcat access.log.1.gz | logmon --replay -".to_owned(),
-            "Replay a compressed log through standard input.",
+            "logmon --replay access.log*".to_owned(),
+            "Replay a week of rotated logs (access.log.7.gz ... access.log), gzip or \
+             zstd archives included, in time order, whatever the order they are named in.",
+        ),
+        (
+            "logmon '/var/log/nginx/*.access.log' /srv/app/access.log".to_owned(),
+            "Follow every virtual host's log and another: one window and one alert for all, \
+             the hits of each file in each report. The quoted glob is expanded by logmon, \
+             again every few seconds, so a new host's log is picked up.",
+        ),
+        (
+            "logmon --from-start access.log".to_owned(),
+            "Replay what the log holds so far (today's traffic), then follow it live.",
         ),
         (
             "logmon --replay --exit-code -q access.log > report.txt".to_owned(),
@@ -163,7 +174,8 @@ mod tests {
         for var in ["LOGMON_PERIOD", "LOGMON_QUIET", "NO_COLOR", "TZ"] {
             assert!(page.contains(&format!("\\fB{var}\\fR")), "{var}");
         }
-        assert!(page.contains("zcat access.log.1.gz | logmon \\-\\-replay \\-"));
+        assert!(page.contains("logmon \\-\\-replay access.log*"), "a rotated set");
+        assert!(page.contains("logmon \\-\\-from\\-start access.log"));
         assert_eq!(page.matches(".ie \\n(.g .ds Aq").count(), 1, "one preamble");
     }
 }
