@@ -408,8 +408,9 @@ fn start_following(
         })
     };
     input.follows = matches!(source, Source::Follow(_));
-    let mut monitor = match args.from_start {
-        // The backlog is read on the log's clock (`Msg::BacklogDone`).
+    let mut monitor = match args.from_start && input.follows {
+        // The backlog is read on the log's clock (`Msg::BacklogDone`); a
+        // pipe has none, and is read as it comes.
         true => Monitor::log(cfg),
         false => Monitor::wall(cfg, now),
     };

@@ -174,7 +174,10 @@ mod tests {
         for var in ["LOGMON_PERIOD", "LOGMON_QUIET", "NO_COLOR", "TZ"] {
             assert!(page.contains(&format!("\\fB{var}\\fR")), "{var}");
         }
-        assert!(page.contains("logmon \\-\\-replay access.log*"), "a rotated set");
+        assert!(
+            page.contains("logmon \\-\\-replay access.log*"),
+            "a rotated set"
+        );
         assert!(page.contains("logmon \\-\\-from\\-start access.log"));
         assert_eq!(page.matches(".ie \\n(.g .ds Aq").count(), 1, "one preamble");
     }

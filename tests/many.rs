@@ -11,16 +11,15 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{self, Receiver};
+use std::sync::mpsc::Receiver;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use support::{append, logmon};
+use support::{append, lines_of, logmon};
 
 const TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -46,7 +45,8 @@ fn pause() {
 /// threads.
 struct Run {
     child: Child,
-    events: Receiver<Value>,
+    /// stdout, a JSON event a line.
+    events: Receiver<String>,
     stderr: Receiver<String>,
     seen: Vec<Value>,
     errors: Vec<String>,
@@ -64,25 +64,8 @@ impl Run {
             .stderr(Stdio::piped())
             .spawn()
             .expect("run logmon");
-        let out = BufReader::new(child.stdout.take().unwrap());
-        let err = BufReader::new(child.stderr.take().unwrap());
-        let (tx, events) = mpsc::channel();
-        thread::spawn(move || {
-            for l in out.lines().map_while(Result::ok) {
-                let v: Value = serde_json::from_str(&l).unwrap_or_else(|e| panic!("{e}: {l}"));
-                if tx.send(v).is_err() {
-                    break;
-                }
-            }
-        });
-        let (tx, stderr) = mpsc::channel();
-        thread::spawn(move || {
-            for l in err.lines().map_while(Result::ok) {
-                if tx.send(l).is_err() {
-                    break;
-                }
-            }
-        });
+        let events = lines_of(child.stdout.take().unwrap());
+        let stderr = lines_of(child.stderr.take().unwrap());
         Run {
             child,
             events,
@@ -98,7 +81,9 @@ impl Run {
         while !done(&self.seen) {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.events.recv_timeout(left) {
-                Ok(v) => self.seen.push(v),
+                Ok(l) => self
+                    .seen
+                    .push(serde_json::from_str(&l).unwrap_or_else(|e| panic!("{e}: {l}"))),
                 Err(_) => {
                     let _ = self.child.kill();
                     self.errors.extend(self.stderr.try_iter());
