@@ -3,9 +3,13 @@
 //! Everything is resolved once here: the input (with no LOG_FILE, the
 //! default log if it exists, else an error naming the usual logs that do;
 //! in `--replay` a missing file fails at once; when following, a missing
-//! file is waited for), the style, the clock. Then the reader thread sends
-//! batches and the loop feeds them to the `Monitor`, printing what it
-//! returns. A replay in which no line parsed is an error, not a report.
+//! file is waited for; globs expanded, each file once: see `inputs`), the
+//! style, the clock. Then the reader thread sends batches and the loop
+//! feeds them to the `Monitor`, printing what it returns. A replay in which
+//! no line parsed is an error, not a report. With several files or a glob,
+//! the monitor counts each file's hits (it is told their names), and with
+//! `--from-start` it reads the backlog on the log's clock, then goes live
+//! at `Msg::BacklogDone`.
 //!
 //! stderr carries diagnostics only (the startup line, notices, the replay
 //! progress bar), and `--quiet` silences all of them but errors; stdout

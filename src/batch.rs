@@ -120,9 +120,16 @@ impl Batch {
                 self.invalid_at.push((base + at - hits.start) as u32);
             }
         }
-        let sections = from.sections();
+        // The bytes of each section, which are UTF-8 as they were in
+        // `from`: validating `from`'s whole text for each run would cost
+        // more than the copy.
         for hit in &from.hits[hits] {
-            let section = sections.of(hit).map(|s| self.push_section_text(s));
+            let section = hit.section.map(|(start, len)| {
+                let at = self.text.len() as u32;
+                self.text
+                    .extend_from_slice(&from.text[start as usize..(start + len) as usize]);
+                (at, len)
+            });
             self.hits.push(Hit { section, ..*hit });
         }
         self.runs.push((file, self.hits.len() as u32));
