@@ -13,8 +13,8 @@
 //! test's own temporary directory, so it leaves nothing behind.
 //!
 //! Set `LOGMON_SCREENSHOTS=DIR` to keep the screenshots of the replay's
-//! page, during its alert: `DIR/dashboard.png` at 1280x800 and
-//! `DIR/dashboard-phone.png` at 390x844 (the README's).
+//! page, during its alert (the README's): `DIR/dashboard.png`, the whole
+//! page 1280 px wide, and `DIR/dashboard-phone.png`, a 390x844 screen.
 
 mod support;
 
@@ -167,12 +167,18 @@ impl Cdp {
         serde_json::from_str(probe.as_str().ok_or("probe")?).map_err(|e| e.to_string())
     }
 
-    fn screenshot(&mut self, session: &str) -> Result<Vec<u8>, String> {
-        let shot = self.call(
-            Some(session),
-            "Page.captureScreenshot",
-            json!({ "format": "png", "captureBeyondViewport": false }),
-        )?;
+    /// A PNG of the screen, or with `whole` of the whole page.
+    fn screenshot(&mut self, session: &str, whole: bool) -> Result<Vec<u8>, String> {
+        let mut params = json!({ "format": "png" });
+        if whole {
+            let size = self.call(Some(session), "Page.getLayoutMetrics", json!({}))?;
+            let size = &size["cssContentSize"];
+            params["captureBeyondViewport"] = true.into();
+            params["clip"] = json!({
+                "x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1,
+            });
+        }
+        let shot = self.call(Some(session), "Page.captureScreenshot", params)?;
         Ok(base64(shot["data"].as_str().ok_or("no screenshot")?))
     }
 }
@@ -401,29 +407,83 @@ fn base64_decodes_padding() {
     assert_eq!(base64("aA=="), b"h");
 }
 
+/// Combined lines with a request time: an uneven baseline around 4 req/s
+/// from a few browsers, a crawler and a script, with bursts around 28
+/// req/s, mostly one client searching `/api`: an alert, a recovery, and an
+/// alert still active at the end of the log. One section is markup.
+fn burst_log() -> String {
+    const CLIENTS: [&str; 6] = [
+        "198.51.100.23",
+        "198.51.100.40",
+        "192.0.2.14",
+        "2001:db8::7",
+        "192.0.2.99",
+        "198.51.100.5",
+    ];
+    const AGENTS: [&str; 4] = [
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0",
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148",
+        "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+        "curl/8.5.0",
+    ];
+    const PAGES: [&str; 5] = [
+        "/images/logo.png",
+        "/blog/2026/rust",
+        "/api/cart",
+        "/<script>alert(1)</script>",
+        "/images/hero.jpg",
+    ];
+    const REFERRERS: [&str; 3] = [
+        "https://search.example/?q=logs",
+        "-",
+        "https://news.example/item",
+    ];
+    let mut out = String::new();
+    let mut n = 0usize;
+    for s in 0..330usize {
+        let burst = (90..150).contains(&s) || s >= 300;
+        let rate = match burst {
+            true => 22 + (s * s * 5 + s) % 13,
+            false => 2 + (s * s * 7 + s * 3) % 5,
+        };
+        let time = chrono::DateTime::from_timestamp(1_772_366_400 + s as i64, 0).unwrap();
+        let time = time.format("%d/%b/%Y:%H:%M:%S +0000");
+        for i in 0..rate {
+            n += 1;
+            // In a burst, four requests in five come from one script.
+            let (client, agent, path, referrer) = if burst && i % 5 != 0 {
+                (
+                    "203.0.113.7",
+                    "python-requests/2.31.0",
+                    "/api/search?q=x",
+                    "-",
+                )
+            } else {
+                (
+                    CLIENTS[n % CLIENTS.len()],
+                    AGENTS[n % AGENTS.len()],
+                    PAGES[n % PAGES.len()],
+                    REFERRERS[n % REFERRERS.len()],
+                )
+            };
+            let status = [200, 200, 200, 304, 200, 404, 200, 503, 200, 403, 200, 502][n % 12];
+            let ms = [3, 12, 40, 8, 95, 20, 310, 15, 1250, 5][n % 10];
+            out.push_str(&format!(
+                "{client} - - [{time}] \"GET {path} HTTP/1.1\" {status} {} \"{referrer}\" \"{agent}\" {}.{:03}\n",
+                200 + n % 900,
+                ms / 1000,
+                ms % 1000
+            ));
+        }
+    }
+    out
+}
+
 #[test]
 fn the_dashboard_shows_its_panels_at_desktop_and_phone_width_with_log_text_as_text() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("access.log");
-    // An uneven baseline around 4 req/s with bursts around 28 req/s: an
-    // alert, a recovery, and an alert still active at the end of the file.
-    let rates: Vec<(i64, usize)> = (0..330)
-        .map(|s: usize| {
-            let burst = (90..150).contains(&s) || s >= 300;
-            let rate = if burst {
-                22 + (s * s * 5 + s) % 13
-            } else {
-                2 + (s * s * 7 + s * 3) % 5
-            };
-            (1, rate)
-        })
-        .collect();
-    let text = phases(
-        1_772_366_400,
-        &rates,
-        &["/api", "/images", "/<script>alert(1)</script>"],
-    );
-    append(&log, &text);
+    append(&log, &burst_log());
     let lm = Logmon::start(&[
         "--replay",
         "--serve",
@@ -450,7 +510,7 @@ fn the_dashboard_shows_its_panels_at_desktop_and_phone_width_with_log_text_as_te
         // Let the chart's state request land, so the screenshot is complete.
         thread::sleep(Duration::from_millis(500));
         let desktop = cdp.probe(&page)?;
-        let wide = cdp.screenshot(&page)?;
+        let wide = cdp.screenshot(&page, true)?;
         cdp.size(&page, (390, 844))?;
         cdp.wait(
             &page,
@@ -458,7 +518,7 @@ fn the_dashboard_shows_its_panels_at_desktop_and_phone_width_with_log_text_as_te
         )?;
         thread::sleep(Duration::from_millis(300));
         let phone = cdp.probe(&page)?;
-        let narrow = cdp.screenshot(&page)?;
+        let narrow = cdp.screenshot(&page, false)?;
         Ok((desktop, phone, [wide, narrow]))
     }) else {
         return;

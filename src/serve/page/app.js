@@ -333,12 +333,17 @@ function drawHistory() {
 }
 
 // An alert's drivers, sections then clients: name, growth since the
-// window before, and share of the alert's window.
+// window before, and share of the alert's window. The first of each kind
+// always; the others only when they grew at least a tenth as much (`/api
+// +1,840` is a driver, `/images +3` next to it is noise).
 function driverItems(a) {
   const items = [];
   for (const [kind, list] of [['section', a.drivers.sections], ['client', a.drivers.clients]]) {
+    let first = null;
     for (const d of list || []) {
       const growth = d.hits - (d.previous_hits || 0);
+      if (first === null) first = growth;
+      else if (growth * 10 < first) continue;
       items.push({
         kind,
         name: d[kind],
