@@ -19,8 +19,9 @@
 //! `MAX_HISTORY` history entries and `MAX_CHART_POINTS` chart points,
 //! whatever the log holds and however long the window is; status codes are
 //! three digits (the parsers take 100 to 599) or `-`, so at most 501
-//! `logmon_responses_total` series; the latency histogram is a fixed
-//! array.
+//! `logmon_responses_total` series (a code outside that range, which only
+//! a hand-built batch holds, still gets its own); the latency histogram is
+//! a fixed array.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -71,8 +72,7 @@ pub struct State {
     requests: [u64; 5],
     bytes: u64,
     invalid: u64,
-    /// Requests since start by exact status code (`NO_STATUS` for `-`).
-    codes: BTreeMap<u16, u64>,
+    codes: Codes,
     durations: Durations,
     sections: Sections,
     /// The monitor's current second, once its clock has started.
@@ -100,7 +100,7 @@ impl State {
             requests: [0; 5],
             bytes: 0,
             invalid: 0,
-            codes: BTreeMap::new(),
+            codes: Codes::default(),
             durations: Durations::default(),
             sections: Sections::default(),
             now: None,
@@ -120,7 +120,7 @@ impl State {
             // clamped into the nearest class rather than dropped.
             let class = (hit.status / 100).clamp(1, 5) as usize - 1;
             self.requests[class] += 1;
-            *self.codes.entry(hit.status).or_default() += 1;
+            self.codes.count(hit.status);
             self.bytes = self.bytes.saturating_add(hit.bytes);
             if let Some(us) = hit.request_us {
                 self.durations.observe(us);
@@ -214,8 +214,8 @@ impl State {
             .zip(self.requests)
             .map(|(class, n)| ((*class).to_owned(), n.into()))
             .collect();
-        let codes: serde_json::Map<String, Value> = (self.codes.iter())
-            .map(|(&code, &n)| (code_label(code), n.into()))
+        let codes: serde_json::Map<String, Value> = (self.codes.seen())
+            .map(|(code, n)| (code_label(code), n.into()))
             .collect();
         json!({
             "type": "state",
@@ -261,7 +261,7 @@ impl State {
             Kind::Counter,
             "Requests read since start, by exact status code (code=\"-\" when the log wrote none); a series per code seen.",
         );
-        for (&code, &n) in &self.codes {
+        for (code, n) in self.codes.seen() {
             e.sample(name, &[("code", &code_label(code))], n);
         }
         let name = "logmon_request_duration_seconds";
@@ -339,6 +339,40 @@ fn code_label(code: u16) -> String {
     match code {
         NO_STATUS => "-".to_owned(),
         code => code.to_string(),
+    }
+}
+
+/// Requests by exact status code (`NO_STATUS` for `-`): an array indexed
+/// by the code, as this is counted for every hit, and a map for codes
+/// outside it, which the parsers never give.
+#[derive(Debug)]
+struct Codes {
+    common: Box<[u64; 600]>,
+    rare: BTreeMap<u16, u64>,
+}
+
+impl Default for Codes {
+    fn default() -> Codes {
+        Codes {
+            common: Box::new([0; 600]),
+            rare: BTreeMap::new(),
+        }
+    }
+}
+
+impl Codes {
+    fn count(&mut self, status: u16) {
+        match self.common.get_mut(usize::from(status)) {
+            Some(n) => *n += 1,
+            None => *self.rare.entry(status).or_default() += 1,
+        }
+    }
+
+    /// `(code, requests)` of each code seen, in code order.
+    fn seen(&self) -> impl Iterator<Item = (u16, u64)> + '_ {
+        let common = (0u16..).zip(self.common.iter().copied());
+        let rare = self.rare.iter().map(|(&code, &n)| (code, n));
+        common.chain(rare).filter(|&(_, n)| n > 0)
     }
 }
 
@@ -654,7 +688,7 @@ mod tests {
     fn responses_count_by_exact_code_with_a_dash_for_no_status() {
         let mut s = State::new(120, 10.0);
         let mut b = Batch::default();
-        for status in [200, 200, 404, 503, 502, 200, NO_STATUS] {
+        for status in [200, 200, 404, 503, 502, 200, NO_STATUS, 1000] {
             b.hits.push(hit(status, 0));
         }
         s.count(&b);
@@ -664,15 +698,24 @@ mod tests {
         assert_eq!(sample(&m, r#"logmon_responses_total{code="502"}"#), Some(1));
         assert_eq!(sample(&m, r#"logmon_responses_total{code="503"}"#), Some(1));
         assert_eq!(sample(&m, r#"logmon_responses_total{code="-"}"#), Some(1));
-        let series = m
+        // Not from a parser (they take 100 to 599), but still counted.
+        assert_eq!(
+            sample(&m, r#"logmon_responses_total{code="1000"}"#),
+            Some(1)
+        );
+        let codes: Vec<&str> = m
             .lines()
-            .filter(|l| l.starts_with("logmon_responses_total{"))
-            .count();
-        assert_eq!(series, 5, "one series per code seen, in code order");
-        assert!(m.find(r#"code="-""#) < m.find(r#"code="200""#));
+            .filter_map(|l| l.strip_prefix("logmon_responses_total{code=\""))
+            .map(|l| l.split('"').next().unwrap())
+            .collect();
+        assert_eq!(
+            codes,
+            ["-", "200", "404", "502", "503", "1000"],
+            "one series per code seen"
+        );
         assert_eq!(
             s.to_json()["totals"]["codes"],
-            json!({"-": 1, "200": 3, "404": 1, "502": 1, "503": 1})
+            json!({"-": 1, "200": 3, "404": 1, "502": 1, "503": 1, "1000": 1})
         );
     }
 
