@@ -13,7 +13,9 @@
 'use strict';
 
 const SVG = 'http://www.w3.org/2000/svg';
-const CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'];
+// `other` (logged with `-` for a status) comes with the format-string
+// parsers; a report without it counts none.
+const CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx', 'other'];
 const HISTORY_SHOWN = 50;
 
 let state = null;
