@@ -22,4 +22,5 @@ pub mod serve;
 pub mod shell;
 pub mod stats;
 pub mod text;
+pub mod topk;
 pub mod window;
