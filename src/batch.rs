@@ -5,6 +5,13 @@
 //! client, and the section as a range into the batch's one text arena, so a
 //! batch of thousands of lines costs two allocations, not one per line.
 //!
+//! The drill-down tables (clients, paths, user agents, referring hosts)
+//! need more of each line. Copying their text and hashing it happens here,
+//! on the reader thread; checking and escaping it does not: each hit
+//! carries [`Keys`], a hash and a range per key into a second arena of raw
+//! bytes, and the text is sanitized only when a key enters a table
+//! (`stats`), which a key already listed never does again.
+//!
 //! Sections are sanitized here, once, as they enter the statistics: every
 //! later output (text, JSON) prints the same safe string. The text arena is
 //! bytes, UTF-8 by construction (printable ASCII or `sanitize`'s output), so
@@ -14,7 +21,10 @@
 
 use std::hash::BuildHasher;
 
-use crate::parse::{Method, Record};
+use memchr::{memchr2, memchr3};
+
+use crate::drill::Country;
+use crate::parse::{Method, Record, Syntax};
 use crate::text::sanitize;
 
 /// One valid line, owned and compact.
@@ -46,6 +56,82 @@ pub struct Batch {
     /// number of hits before it, so the monitor counts them in the period
     /// they were read in.
     pub invalid_at: Vec<u32>,
+    /// The drill-down keys of each hit, in the order of `hits` (a batch
+    /// built by hand may have fewer: its hits have no keys).
+    pub keys: Vec<Keys>,
+    /// The raw text of the keys, referenced by [`Key`]: bytes as the log
+    /// wrote them, to be sanitized when printed or stored.
+    raw: Vec<u8>,
+}
+
+/// One key of a drill-down table: a hash of its text (the table's key) and
+/// where the text lies in its batch's raw arena.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Key {
+    pub hash: u64,
+    start: u32,
+    /// 0 when the hit has no such key.
+    len: u32,
+}
+
+/// The drill-down keys of one hit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Keys {
+    /// The client address as the log wrote it (hashed as `Hit::client`).
+    pub client: Key,
+    /// The target without its query or fragment.
+    pub path: Key,
+    pub agent: Key,
+    /// The host of the referrer URL, lower-cased, without port or user.
+    pub referrer: Key,
+    /// The client's country, once looked up (`--geoip`).
+    pub country: Country,
+}
+
+/// A key's hash and its raw text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keyed<'a> {
+    pub hash: u64,
+    pub text: &'a [u8],
+}
+
+/// The drill-down keys of one hit, with their text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HitKeys<'a> {
+    /// The client address (its hash is `Hit::client`).
+    pub client: Option<&'a [u8]>,
+    pub path: Option<Keyed<'a>>,
+    pub agent: Option<Keyed<'a>>,
+    pub referrer: Option<Keyed<'a>>,
+    pub country: Country,
+}
+
+/// The keys of one hit with a copy of their text, for a hit kept apart
+/// from its batch.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OwnedKeys {
+    keys: Keys,
+    raw: Vec<u8>,
+}
+
+impl OwnedKeys {
+    pub fn view(&self) -> HitKeys<'_> {
+        keys_in(&self.keys, &self.raw)
+    }
+}
+
+/// `keys` with their text from `raw`.
+fn keys_in<'a>(keys: &Keys, raw: &'a [u8]) -> HitKeys<'a> {
+    let text =
+        |k: &Key| (k.len > 0).then(|| &raw[k.start as usize..k.start as usize + k.len as usize]);
+    let keyed = |k: &Key| text(k).map(|text| Keyed { hash: k.hash, text });
+    HitKeys {
+        client: text(&keys.client),
+        path: keyed(&keys.path),
+        agent: keyed(&keys.agent),
+        referrer: keyed(&keys.referrer),
+        country: keys.country,
+    }
 }
 
 impl Batch {
@@ -54,6 +140,9 @@ impl Batch {
             hits: Vec::with_capacity(hits),
             text: Vec::with_capacity(hits * 8),
             invalid_at: Vec::new(),
+            keys: Vec::with_capacity(hits),
+            // A Combined line's client, path, agent and referring host.
+            raw: Vec::with_capacity(hits * 160),
         }
     }
 
@@ -75,15 +164,121 @@ impl Batch {
     /// per run keeps the hashes comparable across batches.
     pub fn push(&mut self, record: &Record<'_>, clients: &impl BuildHasher) {
         let section = record.section().map(|s| self.push_section(s));
+        let client = clients.hash_one(record.host);
         self.hits.push(Hit {
             time: record.time,
             bytes: record.bytes,
-            client: clients.hash_one(record.host),
+            client,
             section,
             status: record.status,
             method: record.method,
             request_us: record.request_time_us,
         });
+        self.push_keys(record, client, clients);
+    }
+
+    /// Copy and hash the drill-down keys of `record`, whose client hashed
+    /// to `client`, with `hasher`.
+    fn push_keys(&mut self, record: &Record<'_>, client: u64, hasher: &impl BuildHasher) {
+        let client = match record.host {
+            [] => Key::default(),
+            host => Key {
+                hash: client,
+                ..self.push_raw(host)
+            },
+        };
+        let mut keys = Keys {
+            client,
+            ..Keys::default()
+        };
+        if let Some(target) = record.target {
+            keys.path = self.push_path(target, hasher);
+        }
+        if let Some(agent) = record.user_agent.filter(|&a| a != b"" && a != b"-") {
+            let start = self.raw.len();
+            if record.syntax == Syntax::W3c {
+                // W3C writes the agent's spaces as `+`.
+                self.raw
+                    .extend(agent.iter().map(|&b| if b == b'+' { b' ' } else { b }));
+            } else {
+                self.raw.extend_from_slice(agent);
+            }
+            keys.agent = self.hashed(start, hasher);
+        }
+        if let Some(host) = record.referer.and_then(referrer_host) {
+            let start = self.raw.len();
+            self.raw.extend(host.iter().map(u8::to_ascii_lowercase));
+            keys.referrer = self.hashed(start, hasher);
+        }
+        self.keys.push(keys);
+    }
+
+    /// The path of `target` (its query and fragment cut off), as a key.
+    fn push_path(&mut self, target: &[u8], hasher: &impl BuildHasher) -> Key {
+        let path = match memchr2(b'?', b'#', target) {
+            Some(end) => &target[..end],
+            None => target,
+        };
+        if path.is_empty() {
+            return Key::default();
+        }
+        let key = self.push_raw(path);
+        Key {
+            hash: hasher.hash_one(path),
+            ..key
+        }
+    }
+
+    /// Append `bytes` to the raw arena, unhashed.
+    fn push_raw(&mut self, bytes: &[u8]) -> Key {
+        let start = self.raw.len();
+        self.raw.extend_from_slice(bytes);
+        Key {
+            hash: 0,
+            start: start as u32,
+            len: bytes.len() as u32,
+        }
+    }
+
+    /// The key of the raw text from `start` to the end, hashed.
+    fn hashed(&self, start: usize, hasher: &impl BuildHasher) -> Key {
+        let text = &self.raw[start..];
+        Key {
+            hash: hasher.hash_one(text),
+            start: start as u32,
+            len: text.len() as u32,
+        }
+    }
+
+    /// The drill-down keys of hit `i`, with their text (none for a hit
+    /// built by hand without them).
+    pub fn keys_of(&self, i: usize) -> HitKeys<'_> {
+        match self.keys.get(i) {
+            Some(keys) => keys_in(keys, &self.raw),
+            None => HitKeys::default(),
+        }
+    }
+
+    /// The keys of hit `i` with a copy of their text.
+    pub fn owned_keys(&self, i: usize) -> OwnedKeys {
+        let Some(keys) = self.keys.get(i) else {
+            return OwnedKeys::default();
+        };
+        let mut owned = OwnedKeys {
+            keys: *keys,
+            raw: Vec::new(),
+        };
+        for key in [
+            &mut owned.keys.client,
+            &mut owned.keys.path,
+            &mut owned.keys.agent,
+            &mut owned.keys.referrer,
+        ] {
+            let text = &self.raw[key.start as usize..(key.start + key.len) as usize];
+            key.start = owned.raw.len() as u32;
+            owned.raw.extend_from_slice(text);
+        }
+        owned
     }
 
     /// Append the sanitized `raw` section to the text; its `(start, len)`.
@@ -112,6 +307,49 @@ impl Batch {
     }
 }
 
+/// The host of a referrer URL: `https://user@Example.com:8443/a?b` ->
+/// `Example.com` (lower-cased as it is copied). `None` for `-`, an empty
+/// referrer, or one without a host (a bare path).
+pub fn referrer_host(referrer: &[u8]) -> Option<&[u8]> {
+    let rest = match memchr::memmem::find(referrer, b"://") {
+        // `scheme://`: a scheme is letters, digits, `+`, `-` and `.`.
+        Some(at)
+            if at > 0
+                && referrer[..at]
+                    .iter()
+                    .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')) =>
+        {
+            &referrer[at + 3..]
+        }
+        // `//host/path`, scheme-relative.
+        _ if referrer.starts_with(b"//") => &referrer[2..],
+        // A path, `-`, or nothing: no host.
+        _ if matches!(referrer.first(), None | Some(b'/' | b'-')) => return None,
+        // `example.com/page`, written without a scheme.
+        _ => referrer,
+    };
+    let authority = match memchr3(b'/', b'?', b'#', rest) {
+        Some(end) => &rest[..end],
+        None => rest,
+    };
+    let host = match memchr::memrchr(b'@', authority) {
+        Some(at) => &authority[at + 1..],
+        None => authority,
+    };
+    let host = match host.first() {
+        // `[::1]:8080`: the brackets hold the IPv6 address.
+        Some(b'[') => match memchr::memchr(b']', host) {
+            Some(end) => &host[..=end],
+            None => host,
+        },
+        _ => match memchr::memchr(b':', host) {
+            Some(end) => &host[..end],
+            None => host,
+        },
+    };
+    (!host.is_empty()).then_some(host)
+}
+
 /// The text of a batch's sections, to look them up hit by hit.
 #[derive(Debug, Clone, Copy)]
 pub struct Sections<'a>(&'a str);
@@ -121,5 +359,59 @@ impl<'a> Sections<'a> {
     pub fn of(&self, hit: &Hit) -> Option<&'a str> {
         hit.section
             .map(|(start, len)| &self.0[start as usize..(start + len) as usize])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::Parser;
+
+    #[test]
+    fn a_referrer_is_listed_by_its_host() {
+        for (referrer, host) in [
+            ("https://www.example.com/a/b?c=d", Some("www.example.com")),
+            ("http://user:pw@Example.COM:8080/", Some("Example.COM")),
+            ("https://[2001:db8::1]:8443/x", Some("[2001:db8::1]")),
+            ("android-app://com.example.app/", Some("com.example.app")),
+            ("//cdn.example.net/lib.js", Some("cdn.example.net")),
+            ("example.org/page", Some("example.org")),
+            ("https://example.com", Some("example.com")),
+            ("https://example.com?q=1", Some("example.com")),
+            ("-", None),
+            ("", None),
+            ("/relative/path", None),
+            ("https:///nohost", None),
+        ] {
+            let got = referrer_host(referrer.as_bytes()).map(|h| std::str::from_utf8(h).unwrap());
+            assert_eq!(got, host, "{referrer}");
+        }
+    }
+
+    #[test]
+    fn each_hit_carries_its_keys_and_a_kept_copy_reads_the_same() {
+        let hasher = foldhash::quality::RandomState::default();
+        let mut batch = Batch::default();
+        for line in [
+            r#"203.0.113.7 - - [01/Mar/2026:12:00:00 +0000] "GET /a/b?x=1 HTTP/1.1" 200 1 "https://Ref.Example/p" "curl/8""#,
+            r#"203.0.113.7 - - [01/Mar/2026:12:00:01 +0000] "GET /a/b HTTP/1.1" 200 1 "-" "-""#,
+            r#"198.51.100.2 - - [01/Mar/2026:12:00:02 +0000] "-" 408 0"#,
+        ] {
+            let record = Parser::new().parse(line.as_bytes()).unwrap();
+            batch.push(&record, &hasher);
+        }
+        let k = batch.keys_of(0);
+        assert_eq!(k.client, Some(&b"203.0.113.7"[..]));
+        assert_eq!(k.path.unwrap().text, b"/a/b");
+        assert_eq!(k.agent.unwrap().text, b"curl/8");
+        assert_eq!(k.referrer.unwrap().text, b"ref.example");
+        let same = batch.keys_of(1);
+        assert_eq!(same.path.unwrap().hash, k.path.unwrap().hash, "same path");
+        assert_eq!((same.agent, same.referrer), (None, None), "`-` is none");
+        let bare = batch.keys_of(2);
+        assert_eq!(bare.path, None, "no target, no path");
+        assert_eq!(bare.client, Some(&b"198.51.100.2"[..]));
+        assert_eq!(batch.owned_keys(0).view(), k);
+        assert_eq!(batch.keys_of(3), HitKeys::default(), "past the end: none");
     }
 }

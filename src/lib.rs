@@ -11,6 +11,7 @@ pub mod app;
 pub mod backfill;
 pub mod batch;
 pub mod cli;
+pub mod drill;
 pub mod follow;
 pub mod gen;
 pub mod lines;

@@ -28,7 +28,8 @@ use foldhash::fast::RandomState;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
-use crate::batch::Hit;
+use crate::batch::{Hit, HitKeys};
+use crate::drill::Tables;
 use crate::parse::Method;
 
 /// Most distinct sections tracked in one period.
@@ -153,6 +154,9 @@ pub struct Stats {
     sketches: Vec<Sketch>,
     /// Indices of `sketches` freed by pruning, already reset.
     free_sketches: Vec<u16>,
+    /// Exact status codes, and the top clients, paths, agents, referring
+    /// hosts and countries.
+    pub drill: Tables,
 }
 
 impl Stats {
@@ -182,6 +186,7 @@ impl Stats {
         self.bytes = self.bytes.saturating_add(hit.bytes);
         let class = (hit.status / 100).clamp(1, 5) as usize - 1;
         self.status[class] += 1;
+        self.drill.add_code(hit.status);
         self.methods[hit.method as usize] += 1;
         self.clients.insert(hit.client);
         let is_error = hit.status >= 400;
@@ -219,6 +224,11 @@ impl Stats {
             }
             None => self.no_section += 1,
         }
+    }
+
+    /// Count the drill-down keys of a hit already counted with `add`.
+    pub fn add_keys(&mut self, hit: &Hit, keys: &HitKeys<'_>) {
+        self.drill.add(hit, keys);
     }
 
     /// Count lines that did not parse.
