@@ -12,6 +12,7 @@ pub mod backfill;
 pub mod batch;
 pub mod cli;
 pub mod drill;
+pub mod drivers;
 pub mod follow;
 pub mod gen;
 pub mod lines;
