@@ -120,6 +120,31 @@ impl OwnedKeys {
     }
 }
 
+impl HitKeys<'_> {
+    /// These keys with a copy of their text.
+    pub fn to_owned(&self) -> OwnedKeys {
+        let mut raw = Vec::new();
+        let mut copy = |text: &[u8], hash: u64| {
+            let start = raw.len() as u32;
+            raw.extend_from_slice(text);
+            Key {
+                hash,
+                start,
+                len: text.len() as u32,
+            }
+        };
+        let mut keyed = |k: Option<Keyed<'_>>| k.map_or(Key::default(), |k| copy(k.text, k.hash));
+        let keys = Keys {
+            path: keyed(self.path),
+            agent: keyed(self.agent),
+            referrer: keyed(self.referrer),
+            client: keyed(self.client.map(|text| Keyed { hash: 0, text })),
+            country: self.country,
+        };
+        OwnedKeys { keys, raw }
+    }
+}
+
 /// `keys` with their text from `raw`.
 fn keys_in<'a>(keys: &Keys, raw: &'a [u8]) -> HitKeys<'a> {
     let text =
@@ -259,28 +284,6 @@ impl Batch {
         }
     }
 
-    /// The keys of hit `i` with a copy of their text.
-    pub fn owned_keys(&self, i: usize) -> OwnedKeys {
-        let Some(keys) = self.keys.get(i) else {
-            return OwnedKeys::default();
-        };
-        let mut owned = OwnedKeys {
-            keys: *keys,
-            raw: Vec::new(),
-        };
-        for key in [
-            &mut owned.keys.client,
-            &mut owned.keys.path,
-            &mut owned.keys.agent,
-            &mut owned.keys.referrer,
-        ] {
-            let text = &self.raw[key.start as usize..(key.start + key.len) as usize];
-            key.start = owned.raw.len() as u32;
-            owned.raw.extend_from_slice(text);
-        }
-        owned
-    }
-
     /// Append the sanitized `raw` section to the text; its `(start, len)`.
     fn push_section(&mut self, raw: &[u8]) -> (u32, u32) {
         let start = self.text.len();
@@ -411,7 +414,7 @@ mod tests {
         let bare = batch.keys_of(2);
         assert_eq!(bare.path, None, "no target, no path");
         assert_eq!(bare.client, Some(&b"198.51.100.2"[..]));
-        assert_eq!(batch.owned_keys(0).view(), k);
+        assert_eq!(k.to_owned().view(), k);
         assert_eq!(batch.keys_of(3), HitKeys::default(), "past the end: none");
     }
 }

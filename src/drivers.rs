@@ -17,8 +17,9 @@
 //!
 //! What the figures mean, and how far they can be off:
 //! - the windows are made of whole slots: a slot belongs to the window
-//!   when it ends after the window's first second, so the windows are
-//!   right to a slot (a period, when the window holds at most 64 of them);
+//!   its middle falls in, so each window is right to half a slot at either
+//!   end (half a period, when the window holds at most 64 of them), and
+//!   the period still open counts in the window;
 //! - each period gives its [`SLOT_KEYS`] top keys, and a slot keeps its
 //!   [`SLOT_KEYS`] top keys once it holds twice as many. A key that is
 //!   never among the top of a period in the window before counts as 0
@@ -217,12 +218,14 @@ impl History {
         let (mut window, mut before) = (Slot::default(), Slot::default());
         for slot in &self.slots {
             let Some(start) = slot.start else { continue };
-            let end = start + self.slot_secs;
+            // A slot belongs to the window its middle falls in, so each
+            // window is right to half a slot at either end.
+            let middle = start + self.slot_secs / 2;
             let into = if start > at {
                 continue;
-            } else if end > first {
+            } else if middle >= first {
                 &mut window
-            } else if end > first - self.window_secs {
+            } else if middle >= first - self.window_secs {
                 &mut before
             } else {
                 continue;

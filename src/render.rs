@@ -925,6 +925,7 @@ mod tests {
             alerting: true,
             alert_since: Some(T - 150),
             window_buckets,
+            drill: Default::default(),
         }
     }
 
@@ -949,6 +950,7 @@ mod tests {
             alerting: false,
             alert_since: None,
             window_buckets,
+            drill: Default::default(),
         }
     }
 
@@ -1139,16 +1141,17 @@ mod tests {
             at: T + 80,
             since: T + 80,
             peak_hits: 1215,
+            drivers: Default::default(),
         };
         // The first line holds the contract's words and the time, and
         // nothing else; the figures are on an indented second line.
         assert_eq!(
-            text(&Event::Alert(a), &UTC),
+            text(&Event::Alert(a.clone()), &UTC),
             "High traffic generated an alert - hits = 1215, triggered at 2026-03-01T12:01:20Z\n   \
              10.1 req/s over 120s, threshold 10 req/s\n"
         );
         assert_eq!(
-            json(&Event::Alert(a)),
+            json(&Event::Alert(a.clone())),
             "{\"type\":\"alert\",\"hits\":1215,\"average\":10.125,\"threshold\":10.0,\"window_secs\":120,\"at\":\"2026-03-01T12:01:20Z\"}\n"
         );
         let r = AlertEvent {
@@ -1156,14 +1159,15 @@ mod tests {
             average: 1189.0 / 120.0,
             at: T + 346,
             peak_hits: 1800,
-            ..a
+            ..a.clone()
         };
         assert_eq!(
-            text(&Event::Recovered(r), &UTC),
+            text(&Event::Recovered(r.clone()), &UTC),
             "High traffic alert recovered - hits = 1189, recovered at 2026-03-01T12:05:46Z\n   \
              lasted 4m 26s, peak 15.0 req/s\n"
         );
-        let v: serde_json::Value = serde_json::from_str(&json(&Event::Recovered(r))).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&json(&Event::Recovered(r.clone()))).unwrap();
         assert_eq!(v["type"], "recovered");
         assert_eq!(v["hits"], 1189);
         assert_eq!(v["at"], "2026-03-01T12:05:46Z");
@@ -1205,12 +1209,13 @@ mod tests {
             at: T,
             since: T,
             peak_hits: 1215,
+            drivers: Default::default(),
         };
         let colour = Style { color: true, ..UTC };
-        assert!(text(&Event::Alert(a), &colour).starts_with("\x1b[1;31mHigh traffic"));
-        assert!(text(&Event::Recovered(a), &colour).starts_with("\x1b[32mHigh traffic"));
-        assert!(text(&Event::Alert(a), &colour).ends_with("\x1b[0m\n"));
-        assert!(!text(&Event::Alert(a), &UTC).contains('\x1b'));
+        assert!(text(&Event::Alert(a.clone()), &colour).starts_with("\x1b[1;31mHigh traffic"));
+        assert!(text(&Event::Recovered(a.clone()), &colour).starts_with("\x1b[32mHigh traffic"));
+        assert!(text(&Event::Alert(a.clone()), &colour).ends_with("\x1b[0m\n"));
+        assert!(!text(&Event::Alert(a.clone()), &UTC).contains('\x1b'));
     }
 
     #[test]
@@ -1295,6 +1300,7 @@ mod tests {
             alerting: false,
             alert_since: None,
             window_buckets: [vec![0; 119], vec![12]].concat(),
+            drill: Default::default(),
         }
     }
 

@@ -332,6 +332,7 @@ mod tests {
             alerting: false,
             alert_since: None,
             window_buckets: vec![0; 120],
+            drill: Default::default(),
         }))
     }
 
@@ -344,6 +345,7 @@ mod tests {
             at,
             since: at,
             peak_hits: 1215,
+            drivers: Default::default(),
         }
     }
 
