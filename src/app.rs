@@ -39,6 +39,7 @@ use crate::batch::Batch;
 use crate::cli::{self, Args, ColorChoice, Format, LogFormat};
 use crate::follow::Follower;
 use crate::gen::{GenFormat, Generator, Shape};
+use crate::geo::Geo;
 use crate::monitor::{Config, Event, Monitor};
 use crate::reader::{self, Compression, Decoder, Msg, Source};
 use crate::render::{self, Style, Text, WIDTH};
@@ -84,9 +85,10 @@ pub fn run(args: Args) -> Result<Outcome> {
     let mut out = Output {
         w: io::BufWriter::with_capacity(OUTPUT_BUFFER, io::stdout().lock()),
         format: args.format,
-        text: Text::new(style),
+        text: Text::with_blocks(style, &args.show),
         dashboard: None,
         progress: None,
+        geo: None,
     };
     // Before anything starts: without a LOG_FILE, there may be no log to
     // read at all.
@@ -95,6 +97,9 @@ pub fn run(args: Args) -> Result<Outcome> {
         (None, true) => None,
         (None, false) => Some(cli::default_log(|p| p.exists()).map_err(anyhow::Error::msg)?),
     };
+
+    // Before anything starts: a bad database is an error naming it.
+    out.geo = args.geoip.as_deref().map(Geo::open).transpose()?;
 
     let (tx, rx) = mpsc::sync_channel(CHANNEL_DEPTH);
     let stop = on_signal(tx.clone())?;
@@ -127,6 +132,9 @@ pub fn run(args: Args) -> Result<Outcome> {
         true => start_replay(&args, cfg, input, &mut out, tx)?,
         false => start_following(&args, cfg, input, tx)?,
     };
+    if out.geo.is_some() {
+        monitor = monitor.with_countries();
+    }
 
     let mut events = Vec::new();
     let unparsed = pump(&args, &input, &rx, &mut monitor, &mut out, &mut events)?;
@@ -347,8 +355,8 @@ fn pump(
         }
         let Some(msg) = msg else { continue };
         match msg {
-            Msg::Batch(batch) => out.add(monitor, &batch, events),
-            Msg::Raw(raw) => out.add(monitor, &decoder.decode(&raw), events),
+            Msg::Batch(mut batch) => out.add(monitor, &mut batch, events),
+            Msg::Raw(raw) => out.add(monitor, &mut decoder.decode(&raw), events),
             Msg::Backfill(batch) => monitor.backfill(&batch),
             Msg::BackfillDone => monitor.backfill_done(events),
             Msg::Notice(notice) if !args.quiet => eprintln!("logmon: {notice}"),
@@ -511,12 +519,17 @@ struct Output<W: Write> {
     dashboard: Option<Dashboard>,
     /// The replay progress bar on stderr, while one is shown.
     progress: Option<Progress>,
+    /// `--geoip`: the clients' countries.
+    geo: Option<Geo>,
 }
 
 impl<W: Write> Output<W> {
-    /// Count `batch`: on the dashboard, in the monitor and on the
-    /// progress bar.
-    fn add(&mut self, monitor: &mut Monitor, batch: &Batch, events: &mut Vec<Event>) {
+    /// Count `batch`: on the dashboard, in the monitor (with its clients'
+    /// countries, with `--geoip`) and on the progress bar.
+    fn add(&mut self, monitor: &mut Monitor, batch: &mut Batch, events: &mut Vec<Event>) {
+        if let Some(geo) = &mut self.geo {
+            geo.annotate(batch);
+        }
         if let Some(dashboard) = &self.dashboard {
             dashboard.count(batch);
         }

@@ -15,6 +15,7 @@ pub mod drill;
 pub mod drivers;
 pub mod follow;
 pub mod gen;
+pub mod geo;
 pub mod lines;
 pub mod monitor;
 pub mod parse;

@@ -326,9 +326,7 @@ fn text_report(r: &Report, style: &Style, scale: &mut Scale, blocks: &[Block]) -
             Block::Clients => client_table(&mut out, r, style),
             Block::Paths => ranked_table(&mut out, r, style, "path", &r.drill.paths),
             Block::Agents => agent_table(&mut out, r, style),
-            Block::Referrers => {
-                ranked_table(&mut out, r, style, "referrer", &r.drill.referrers)
-            }
+            Block::Referrers => ranked_table(&mut out, r, style, "referrer", &r.drill.referrers),
             Block::Countries => countries_line(&mut out, &r.drill),
         }
     }
@@ -402,7 +400,13 @@ fn section_table(out: &mut String, r: &Report, style: &Style) {
             cells
         })
         .collect();
-    let mut head = vec![heading("section", r.top_exact), "hits", "share", "4xx", "5xx"];
+    let mut head = vec![
+        heading("section", r.top_exact),
+        "hits",
+        "share",
+        "4xx",
+        "5xx",
+    ];
     if timed {
         head.extend(["p50", "p95", "p99"]);
     }
@@ -618,8 +622,8 @@ fn drivers_line(d: &Drivers) -> Option<String> {
     // Shorten the longest name until the two fit.
     while width(&chosen) > WIDTH {
         let over = width(&chosen) - WIDTH;
-        let longest = (chosen.iter_mut())
-            .max_by_key(|item| item.2.name.chars().count().min(item.3))?;
+        let longest =
+            (chosen.iter_mut()).max_by_key(|item| item.2.name.chars().count().min(item.3))?;
         let len = longest.2.name.chars().count().min(longest.3);
         if len <= 1 {
             break;
@@ -1960,7 +1964,9 @@ mod tests {
             ("2001:db8:85a3:8d3:1319:8a2e:370:7348", "DE"),
             ("198.51.100.23", ""),
         ];
-        let codes = [200, 200, 200, 304, 404, 401, 500, 502, 503, 204, 206, 301, 302, 403, 429];
+        let codes = [
+            200, 200, 200, 304, 404, 401, 500, 502, 503, 204, 206, 301, 302, 403, 429,
+        ];
         let mut n = 0u64;
         for i in 0..600u64 {
             let (client, country) = clients[(i % 7 % 3) as usize];
@@ -2072,14 +2078,20 @@ mod tests {
             ..r.clone()
         };
         let out = Text::with_blocks(UTC, &ALL_BLOCKS).render(&Event::Report(Box::new(plain)));
-        assert!(!out.contains("countries") && !out.contains("country"), "{out}");
+        assert!(
+            !out.contains("countries") && !out.contains("country"),
+            "{out}"
+        );
     }
 
     #[test]
     fn the_codes_line_counts_what_does_not_fit() {
         let mut out = String::new();
         let drill = Drill {
-            codes: (200..240).map(|c| (c, 1000 + u64::from(c))).chain([(0, 7)]).collect(),
+            codes: (200..240)
+                .map(|c| (c, 1000 + u64::from(c)))
+                .chain([(0, 7)])
+                .collect(),
             ..Drill::default()
         };
         codes_line(&mut out, &drill);
@@ -2111,23 +2123,58 @@ mod tests {
         assert_eq!(v["top_clients"][0]["country"], "FR");
         assert_eq!(v["top_clients"][2]["country"], "-");
         assert!(v["top_clients"][0]["errors"].as_u64().unwrap() > 0);
-        assert_eq!(v["top_paths"][0]["path"], "/api/v2/users/12345/preferences/notifications/email/weekly-digest");
+        assert_eq!(
+            v["top_paths"][0]["path"],
+            "/api/v2/users/12345/preferences/notifications/email/weekly-digest"
+        );
         let bots: Vec<(&str, bool)> = (v["top_agents"].as_array().unwrap().iter())
-            .map(|a| (&a["agent"].as_str().unwrap()[..4], a["bot"].as_bool().unwrap()))
+            .map(|a| {
+                (
+                    &a["agent"].as_str().unwrap()[..4],
+                    a["bot"].as_bool().unwrap(),
+                )
+            })
             .collect();
         assert_eq!(
             bots,
-            [("Goog", true), ("Mozi", false), ("curl", true), ("evil", false)]
+            [
+                ("Goog", true),
+                ("Mozi", false),
+                ("curl", true),
+                ("evil", false)
+            ]
         );
         assert_eq!(v["top_referrers"][0]["hits"], 150);
         assert_eq!(v["top_countries"][0]["country"], "FR");
-        for flag in ["top_clients_exact", "top_paths_exact", "top_agents_exact", "top_referrers_exact"] {
+        for flag in [
+            "top_clients_exact",
+            "top_paths_exact",
+            "top_agents_exact",
+            "top_referrers_exact",
+        ] {
             assert_eq!(v[flag], true, "{flag}");
         }
         // The old fields are all still there.
-        for field in ["type", "start", "end", "hits", "bytes", "invalid", "clients", "clients_exact",
-            "status", "methods", "sections", "sections_exact", "rate", "window_hits",
-            "window_average", "threshold", "alerting", "alert_since"] {
+        for field in [
+            "type",
+            "start",
+            "end",
+            "hits",
+            "bytes",
+            "invalid",
+            "clients",
+            "clients_exact",
+            "status",
+            "methods",
+            "sections",
+            "sections_exact",
+            "rate",
+            "window_hits",
+            "window_average",
+            "threshold",
+            "alerting",
+            "alert_since",
+        ] {
             assert!(v.get(field).is_some(), "{field}");
         }
         // Without --geoip, no countries and no country per client.
@@ -2186,7 +2233,10 @@ mod tests {
             })
         );
         let coloured = text(&Event::Alert(a), &Style { color: true, ..UTC });
-        assert!(coloured.lines().all(|l| l.starts_with("\x1b[1;31m")), "{coloured}");
+        assert!(
+            coloured.lines().all(|l| l.starts_with("\x1b[1;31m")),
+            "{coloured}"
+        );
         // Nothing grew: no line.
         let quiet = text(&Event::Alert(flood_alert(Drivers::default())), &UTC);
         assert_eq!(quiet.lines().count(), 2, "{quiet}");
@@ -2196,7 +2246,10 @@ mod tests {
     fn the_drivers_line_fits_80_columns_keeping_the_top_section_and_client() {
         let long = format!("/{}", "x".repeat(200));
         let a = flood_alert(Drivers {
-            sections: vec![driver("/api", 2000, 0), driver("/checkout-and-payments", 900, 0)],
+            sections: vec![
+                driver("/api", 2000, 0),
+                driver("/checkout-and-payments", 900, 0),
+            ],
             clients: vec![
                 driver("2001:db8:85a3:8d3:1319:8a2e:370:7348", 1500, 0),
                 driver("198.51.100.23", 100, 0),
@@ -2218,7 +2271,10 @@ mod tests {
         };
         let line = drivers_line(&one).unwrap();
         assert_eq!(line.chars().count(), WIDTH, "{line}");
-        assert!(line.contains("…") && line.ends_with(" +2,000 (67%)"), "{line}");
+        assert!(
+            line.contains("…") && line.ends_with(" +2,000 (67%)"),
+            "{line}"
+        );
         assert_eq!(drivers_line(&Drivers::default()), None);
     }
 
