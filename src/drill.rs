@@ -22,10 +22,13 @@
 //! `python-requests`, `Go-http-client`, headless browsers, ...), only for
 //! the rows a report lists.
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
+use foldhash::fast::RandomState;
+
 use crate::batch::{Hit, HitKeys};
-use crate::text::{sanitize, truncate};
+use crate::text::{is_printable_ascii, sanitize, truncate};
 use crate::topk::{Counter, TopK};
 
 /// Counters of the top-clients table of a period.
@@ -36,6 +39,8 @@ pub const PATH_COUNTERS: usize = 4096;
 pub const AGENT_COUNTERS: usize = 1024;
 /// Counters of the referring-hosts table.
 pub const REFERRER_COUNTERS: usize = 1024;
+/// User agents whose bot flag is remembered.
+const BOT_CACHE: usize = 4096;
 /// Longest text kept for a key, in characters (after sanitizing).
 pub const MAX_KEY_CHARS: usize = 256;
 
@@ -95,6 +100,10 @@ pub struct Tables {
     /// Hits by country, indexed by `Country` (allocated on the first hit
     /// looked up).
     countries: Vec<u64>,
+    /// Whether a user agent (by key) is a bot, kept across periods: a
+    /// report asks about the same few agents again and again, and the
+    /// answer costs a regex match.
+    bots: HashMap<u64, bool, RandomState>,
 }
 
 impl Default for Tables {
@@ -106,13 +115,22 @@ impl Default for Tables {
             agents: TopK::new(AGENT_COUNTERS),
             referrers: TopK::new(REFERRER_COUNTERS),
             countries: Vec::new(),
+            bots: HashMap::default(),
         }
     }
 }
 
-/// Write `raw`, sanitized and cut to [`MAX_KEY_CHARS`], into `text`.
-fn store(text: &mut String, raw: &[u8]) {
-    text.push_str(&truncate(&sanitize(raw), MAX_KEY_CHARS));
+/// Write `raw`, sanitized and cut to [`MAX_KEY_CHARS`], into `text`: UTF-8.
+fn store(text: &mut Vec<u8>, raw: &[u8]) {
+    // Most keys are short printable ASCII: safe, short and UTF-8 as they
+    // are, which a check of eight bytes at a time tells, where sanitize and
+    // truncate walk them char by char (and a `&str` would cost a UTF-8
+    // check per key: the text is made a string only for the rows listed).
+    if raw.len() <= MAX_KEY_CHARS && is_printable_ascii(raw) {
+        text.extend_from_slice(raw);
+    } else {
+        text.extend_from_slice(truncate(&sanitize(raw), MAX_KEY_CHARS).as_bytes());
+    }
 }
 
 impl Tables {
@@ -153,6 +171,20 @@ impl Tables {
         }
     }
 
+    /// Forget the period's counts, keeping the memory (and what is known
+    /// of user agents) for the next period.
+    pub fn clear(&mut self) {
+        self.codes.fill(0);
+        self.countries.fill(0);
+        self.clients.clear();
+        self.paths.clear();
+        self.agents.clear();
+        self.referrers.clear();
+        if self.bots.len() > BOT_CACHE {
+            self.bots.clear();
+        }
+    }
+
     /// The clients table, for the alert's drivers.
     pub fn clients(&self) -> &TopK<Country> {
         &self.clients
@@ -161,12 +193,22 @@ impl Tables {
     /// What a report shows: every status code, the `n` most frequent
     /// clients, paths, agents and referring hosts, and with `countries`
     /// the `n` countries with most hits.
-    pub fn drill(&self, n: usize, countries: bool) -> Drill {
+    pub fn drill(&mut self, n: usize, countries: bool) -> Drill {
         let codes = (self.codes.iter().enumerate())
             .filter(|&(_, &hits)| hits > 0)
             .map(|(code, &hits)| (code as u16, hits))
             .collect();
         let plain = |c: &Counter<()>| Row::new(c, Country::NONE);
+        let bots = &mut self.bots;
+        let agents = Ranked {
+            rows: (self.agents.top(n).into_iter())
+                .map(|c| Row {
+                    bot: *bots.entry(c.key).or_insert_with(|| is_bot(&c.name())),
+                    ..plain(c)
+                })
+                .collect(),
+            exact: self.agents.exact(),
+        };
         let countries = countries.then(|| {
             let mut rows: Vec<(Country, u64)> = (self.countries.iter().enumerate())
                 .filter(|&(_, &hits)| hits > 0)
@@ -181,10 +223,7 @@ impl Tables {
             codes,
             clients: ranked(&self.clients, n, |c| Row::new(c, c.tag)),
             paths: ranked(&self.paths, n, plain),
-            agents: ranked(&self.agents, n, |c| Row {
-                bot: is_bot(&c.text),
-                ..plain(c)
-            }),
+            agents,
             referrers: ranked(&self.referrers, n, plain),
             countries,
         }
@@ -257,7 +296,7 @@ pub struct Row {
 impl Row {
     fn new<T>(c: &Counter<T>, country: Country) -> Row {
         Row {
-            name: c.text.clone(),
+            name: c.name().into_owned(),
             hits: c.count,
             errors: c.errors,
             country,

@@ -20,7 +20,7 @@
 //!   its middle falls in, so each window is right to half a slot at either
 //!   end (half a period, when the window holds at most 64 of them), and
 //!   the period still open counts in the window;
-//! - each period gives its [`SLOT_KEYS`] top keys, and a slot keeps its
+//! - each period gives its [`PERIOD_KEYS`] top keys, and a slot keeps its
 //!   [`SLOT_KEYS`] top keys once it holds twice as many. A key that is
 //!   never among the top of a period in the window before counts as 0
 //!   there, so the growth of a key that was already busy can be
@@ -39,9 +39,11 @@ use crate::text::truncate;
 
 /// Most slots per window.
 pub const SLOTS_PER_WINDOW: i64 = 64;
-/// Keys taken from each period, and kept per slot (up to twice as many
-/// between prunes).
+/// Keys kept per slot (up to twice as many between prunes).
 pub const SLOT_KEYS: usize = 64;
+/// Keys taken from each period: a key that drives an alert is among the
+/// top few of most periods of the window.
+pub const PERIOD_KEYS: usize = 16;
 /// Longest name kept, in characters.
 pub const MAX_NAME_CHARS: usize = 128;
 /// Drivers listed per kind (sections, clients).
@@ -88,17 +90,19 @@ impl Driver {
 struct Tally(HashMap<u64, (u64, String), RandomState>);
 
 impl Tally {
-    fn add(&mut self, key: u64, hits: u64, name: &str) {
-        let entry = self
-            .0
-            .entry(key)
-            .or_insert_with(|| (0, truncate(name, MAX_NAME_CHARS).into_owned()));
+    /// Add `hits` to `key`, whose name is `name` (UTF-8, copied only when
+    /// the key is new here).
+    fn add(&mut self, key: u64, hits: u64, name: &[u8]) {
+        let entry = self.0.entry(key).or_insert_with(|| {
+            let name = String::from_utf8_lossy(name);
+            (0, truncate(&name, MAX_NAME_CHARS).into_owned())
+        });
         entry.0 += hits;
     }
 
     fn merge(&mut self, other: &Tally) {
         for (&key, (hits, name)) in &other.0 {
-            self.add(key, *hits, name);
+            self.add(key, *hits, name.as_bytes());
         }
     }
 
@@ -178,7 +182,6 @@ impl History {
         let slot_start = start - start.rem_euclid(self.slot_secs);
         let ring = self.slots.len() as i64;
         let i = (slot_start / self.slot_secs).rem_euclid(ring) as usize;
-        let tally = self.tally(stats);
         let slot = &mut self.slots[i];
         if slot.start != Some(slot_start) {
             // A slot from two windows ago, or never used.
@@ -187,27 +190,9 @@ impl History {
             slot.sections.0.clear();
             slot.clients.0.clear();
         }
-        slot.hits += stats.hits;
-        slot.sections.merge(&tally.sections);
-        slot.clients.merge(&tally.clients);
+        add(slot, &self.hasher, stats);
         slot.sections.prune(SLOT_KEYS);
         slot.clients.prune(SLOT_KEYS);
-    }
-
-    /// The top keys of one period.
-    fn tally(&self, stats: &Stats) -> Slot {
-        let mut slot = Slot {
-            hits: stats.hits,
-            ..Slot::default()
-        };
-        for row in stats.top(SLOT_KEYS).0 {
-            let key = self.hasher.hash_one(&row.section);
-            slot.sections.add(key, row.hits, &row.section);
-        }
-        for c in stats.drill.clients().top(SLOT_KEYS) {
-            slot.clients.add(c.key, c.count, &c.text);
-        }
-        slot
     }
 
     /// What drove an alert that fired at second `at`: the window is the
@@ -234,15 +219,25 @@ impl History {
             into.sections.merge(&slot.sections);
             into.clients.merge(&slot.clients);
         }
-        let open = self.tally(open);
-        window.hits += open.hits;
-        window.sections.merge(&open.sections);
-        window.clients.merge(&open.clients);
+        add(&mut window, &self.hasher, open);
         Drivers {
             sections: grown(&window.sections, &before.sections),
             clients: grown(&window.clients, &before.clients),
             window_hits: window.hits,
         }
+    }
+}
+
+/// Add the [`PERIOD_KEYS`] top sections and clients of a period to `slot`
+/// (a name is copied only for a key new to the slot).
+fn add(slot: &mut Slot, hasher: &RandomState, stats: &Stats) {
+    slot.hits += stats.hits;
+    for (section, hits) in stats.top_sections(PERIOD_KEYS) {
+        slot.sections
+            .add(hasher.hash_one(section), hits, section.as_bytes());
+    }
+    for c in stats.drill.clients().top(PERIOD_KEYS) {
+        slot.clients.add(c.key, c.count, &c.text);
     }
 }
 
@@ -402,14 +397,14 @@ mod tests {
     fn pruning_keeps_the_most_hit_keys() {
         let mut t = Tally::default();
         for i in 0..200u64 {
-            t.add(i, i, &format!("k{i}"));
+            t.add(i, i, format!("k{i}").as_bytes());
         }
         t.prune(64);
         assert_eq!(t.0.len(), 64);
         assert!(t.0.values().all(|v| v.0 >= 136));
         let mut ties = Tally::default();
         for i in 0..200u64 {
-            ties.add(i, 5, "same");
+            ties.add(i, 5, b"same");
         }
         ties.prune(64);
         assert_eq!(ties.0.len(), 64, "ties at the cut keep exactly enough");

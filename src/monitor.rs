@@ -578,7 +578,10 @@ impl Monitor {
         if self.clock == Clock::Wall || self.period.hits > 0 || self.period.invalid > 0 {
             self.report(end, out);
         } else {
+            // Nothing counted: the drill-down tables are empty, and kept.
+            let drill = std::mem::take(&mut self.period.drill);
             self.period = Stats::default();
+            self.period.drill = drill;
         }
         self.period_start = end;
     }
@@ -587,8 +590,11 @@ impl Monitor {
         self.history.add_period(self.period_start, &self.period);
         let drill = self.period.drill.drill(self.cfg.top, self.countries);
         // The next period likely sees as many sections and clients: sizing
-        // its tables now saves growing them again, line by line.
-        let next = self.period.empty_like();
+        // its tables now saves growing them again, line by line; the
+        // drill-down tables are reused whole, strings and all.
+        let mut next = self.period.empty_like();
+        next.drill = std::mem::take(&mut self.period.drill);
+        next.drill.clear();
         let stats = std::mem::replace(&mut self.period, next);
         // Every hit is in exactly one report, so merging each period's
         // histogram gives the run's, at one merge per period.

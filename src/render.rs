@@ -1358,7 +1358,7 @@ mod tests {
 
     /// A quiet period: steady traffic well below the threshold.
     fn quiet_report() -> Report {
-        let stats = stats(&[
+        let mut stats = stats(&[
             (1500, 200, Method::Get, "/static", 7),
             (12_345, 200, Method::Get, "/api", 8),
             (20, 500, Method::Put, "/api", 9),
@@ -2138,8 +2138,8 @@ mod tests {
         assert_eq!(
             bots,
             [
-                ("Goog", true),
                 ("Mozi", false),
+                ("Goog", true),
                 ("curl", true),
                 ("evil", false)
             ]

@@ -283,6 +283,19 @@ impl Stats {
         (rows, !self.sections_pruned)
     }
 
+    /// The `n` most hit sections and their hits, by hits descending (ties
+    /// in no set order): the cheap form of [`Stats::top`].
+    pub fn top_sections(&self, n: usize) -> Vec<(&str, u64)> {
+        let mut rows: Vec<(&str, u64)> = (self.sections.iter())
+            .map(|(k, v)| (&**k, v.hits))
+            .collect();
+        if n < rows.len() {
+            rows.select_nth_unstable_by(n, |a, b| b.1.cmp(&a.1));
+            rows.truncate(n);
+        }
+        rows
+    }
+
     /// Drop the less-hit half of the section table. Sections that come back
     /// later start again from zero, so their counts (and the ranking near
     /// the cut) become approximate; heavy hitters keep their counts.

@@ -27,6 +27,7 @@
 //! `min`, and `min <= N / m`, so the walks cost O(N) in all: O(1) per add,
 //! amortised. Pure: no clock, no I/O.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use foldhash::fast::RandomState;
@@ -47,8 +48,17 @@ pub struct Counter<T> {
     /// What the caller attached to the key when it took the counter (a
     /// client's country, say).
     pub tag: T,
-    /// The key's text, written when it took the counter.
-    pub text: String,
+    /// The key's text, written when it took the counter: bytes, which
+    /// the caller keeps UTF-8 (see [`Counter::name`]).
+    pub text: Vec<u8>,
+}
+
+impl<T> Counter<T> {
+    /// The key's text as a string (any byte that is not UTF-8 shown as
+    /// U+FFFD, which a caller that writes UTF-8 never sees).
+    pub fn name(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.text)
+    }
 }
 
 /// The heavy hitters of a stream of keys, in `capacity` counters.
@@ -74,7 +84,8 @@ pub struct TopK<T = ()> {
 
 impl<T: Copy + Default> TopK<T> {
     /// An empty summary of at most `capacity` counters (at least 1).
-    /// Nothing is allocated until the first add.
+    /// Nothing is allocated until the first add; memory grows with the
+    /// keys, up to `capacity` counters.
     pub fn new(capacity: usize) -> TopK<T> {
         TopK {
             capacity: capacity.max(1),
@@ -90,30 +101,35 @@ impl<T: Copy + Default> TopK<T> {
 
     /// Count one occurrence of `key`, flagged as an error or not. When the
     /// key takes a counter, `describe` writes its text into the (empty)
-    /// string given, and returns its tag.
-    pub fn add(&mut self, key: u64, error: bool, describe: impl FnOnce(&mut String) -> T) {
+    /// buffer given, and returns its tag.
+    pub fn add(&mut self, key: u64, error: bool, describe: impl FnOnce(&mut Vec<u8>) -> T) {
         self.total += 1;
-        if let Some(&i) = self.index.get(&key) {
-            let c = &mut self.counters[i as usize];
-            c.count += 1;
-            c.errors += u64::from(error);
-            return;
-        }
-        let (i, inherited) = if self.taken < self.capacity {
-            if self.counters.capacity() == 0 {
-                self.counters.reserve_exact(self.capacity);
-                self.index.reserve(self.capacity);
+        // One probe finds the key or where it goes, while the table has
+        // room; turning a key out takes two more.
+        let vacant = match self.index.entry(key) {
+            Entry::Occupied(at) => {
+                let c = &mut self.counters[*at.get() as usize];
+                c.count += 1;
+                c.errors += u64::from(error);
+                return;
             }
+            Entry::Vacant(vacant) => vacant,
+        };
+        let (i, inherited) = if self.taken < self.capacity {
+            // The tables grow as keys come (most periods have far fewer
+            // than `capacity`), and keep their room across `clear`.
             if self.taken == self.counters.len() {
                 self.counters.push(Counter::default());
             }
             self.taken += 1;
+            vacant.insert(self.taken as u32 - 1);
             (self.taken - 1, 0)
         } else {
             self.overflowed = true;
             let i = self.take_smallest();
             let old = self.counters[i].key;
             self.index.remove(&old);
+            self.index.insert(key, i as u32);
             (i, self.min)
         };
         let c = &mut self.counters[i];
@@ -123,7 +139,6 @@ impl<T: Copy + Default> TopK<T> {
         c.errors = u64::from(error);
         c.text.clear();
         c.tag = describe(&mut c.text);
-        self.index.insert(key, i as u32);
         if self.taken == self.capacity && !self.overflowed {
             // Just full: from now on a new key takes over a smallest count.
             self.min = self.smallest();
@@ -190,18 +205,21 @@ impl<T: Copy + Default> TopK<T> {
     }
 
     /// The `n` counters with the highest counts, by count descending, then
-    /// by text.
+    /// by counter (the order keys first took them, until the table
+    /// overflowed): ranking compares numbers only, never texts.
     pub fn top(&self, n: usize) -> Vec<&Counter<T>> {
-        let mut rows: Vec<&Counter<T>> = self.taken().iter().collect();
-        let by_rank = |a: &&Counter<T>, b: &&Counter<T>| {
-            b.count.cmp(&a.count).then_with(|| a.text.cmp(&b.text))
-        };
-        if n < rows.len() {
-            rows.select_nth_unstable_by(n, by_rank);
-            rows.truncate(n);
+        let mut ranks: Vec<(std::cmp::Reverse<u64>, u32)> = (self.taken().iter().enumerate())
+            .map(|(i, c)| (std::cmp::Reverse(c.count), i as u32))
+            .collect();
+        if n < ranks.len() {
+            ranks.select_nth_unstable(n);
+            ranks.truncate(n);
         }
-        rows.sort_unstable_by(by_rank);
-        rows
+        ranks.sort_unstable();
+        ranks
+            .into_iter()
+            .map(|(_, i)| &self.counters[i as usize])
+            .collect()
     }
 
     /// Forget every key, keeping the memory (the counters' strings too) for
@@ -229,17 +247,20 @@ mod tests {
     }
 
     fn add(t: &mut TopK, i: u64, error: bool) {
-        t.add(mix(i), error, |text| text.push_str(&format!("k{i}")));
+        t.add(mix(i), error, |text| text.extend(format!("k{i}").bytes()));
     }
 
     fn counts(t: &TopK, n: usize) -> Vec<(String, u64)> {
-        t.top(n).iter().map(|c| (c.text.clone(), c.count)).collect()
+        t.top(n)
+            .iter()
+            .map(|c| (c.name().into_owned(), c.count))
+            .collect()
     }
 
     #[test]
     fn counts_are_exact_while_the_keys_fit() {
         let mut t = TopK::new(4);
-        for (i, n) in [(1, 5), (2, 3), (3, 3), (4, 1)] {
+        for (i, n) in [(1, 5), (3, 3), (2, 3), (4, 1)] {
             for j in 0..n {
                 add(&mut t, i, j == 0);
             }
@@ -247,16 +268,17 @@ mod tests {
         assert!(t.exact());
         assert_eq!(t.error_bound(), 0);
         assert_eq!(t.total(), 12);
+        // Ties in the order the keys came.
         assert_eq!(
             counts(&t, 10),
             [
                 ("k1".into(), 5),
-                ("k2".into(), 3),
                 ("k3".into(), 3),
+                ("k2".into(), 3),
                 ("k4".into(), 1)
             ]
         );
-        assert_eq!(counts(&t, 2), [("k1".into(), 5), ("k2".into(), 3)]);
+        assert_eq!(counts(&t, 2), [("k1".into(), 5), ("k3".into(), 3)]);
         let k1 = t.get(mix(1)).unwrap();
         assert_eq!((k1.errors, k1.error), (1, 0));
     }
@@ -268,7 +290,7 @@ mod tests {
         for key in [7, 7, 7, 8, 7, 9] {
             t.add(key, false, |text| {
                 written += 1;
-                text.push_str(&key.to_string());
+                text.extend(key.to_string().bytes());
             });
         }
         // 7 and 8 take the two counters, then 9 takes over 8's (the
@@ -278,9 +300,9 @@ mod tests {
         let top: Vec<_> = t
             .top(2)
             .iter()
-            .map(|c| (c.text.as_str(), c.count, c.error))
+            .map(|c| (c.name().into_owned(), c.count, c.error))
             .collect();
-        assert_eq!(top, [("7", 4, 0), ("9", 2, 1)]);
+        assert_eq!(top, [("7".into(), 4, 0), ("9".into(), 2, 1)]);
     }
 
     #[test]
@@ -308,19 +330,15 @@ mod tests {
         let bound = t.error_bound();
         assert!(bound <= n / m as u64, "{bound} > {n} / {m}");
         for c in t.top(m) {
-            let i: u64 = c.text[1..].parse().unwrap();
+            let name = c.name();
+            let i: u64 = name[1..].parse().unwrap();
             let real = truth[&i];
-            assert!(c.count >= real, "{} underestimated", c.text);
-            assert!(
-                c.count - real <= c.error,
-                "{}: {} vs {real}",
-                c.text,
-                c.count
-            );
+            assert!(c.count >= real, "{name} underestimated");
+            assert!(c.count - real <= c.error, "{}: {} vs {real}", name, c.count);
             assert!(c.error <= bound);
         }
         // Every key above N/m is listed, the heavy ones first.
-        let top: Vec<_> = t.top(3).iter().map(|c| c.text.clone()).collect();
+        let top: Vec<_> = t.top(3).iter().map(|c| c.name().into_owned()).collect();
         assert_eq!(top, ["k1000000", "k1000001", "k1000002"]);
         for (i, &real) in &truth {
             if real > n / m as u64 {
