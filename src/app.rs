@@ -47,7 +47,7 @@ use crate::serve::Dashboard;
 
 /// Batches in flight between the reader and the loop. Bounded, so a reader
 /// that outpaces the loop waits instead of filling memory.
-const CHANNEL_DEPTH: usize = 16;
+const CHANNEL_DEPTH: usize = 4;
 
 /// Output buffer: room for the events of one batch of a replay (about 40
 /// JSON reports at 10 lines/s), so that it is written in one go.

@@ -166,9 +166,17 @@ impl Batch {
             text: Vec::with_capacity(hits * 8),
             invalid_at: Vec::new(),
             keys: Vec::with_capacity(hits),
-            // A Combined line's client, path, agent and referring host.
-            raw: Vec::with_capacity(hits * 160),
+            // A CLF line's client and path; see `reserve_keys_like`.
+            raw: Vec::with_capacity(hits * 48),
         }
+    }
+
+    /// Room for as much key text as `other` held (a Combined line's agent
+    /// and referrer make it ~150 bytes, a CLF line's ~40), so that a batch
+    /// like the last one does not grow its arena line by line.
+    pub fn reserve_keys_like(&mut self, other: &Batch) {
+        self.raw
+            .reserve(other.raw.len().saturating_sub(self.raw.len()));
     }
 
     pub fn is_empty(&self) -> bool {
