@@ -973,13 +973,17 @@ struct JsonReport<'a> {
     /// Hits by exact status code, `"-"` for a hit without one: they add
     /// up to `hits`.
     codes: Codes<'a>,
-    top_clients: Vec<JsonClient<'a>>,
+    /// `client`, `hits`, `errors`, and `country` with `--geoip`.
+    top_clients: Vec<JsonRow<'a>>,
     top_clients_exact: bool,
-    top_paths: Vec<JsonPath<'a>>,
+    /// `path`, `hits`, `errors`.
+    top_paths: Vec<JsonRow<'a>>,
     top_paths_exact: bool,
-    top_agents: Vec<JsonAgent<'a>>,
+    /// `agent`, `hits`, `bot`.
+    top_agents: Vec<JsonRow<'a>>,
     top_agents_exact: bool,
-    top_referrers: Vec<JsonReferrer<'a>>,
+    /// `referrer`, `hits`.
+    top_referrers: Vec<JsonRow<'a>>,
     top_referrers_exact: bool,
     /// With `--geoip`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1000,35 +1004,53 @@ impl Serialize for Codes<'_> {
     }
 }
 
-#[derive(Serialize)]
-struct JsonClient<'a> {
-    client: &'a str,
-    hits: u64,
-    errors: u64,
-    /// With `--geoip`: the ISO code, or `-` when the database has none.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    country: Option<String>,
-}
-
-#[derive(Serialize)]
-struct JsonPath<'a> {
-    path: &'a str,
-    hits: u64,
-    errors: u64,
-}
-
-#[derive(Serialize)]
-struct JsonAgent<'a> {
-    agent: &'a str,
-    hits: u64,
-    /// A crawler or a script.
+/// A row of a top list, keyed by what the list holds (`client`, `path`,
+/// ...), with the fields that list carries.
+struct JsonRow<'a> {
+    key: &'static str,
+    row: &'a Row,
+    /// `errors` (clients, paths), `bot` (agents), `country` (clients,
+    /// with `--geoip`).
+    errors: bool,
     bot: bool,
+    country: bool,
 }
 
-#[derive(Serialize)]
-struct JsonReferrer<'a> {
-    referrer: &'a str,
-    hits: u64,
+impl Serialize for JsonRow<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry(self.key, &self.row.name)?;
+        map.serialize_entry("hits", &self.row.hits)?;
+        if self.errors {
+            map.serialize_entry("errors", &self.row.errors)?;
+        }
+        if self.bot {
+            map.serialize_entry("bot", &self.row.bot)?;
+        }
+        if self.country {
+            map.serialize_entry("country", &self.row.country.code())?;
+        }
+        map.end()
+    }
+}
+
+/// The rows of `table` as `key` rows with `errors` (and `country`).
+fn json_rows<'a>(
+    key: &'static str,
+    table: &'a Ranked,
+    errors: bool,
+    country: bool,
+) -> Vec<JsonRow<'a>> {
+    (table.rows.iter())
+        .map(|row| JsonRow {
+            key,
+            row,
+            errors,
+            bot: key == "agent",
+            country,
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -1132,37 +1154,13 @@ impl<'a> From<&'a Report> for JsonReport<'a> {
             alerting: r.alerting,
             alert_since: r.alert_since.map(utc),
             codes: Codes(&d.codes),
-            top_clients: (d.clients.rows.iter())
-                .map(|row| JsonClient {
-                    client: &row.name,
-                    hits: row.hits,
-                    errors: row.errors,
-                    country: d.countries.as_ref().map(|_| row.country.code()),
-                })
-                .collect(),
+            top_clients: json_rows("client", &d.clients, true, d.countries.is_some()),
             top_clients_exact: d.clients.exact,
-            top_paths: (d.paths.rows.iter())
-                .map(|row| JsonPath {
-                    path: &row.name,
-                    hits: row.hits,
-                    errors: row.errors,
-                })
-                .collect(),
+            top_paths: json_rows("path", &d.paths, true, false),
             top_paths_exact: d.paths.exact,
-            top_agents: (d.agents.rows.iter())
-                .map(|row| JsonAgent {
-                    agent: &row.name,
-                    hits: row.hits,
-                    bot: row.bot,
-                })
-                .collect(),
+            top_agents: json_rows("agent", &d.agents, false, false),
             top_agents_exact: d.agents.exact,
-            top_referrers: (d.referrers.rows.iter())
-                .map(|row| JsonReferrer {
-                    referrer: &row.name,
-                    hits: row.hits,
-                })
-                .collect(),
+            top_referrers: json_rows("referrer", &d.referrers, false, false),
             top_referrers_exact: d.referrers.exact,
             top_countries: d.countries.as_ref().map(|countries| {
                 (countries.iter())
