@@ -2,9 +2,9 @@
 //! alert when the average rate over a window exceeds a threshold.
 //!
 //! The pure core (`parse` and its formats, `text`, `batch`, `window`, `stats`,
-//! `monitor`, `render`) never touches a clock, a file or stdout. The edges
-//! (`lines`, `follow`, `backfill`, `reader`, `app`, `serve`) do the I/O and
-//! feed the core; `cli` and `shell` describe the command line; `gen` makes
+//! `topk`, `drill`, `drivers`, `monitor`, `render`) never touches a clock, a
+//! file or stdout. The edges (`lines`, `follow`, `backfill`, `reader`, `geo`,
+//! `app`, `serve`) do the I/O and feed the core; `cli` and `shell` describe the command line; `gen` makes
 //! traffic for the demo, the tests and the benchmarks.
 
 pub mod app;
