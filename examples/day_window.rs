@@ -9,6 +9,9 @@
 //!
 //! Usage: `cargo run --release --example day_window`
 
+// A measuring tool run by hand: printing with the macros is fine here.
+#![allow(clippy::disallowed_macros)]
+
 use logmon::batch::Batch;
 use logmon::monitor::{Config, Event, Monitor};
 use logmon::parse::Parser;

@@ -5,6 +5,10 @@
 //! client, and the section as a range into the batch's one text arena, so a
 //! batch of thousands of lines costs two allocations, not one per line.
 //!
+//! Sections are normalised (`parse::normalize_section`: `/%7Eu` and `/~u`
+//! are one section) and sanitized here, once, as they enter the
+//! statistics: every later output (text, JSON) prints the same safe string.
+//!
 //! The drill-down tables (clients, paths, user agents, referring hosts)
 //! need more of each line. Copying their text and hashing it happens here,
 //! on the reader thread; checking and escaping it does not: each hit
@@ -12,20 +16,39 @@
 //! bytes, and the text is sanitized only when a key enters a table
 //! (`stats`), which a key already listed never does again.
 //!
-//! Sections are sanitized here, once, as they enter the statistics: every
-//! later output (text, JSON) prints the same safe string. The text arena is
+//! The section text arena is
 //! bytes, UTF-8 by construction (printable ASCII or `sanitize`'s output), so
 //! the reader appends a section without validating it as a `str`; the main
 //! loop validates the whole arena once per batch ([`Batch::sections`]), at
 //! a fraction of an instruction per byte instead of ~80 per section.
 
+use std::borrow::Cow;
 use std::hash::BuildHasher;
 
 use memchr::memchr2;
 
 use crate::drill::Country;
-use crate::parse::{Method, Record, Syntax};
+use crate::parse::{normalize_section, Method, Record, Syntax};
 use crate::text::sanitize;
+
+/// [`BYTE_CLASS`]: the byte is not printable ASCII.
+const UNPRINTABLE: u8 = 1;
+/// [`BYTE_CLASS`]: the byte is `%` or `;`, which normalising may change.
+const SPECIAL: u8 = 2;
+
+/// What a section's bytes need, by byte: one table load a byte tells both.
+const BYTE_CLASS: [u8; 256] = {
+    let mut table = [UNPRINTABLE; 256];
+    let mut b = b' ';
+    while b <= b'~' {
+        table[b as usize] = match b {
+            b'%' | b';' => SPECIAL,
+            _ => 0,
+        };
+        b += 1;
+    }
+    table
+};
 
 /// One valid line, owned and compact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -230,9 +253,9 @@ impl Batch {
         if let Some(agent) = record.user_agent.filter(|&a| a != b"" && a != b"-") {
             let start = self.raw.len();
             if record.syntax == Syntax::W3c {
-                // W3C writes the agent's spaces as `+`.
-                self.raw
-                    .extend(agent.iter().map(|&b| if b == b'+' { b' ' } else { b }));
+                // IIS writes the agent's spaces as `+`, CloudFront
+                // percent-encodes them (`%20`): one agent either way.
+                push_w3c_agent(&mut self.raw, agent);
             } else {
                 self.raw.extend_from_slice(agent);
             }
@@ -247,7 +270,8 @@ impl Batch {
         self.keys.push(keys);
     }
 
-    /// The path of `target` (its query and fragment cut off), as a key.
+    /// The path of `target` (its query and fragment cut off, normalised), as
+    /// a key.
     fn push_path(&mut self, target: &[u8], hasher: &impl BuildHasher) -> Key {
         let path = match memchr2(b'?', b'#', target) {
             Some(end) => &target[..end],
@@ -256,9 +280,12 @@ impl Batch {
         if path.is_empty() {
             return Key::default();
         }
-        let key = self.push_raw(path);
+        // Normalised as sections are, so that `/%7Eu/a` and `/~u/a` are one
+        // path (borrowed, and so free, when there is nothing to change).
+        let path = normalize_section(path);
+        let key = self.push_raw(&path);
         Key {
-            hash: hasher.hash_one(path),
+            hash: hasher.hash_one(&*path),
             ..key
         }
     }
@@ -293,14 +320,24 @@ impl Batch {
         }
     }
 
-    /// Append the sanitized `raw` section to the text; its `(start, len)`.
+    /// Append the normalised, sanitized `raw` section to the text; its
+    /// `(start, len)`.
     fn push_section(&mut self, raw: &[u8]) -> (u32, u32) {
         let start = self.text.len();
-        // The common case, printable ASCII, is already safe and UTF-8.
-        if raw.iter().all(|b| (b' '..=b'~').contains(b)) {
-            self.text.extend_from_slice(raw);
+        // One pass for both questions: the common case, printable ASCII
+        // without `%` or `;`, is already normal, safe and UTF-8.
+        let class = raw
+            .iter()
+            .fold(0, |class, &b| class | BYTE_CLASS[usize::from(b)]);
+        let normal = match class & SPECIAL {
+            0 => Cow::Borrowed(raw),
+            _ => normalize_section(raw),
+        };
+        // Normalising only decodes to printable ASCII.
+        if class & UNPRINTABLE == 0 {
+            self.text.extend_from_slice(&normal);
         } else {
-            self.text.extend_from_slice(sanitize(raw).as_bytes());
+            self.text.extend_from_slice(sanitize(&normal).as_bytes());
         }
         (start as u32, (self.text.len() - start) as u32)
     }
@@ -403,10 +440,53 @@ impl<'a> Sections<'a> {
     }
 }
 
+/// Append a W3C user agent to `out` as the client sent it: `+` is a space
+/// (IIS) and `%HH` the byte it encodes (CloudFront). A `%` that starts no
+/// encoding stays as it is.
+fn push_w3c_agent(out: &mut Vec<u8>, agent: &[u8]) {
+    let mut i = 0;
+    while i < agent.len() {
+        let b = agent[i];
+        let decoded = match (b, agent.get(i + 1..i + 3)) {
+            (b'%', Some(&[hi, lo])) => hex(hi).zip(hex(lo)).map(|(h, l)| h * 16 + l),
+            _ => None,
+        };
+        match decoded {
+            Some(byte) => {
+                out.push(byte);
+                i += 3;
+            }
+            None => {
+                out.push(if b == b'+' { b' ' } else { b });
+                i += 1;
+            }
+        }
+    }
+}
+
+/// The value of one hex digit.
+fn hex(b: u8) -> Option<u8> {
+    (b as char).to_digit(16).map(|d| d as u8)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::parse::Parser;
+
+    #[test]
+    fn w3c_agents_read_as_sent_whether_plus_or_percent_encoded() {
+        for (raw, sent) in [
+            ("Mozilla/5.0+(X11;+Linux)", "Mozilla/5.0 (X11; Linux)"),
+            ("Mozilla/5.0%20(X11;%20Linux)", "Mozilla/5.0 (X11; Linux)"),
+            ("100%25+sure", "100% sure"),
+            ("50%+off%zz%4", "50% off%zz%4"),
+        ] {
+            let mut out = Vec::new();
+            push_w3c_agent(&mut out, raw.as_bytes());
+            assert_eq!(String::from_utf8(out).unwrap(), sent, "{raw}");
+        }
+    }
 
     #[test]
     fn a_referrer_is_listed_by_its_host() {
@@ -454,5 +534,31 @@ mod tests {
         assert_eq!(bare.client, Some(&b"198.51.100.2"[..]));
         assert_eq!(k.to_owned().view(), k);
         assert_eq!(batch.keys_of(3), HitKeys::default(), "past the end: none");
+    }
+
+    #[test]
+    fn spellings_of_one_path_share_one_section() {
+        let hasher = foldhash::fast::RandomState::default();
+        let mut batch = Batch::default();
+        for target in [
+            "/~user/a",
+            "/%7Euser/b",
+            "/%7euser",
+            "/shop;jsessionid=0A1B/cart",
+            "/a%2fb",
+            "/a%2Fb",
+            "/x%1b%5b",
+        ] {
+            let line =
+                format!(r#"::1 - - [01/Mar/2026:12:00:00 +0000] "GET {target} HTTP/1.1" 200 1"#);
+            let record = Parser::new().parse(line.as_bytes()).unwrap();
+            batch.push(&record, &hasher);
+        }
+        let sections = batch.sections();
+        let got: Vec<_> = batch.hits.iter().map(|h| sections.of(h).unwrap()).collect();
+        assert_eq!(
+            got,
+            ["/~user", "/~user", "/~user", "/shop", "/a%2Fb", "/a%2Fb", "/x%1B%5B"]
+        );
     }
 }

@@ -28,9 +28,10 @@ pub use crate::render::Block;
 /// window goes above the threshold, and a recovery when it goes back below.
 ///
 /// It reads the Common Log Format family (CLF, Combined, Apache's
-/// vhost-prefixed forms, each with an optional trailing request time) and
-/// W3C Extended (IIS); see --log-format. Lines that do not parse are counted
-/// as invalid and skipped.
+/// vhost-prefixed forms, ingress-nginx, Traefik), W3C Extended (IIS,
+/// CloudFront), JSON access logs (Caddy, Traefik), and any log whose nginx
+/// log_format or Apache LogFormat string it is given; see --log-format.
+/// Lines that do not parse are counted as invalid and skipped.
 ///
 /// Most options can also be set with an environment variable, named in each
 /// option's help; a flag on the command line wins.
@@ -64,7 +65,9 @@ pub struct Args {
     pub period: u32,
 
     /// Length of the alert window
-    #[arg(short, long, value_name = "SECS", default_value = "120", value_parser = parse_secs,
+    ///
+    /// At most 86400 (a day): the window keeps a count for each second.
+    #[arg(short, long, value_name = "SECS", default_value = "120", value_parser = parse_window,
           allow_negative_numbers = true, env = "LOGMON_WINDOW")]
     pub window: u32,
 
@@ -98,18 +101,31 @@ pub struct Args {
           env = "LOGMON_FORMAT")]
     pub format: Format,
 
-    /// Log line format
+    /// Log line format: a preset, or the server's own format string
     ///
-    /// `auto` decides per line: W3C once a `#Fields:` directive has been seen
-    /// (until a line fails W3C and parses as CLF), CLF otherwise, and says on
-    /// stderr which it chose. In W3C, `#` lines are directives, not requests.
+    /// Presets: auto, clf, common, combined, vhost_combined, ingress-nginx,
+    /// traefik, w3c. Or paste the format from the server's configuration:
+    /// an nginx log_format string (it has $variables), quoted as in
+    /// nginx.conf or not, or an Apache LogFormat string (it has
+    /// %directives), for example '%h %l %u %t "%r" %>s %b %D'.
+    ///
+    /// `auto` decides per line: a line starting with `{` is JSON (Caddy or
+    /// Traefik); after a `#Fields:` directive lines are W3C (until one fails
+    /// W3C and parses as CLF); other lines are the CLF family, or W3C with
+    /// IIS's default fields in a log without `#Fields:` whose lines fit
+    /// them. It says on stderr which it chose. In W3C, `#` lines are
+    /// directives, not requests.
     ///
     /// Request times, when the lines carry them, add p50/p95/p99 latency to
-    /// the reports. Their units: W3C `time-taken` is milliseconds (IIS); a
-    /// number after the CLF or Combined fields is seconds when it has a
-    /// decimal point (nginx `$request_time`, `0.123`) and microseconds when it
-    /// is an integer (Apache `%D`, `123000`).
-    #[arg(long, value_name = "FORMAT", value_enum, default_value_t = LogFormat::Auto)]
+    /// the reports. Their units: W3C `time-taken` is milliseconds (IIS;
+    /// seconds in CloudFront's logs), Caddy's `duration` seconds, Traefik's
+    /// `Duration` nanoseconds; in auto and clf, a single number ending a CLF
+    /// or Combined line is seconds when it has a decimal point
+    /// (nginx `$request_time`, `0.123`) and microseconds when it is an
+    /// integer (Apache `%D`, `123000`); format strings say their own units
+    /// ($request_time, %D, %T...).
+    #[arg(long, value_name = "FORMAT", default_value = "auto", value_parser = LogFormat::parse,
+          env = "LOGMON_LOG_FORMAT", hide_default_value = false)]
     pub log_format: LogFormat,
 
     /// When to use colour
@@ -193,6 +209,11 @@ pub struct Args {
           value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub poll_ms: u64,
 
+    /// Check the file every --poll-ms instead of watching it with inotify
+    #[arg(long, hide = true, env = "LOGMON_NO_INOTIFY",
+          value_parser = BoolishValueParser::new())]
+    pub no_inotify: bool,
+
     /// Print a completion script for SHELL and exit
     ///
     /// Other options are ignored.
@@ -247,6 +268,21 @@ pub fn parse_secs(s: &str) -> Result<u32, String> {
     match whole(s)? {
         n if n <= 0 => Err("must be above 0 (a whole number of seconds)".to_owned()),
         n => u32::try_from(n).map_err(|_| format!("must be at most {}", u32::MAX)),
+    }
+}
+
+/// The longest `--window`, in seconds: a day. The window holds a count per
+/// second, so its length is memory (and a report's sparkline sums it).
+pub const MAX_WINDOW: u32 = 86_400;
+
+/// Parse `--window`: a whole number of seconds, above 0 and at most
+/// [`MAX_WINDOW`].
+pub fn parse_window(s: &str) -> Result<u32, String> {
+    match whole(s)? {
+        n if n > i128::from(MAX_WINDOW) => {
+            Err(format!("must be at most {MAX_WINDOW} (a day, in seconds)"))
+        }
+        _ => parse_secs(s),
     }
 }
 
@@ -508,16 +544,37 @@ mod tests {
     }
 
     #[test]
-    fn log_format_takes_auto_clf_and_w3c_only() {
+    fn log_format_takes_presets_and_format_strings() {
         for (value, format) in [
             ("auto", LogFormat::Auto),
             ("clf", LogFormat::Clf),
+            ("combined", LogFormat::Combined),
+            ("vhost_combined", LogFormat::VhostCombined),
+            ("ingress-nginx", LogFormat::IngressNginx),
             ("w3c", LogFormat::W3c),
+            ("iis", LogFormat::Iis),
+            ("caddy", LogFormat::Caddy),
+            ("json", LogFormat::Json),
         ] {
             let args = Args::try_parse_from(["logmon", "--log-format", value]).unwrap();
             assert_eq!(args.log_format, format);
+            assert_eq!(format.as_str(), value);
         }
-        assert!(Args::try_parse_from(["logmon", "--log-format", "json"]).is_err());
+        for (value, dialect) in [
+            (r#"$remote_addr [$time_local] "$request" $status"#, "nginx"),
+            (r#"%h %t "%r" %>s %b"#, "apache"),
+        ] {
+            let args = Args::try_parse_from(["logmon", "--log-format", value]).unwrap();
+            assert_eq!(args.log_format.as_str(), dialect);
+        }
+        for bad in ["json5", "$remote_addr $status", "%h %t %Z"] {
+            let error = Args::try_parse_from(["logmon", "--log-format", bad]).unwrap_err();
+            assert_eq!(
+                error.kind(),
+                clap::error::ErrorKind::ValueValidation,
+                "{bad}"
+            );
+        }
     }
 
     #[test]
@@ -532,6 +589,17 @@ mod tests {
         assert!(Args::try_parse_from(["logmon", "--period", "0"]).is_err());
         assert!(Args::try_parse_from(["logmon", "--window", "0"]).is_err());
         assert!(Args::try_parse_from(["logmon", "-p", "1", "-w", "1"]).is_ok());
+    }
+
+    #[test]
+    fn a_window_longer_than_a_day_is_a_usage_error_naming_the_limit() {
+        let e = Args::try_parse_from(["logmon", "--window", "86401"]).unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::ValueValidation);
+        assert!(e.to_string().contains("must be at most 86400"), "{e}");
+        let e = Args::try_parse_from(["logmon", "--window", "100000000000"]).unwrap_err();
+        assert!(e.to_string().contains("must be at most 86400"), "{e}");
+        let args = Args::try_parse_from(["logmon", "--window", "86400"]).unwrap();
+        assert_eq!(args.window, MAX_WINDOW);
     }
 
     #[test]

@@ -12,6 +12,12 @@
 //!   (otherwise it counts in the report, not in the window), so one bad
 //!   timestamp cannot wreck the window or the alert.
 //!
+//! On the wall clock, the caller may say the time (`clock_at`) before it
+//! hands over the lines written up to then, when it was held up: a line
+//! stamped in a second that has passed then closes the seconds before its
+//! own first, as on the log clock, so a stall delays events but does not
+//! change them.
+//!
 //! Each report carries its period's drill-down tables (`drill`), and an
 //! alert the sections and clients that drove it (`drivers`), from a
 //! bounded history of the recent periods' top keys.
@@ -79,10 +85,15 @@ pub struct Report {
     pub alerting: bool,
     /// The second the active alert fired at, when `alerting`.
     pub alert_since: Option<i64>,
-    /// Hits in each second of the alert window at the end of the period,
-    /// oldest first: `window_secs` values that sum to `window_hits`. The
-    /// picture behind the average, for the report's sparkline.
-    pub window_buckets: Vec<u64>,
+    /// Hits in each bar of the alert window at the end of the period,
+    /// oldest first: bars of `bar_secs` seconds ending at the period's last
+    /// second (the oldest covers what is left of the window, and may be
+    /// shorter), summing to `window_hits`. The picture behind the average,
+    /// for the report's sparkline: at most `window::MAX_BARS` values, read
+    /// from sums the window keeps, so a report never copies the window.
+    pub window_bars: Vec<u64>,
+    /// Seconds per bar of `window_bars` (`window::bar_secs` of the window).
+    pub bar_secs: u32,
     /// Exact status codes, the top clients, paths, user agents and
     /// referring hosts (and countries, with `--geoip`), each at most
     /// `Config::top` long.
@@ -98,6 +109,18 @@ impl Report {
     /// Average requests per second over the alert window.
     pub fn window_average(&self) -> f64 {
         self.window_hits as f64 / f64::from(self.window_secs)
+    }
+
+    /// Average requests per second in each bar of `window_bars`, oldest
+    /// first (the oldest bar may be shorter than `bar_secs`).
+    pub fn bar_rates(&self) -> impl Iterator<Item = f64> + '_ {
+        let n = self.window_bars.len() as u64;
+        let bar = u64::from(self.bar_secs.max(1));
+        let oldest = u64::from(self.window_secs).saturating_sub((n.max(1) - 1) * bar);
+        self.window_bars.iter().enumerate().map(move |(i, &hits)| {
+            let secs = if i == 0 { oldest } else { bar };
+            hits as f64 / secs.max(1) as f64
+        })
     }
 }
 
@@ -219,6 +242,10 @@ pub struct Monitor {
     far_ahead: u64,
     /// A backfill is on its way: hold the clock at the start until it is in.
     awaiting_backfill: bool,
+    /// Wall clock: the time the caller last gave (`tick`, `clock_at`). The
+    /// seconds before it that are not closed yet (the loop was held up)
+    /// close as the stamps of the lines read pass them.
+    wall_now: i64,
     /// Wall clock: whether the first batch with hits held only hits older
     /// than the window (an old log piped in); `None` before that batch.
     first_hits_old: Option<bool>,
@@ -265,6 +292,7 @@ impl Monitor {
             first_hits_old: None,
             history: History::new(cfg.window_secs, cfg.period_secs),
             countries: false,
+            wall_now: 0,
         }
     }
 
@@ -277,6 +305,7 @@ impl Monitor {
 
     fn start(&mut self, now: i64) {
         self.started = true;
+        self.wall_now = now;
         self.window = Window::new(self.cfg.window_secs, now);
         self.period_start = self.align(now);
         self.first = now;
@@ -329,8 +358,60 @@ impl Monitor {
     /// between `await_backfill` and `backfill_done`.
     pub fn tick(&mut self, now: i64, out: &mut Vec<Event>) {
         if self.clock == Clock::Wall && self.started && !self.awaiting_backfill {
+            self.wall_now = now;
             self.close_until(now, out);
         }
+    }
+
+    /// Wall clock: whether seconds before `now` are still open, so that
+    /// `tick(now)` would close some (and the lines written in them should
+    /// be counted first: see `clock_at`).
+    pub fn behind(&self, now: i64) -> bool {
+        self.clock == Clock::Wall
+            && self.started
+            && !self.awaiting_backfill
+            && now > self.window.now()
+    }
+
+    /// Wall clock: the time is `now`, and the lines written up to now are
+    /// still to be counted before `tick(now)` (the loop was held up: a
+    /// stopped process, a blocked stdout). Until then, a line stamped in a
+    /// second that has passed closes the seconds before its own, as a
+    /// replay does: each second is evaluated with the lines written in it,
+    /// and each period reports its own, however late they were read. A
+    /// stall delays events; it does not invent a recovery or empty periods.
+    pub fn clock_at(&mut self, now: i64) {
+        if self.clock == Clock::Wall {
+            self.wall_now = now;
+        }
+    }
+
+    /// Wall clock: the clock stepped by `by` seconds, and would read
+    /// `expected` without the step. The seconds up to `expected` are closed
+    /// as usual; then everything the monitor holds in wall time moves by
+    /// `by` (the window's seconds, the period's start, the run's start, the
+    /// active alert's), so the next `tick` goes on from the new time: no
+    /// silence until the clock catches up after a backward step, no burst
+    /// of empty periods after a forward one.
+    ///
+    /// The counts are kept as they are: they are the traffic of the last
+    /// window of real time, and an alert neither recovers nor fires for the
+    /// step alone. A period that spans the step is reported once, from its
+    /// moved start to the next boundary of the new time, so its rate stays
+    /// true. Lines stamped before the step and read after it fall outside
+    /// the window, or count at now, as any line stamped that far does.
+    pub fn clock_stepped(&mut self, expected: i64, by: i64, out: &mut Vec<Event>) {
+        if self.clock != Clock::Wall || !self.started {
+            return;
+        }
+        if !self.awaiting_backfill {
+            self.close_until(expected, out);
+        }
+        self.window.shift(by);
+        self.wall_now = self.wall_now.saturating_add(by);
+        self.alert.shift(by);
+        self.period_start = self.period_start.saturating_add(by);
+        self.first = self.first.saturating_add(by);
     }
 
     /// A backfill will follow: hold the clock at the start second until
@@ -376,6 +457,12 @@ impl Monitor {
             };
             match self.clock {
                 Clock::Wall => {
+                    if hit.time > self.window.now() && !self.awaiting_backfill {
+                        // Stamped in a second that has passed but is not
+                        // closed yet (see `clock_at`); no further than the
+                        // clock, past which the future counts at now.
+                        self.close_until(hit.time.min(self.wall_now), out);
+                    }
                     let now = self.window.now();
                     if hit.time > now.saturating_add(self.window.span()) {
                         self.far_ahead += 1;
@@ -615,7 +702,8 @@ impl Monitor {
             threshold: self.cfg.threshold,
             alerting: self.alerting(),
             alert_since: self.alert.firing_since(),
-            window_buckets: self.window.per_second().collect(),
+            window_bars: self.window.bars().collect(),
+            bar_secs: self.window.bar_secs(),
             drill,
         })));
     }
@@ -740,21 +828,23 @@ mod tests {
     }
 
     #[test]
-    fn reports_carry_the_window_second_by_second_and_the_alert_start() {
+    fn reports_carry_the_window_bar_by_bar_and_the_alert_start() {
         let mut times = steady(0..300, 15);
         times.extend(steady(300..600, 2));
         let out = replay(&[batch(&times, "/a")], CFG);
         let r = reports(&out);
         let at = |start| r.iter().find(|r| r.start == start).unwrap();
         let early = at(0);
-        assert_eq!(early.window_buckets.len(), 120);
-        assert_eq!(early.window_buckets[110..], [15; 10]);
-        assert!(early.window_buckets[..110].iter().all(|&n| n == 0));
+        // Bars of 5 s over 120 s: seconds 0..=9, 15 hits each, in the last two.
+        assert_eq!((early.window_bars.len(), early.bar_secs), (24, 5));
+        assert_eq!(early.window_bars[22..], [75; 2]);
+        assert!(early.window_bars[..22].iter().all(|&n| n == 0));
+        assert_eq!(early.bar_rates().last(), Some(15.0));
         assert_eq!((early.alerting, early.alert_since), (false, None));
         let firing = at(100);
         assert_eq!((firing.alerting, firing.alert_since), (true, Some(80)));
         for r in &r {
-            assert_eq!(r.window_buckets.iter().sum::<u64>(), r.window_hits);
+            assert_eq!(r.window_bars.iter().sum::<u64>(), r.window_hits);
         }
         assert_eq!(at(350).alert_since, None, "recovered at 346");
     }
@@ -1118,5 +1208,134 @@ mod tests {
             Event::Recovered(r) => r.drivers.is_empty(),
             _ => true,
         }));
+    }
+
+    /// A wall monitor at 1003 with one-second reports turned off (period
+    /// 10), 2 hits a second counted until 1005 (exclusive).
+    fn stepping(cfg: Config) -> (Monitor, Vec<Event>) {
+        let mut m = Monitor::wall(cfg, 1003);
+        let mut out = Vec::new();
+        m.add(&batch(&steady(1003..1005, 2), "/a"), &mut out);
+        m.tick(1005, &mut out);
+        (m, out)
+    }
+
+    #[test]
+    fn a_forward_step_goes_on_from_the_new_time_without_empty_reports() {
+        // date -s '+600 seconds' at 1005
+        let (mut m, mut out) = stepping(CFG);
+        m.clock_stepped(1005, 600, &mut out);
+        m.tick(1606, &mut out);
+        assert!(reports(&out).is_empty(), "no burst: {out:?}");
+        m.add(&batch(&steady(1606..1607, 2), "/a"), &mut out);
+        m.tick(1611, &mut out);
+        m.add(&batch(&steady(1611..1612, 2), "/a"), &mut out);
+        m.tick(1621, &mut out);
+        let spans: Vec<_> = reports(&out)
+            .iter()
+            .map(|r| (r.start, r.end, r.stats.hits, r.window_hits))
+            .collect();
+        // The period that spans the step, from its start moved by 600 s.
+        assert_eq!(spans, [(1603, 1610, 6, 6), (1610, 1620, 2, 8)]);
+        m.finish(&mut out);
+        let s = summary(&out);
+        assert_eq!((s.start, s.end, s.hits), (1603, 1622, 8));
+    }
+
+    #[test]
+    fn a_backward_step_goes_on_reporting_at_once() {
+        // date -s '-60 seconds' at 1005
+        let (mut m, mut out) = stepping(CFG);
+        m.clock_stepped(1005, -60, &mut out);
+        m.add(&batch(&steady(946..948, 2), "/a"), &mut out);
+        m.tick(951, &mut out);
+        let spans: Vec<_> = reports(&out)
+            .iter()
+            .map(|r| (r.start, r.end, r.stats.hits, r.window_hits))
+            .collect();
+        assert_eq!(spans, [(943, 950, 8, 8)], "not silent until 1010");
+        m.tick(961, &mut out);
+        assert_eq!(reports(&out).len(), 2);
+    }
+
+    #[test]
+    fn a_step_neither_ends_nor_raises_an_alert() {
+        let cfg = Config {
+            window_secs: 10,
+            threshold: 1.0,
+            period_secs: 5,
+            ..CFG
+        };
+        for by in [600, -60] {
+            let mut m = Monitor::wall(cfg, 1000);
+            let mut out = Vec::new();
+            for s in 1000..1020 {
+                m.add(&batch(&steady(s..s + 1, 3), "/a"), &mut out);
+                m.tick(s + 1, &mut out);
+            }
+            assert_eq!(alerts(&out), [("alert", 12, 1003)]);
+            m.clock_stepped(1020, by, &mut out);
+            for s in 1020 + by..1040 + by {
+                m.add(&batch(&steady(s..s + 1, 3), "/a"), &mut out);
+                m.tick(s + 1, &mut out);
+            }
+            assert_eq!(alerts(&out), [("alert", 12, 1003)], "step {by}");
+            assert!(m.alerting());
+            // It still started 37 s ago, on the new clock.
+            let last = reports(&out).last().map(|r| r.alert_since).unwrap();
+            assert_eq!(last, Some(1003 + by));
+            m.finish(&mut out);
+            let hits: u64 = reports(&out).iter().map(|r| r.stats.hits).sum();
+            assert_eq!(hits, 120, "step {by}");
+        }
+    }
+
+    #[test]
+    fn a_step_on_the_log_clock_changes_nothing() {
+        let mut m = Monitor::log(CFG);
+        let mut out = Vec::new();
+        m.add(&batch(&[100, 101], "/a"), &mut out);
+        m.clock_stepped(101, 600, &mut out);
+        assert_eq!(m.now(), Some(101));
+    }
+    #[test]
+    fn lines_read_late_close_the_seconds_they_were_written_in() {
+        // kill -STOP for 10 s while 30 lines a second are written, then
+        // kill -CONT: the loop says the time, then counts what was read.
+        let cfg = Config {
+            window_secs: 5,
+            threshold: 10.0,
+            period_secs: 1,
+            ..CFG
+        };
+        let mut m = Monitor::wall(cfg, 1000);
+        let mut out = Vec::new();
+        for s in 1000..1010 {
+            m.add(&batch(&steady(s..s + 1, 30), "/a"), &mut out);
+            m.tick(s + 1, &mut out);
+        }
+        assert_eq!(alerts(&out), [("alert", 60, 1001)]);
+        assert!(m.behind(1020));
+        m.clock_at(1020);
+        m.add(&batch(&steady(1010..1020, 30), "/a"), &mut out);
+        m.add(&batch(&steady(1020..1021, 30), "/a"), &mut out);
+        assert!(!m.behind(1020), "every second before 1020 is closed");
+        m.tick(1020, &mut out);
+        m.tick(1021, &mut out);
+        assert_eq!(alerts(&out), [("alert", 60, 1001)], "no recovery");
+        let hits: Vec<u64> = reports(&out).iter().map(|r| r.stats.hits).collect();
+        assert_eq!(hits, [30; 21], "each second its own lines");
+    }
+
+    #[test]
+    fn lines_stamped_ahead_of_the_clock_still_count_at_now() {
+        let mut m = Monitor::wall(CFG, 1000);
+        let mut out = Vec::new();
+        m.clock_at(1005);
+        // One line from a writer whose clock runs 2 s ahead.
+        m.add(&batch(&[1007], "/a"), &mut out);
+        assert_eq!(m.now(), Some(1005), "closed up to the clock, not beyond");
+        assert_eq!(m.window_hits(), 1);
+        assert_eq!(m.far_ahead(), 0);
     }
 }

@@ -37,7 +37,7 @@ use crate::drill::{Drill, Ranked, Row};
 use crate::drivers::{Driver, Drivers, DRIVERS};
 use crate::monitor::{AlertEvent, Event, Report, Summary};
 use crate::parse::Method;
-use crate::stats::Latency;
+use crate::stats::{Latency, STATUS_CLASSES};
 use crate::text::truncate;
 
 /// How text output looks. Resolved once, at startup.
@@ -84,9 +84,6 @@ const MAX_AGENT_WIDTH: usize = 56;
 /// Lines of the status and method counts longer than this are split in two,
 /// so that a report fits an 80-column terminal.
 const MAX_LINE: usize = 76;
-/// Most bars in the sparkline: a bar covers a whole number of seconds, the
-/// smallest that keeps the line within this.
-const MAX_BARS: usize = 24;
 /// Indent of the lines of a block after its first.
 const INDENT: &str = "   ";
 
@@ -289,9 +286,9 @@ fn text_report(r: &Report, style: &Style, scale: &mut Scale, blocks: &[Block]) -
     flow(&mut out, &totals, "  ", WIDTH);
 
     if s.hits > 0 {
-        let classes: Vec<String> = (s.status.iter().enumerate())
-            .filter(|&(_, &n)| n > 0)
-            .map(|(i, &n)| format!("{}xx {}", i + 1, human_count(n)))
+        let classes: Vec<String> = (STATUS_CLASSES.iter().zip(s.status))
+            .filter(|&(_, n)| n > 0)
+            .map(|(class, n)| format!("{class} {}", human_count(n)))
             .collect();
         let methods: Vec<String> = Method::ALL
             .iter()
@@ -653,14 +650,8 @@ fn sparkline(out: &mut String, r: &Report, style: &Style, scale: &mut Scale) {
         true => (&ASCII_BARS, ASCII_CLIPPED),
         false => (&BARS, CLIPPED),
     };
-    let bucket = bucket_secs(r.window_buckets.len());
     // Bars end at the newest second; the oldest may cover fewer seconds.
-    let mut rates: Vec<f64> = r
-        .window_buckets
-        .rchunks(bucket)
-        .map(|c| c.iter().sum::<u64>() as f64 / c.len() as f64)
-        .collect();
-    rates.reverse();
+    let rates: Vec<f64> = r.bar_rates().collect();
     let threshold = r.threshold;
     let was = glyphs[scale.threshold_level() - 1];
     let grew = scale.fit(rates.iter().copied().fold(0.0, f64::max), threshold);
@@ -702,16 +693,6 @@ fn sparkline(out: &mut String, r: &Report, style: &Style, scale: &mut Scale) {
             glyphs[k - 1],
         );
     }
-}
-
-/// Seconds per sparkline bar for a window of `span` seconds: the smallest
-/// round size that needs at most `MAX_BARS` bars.
-fn bucket_secs(span: usize) -> usize {
-    const ROUND: [usize; 12] = [1, 2, 3, 5, 10, 15, 20, 30, 60, 120, 300, 600];
-    ROUND
-        .into_iter()
-        .find(|&b| span.div_ceil(b) <= MAX_BARS)
-        .unwrap_or_else(|| span.div_ceil(MAX_BARS))
 }
 
 /// The whole run: its span, then the totals (and latency) on the lines
@@ -1071,6 +1052,8 @@ struct Classes {
     c4: u64,
     #[serde(rename = "5xx")]
     c5: u64,
+    /// Hits without a status (`-` in the log).
+    other: u64,
 }
 
 /// Hits by method, as an object of the methods that had any.
@@ -1122,7 +1105,7 @@ impl<'a> From<&'a Report> for JsonReport<'a> {
         let s = &r.stats;
         let d = &r.drill;
         let (clients, clients_exact) = s.clients();
-        let [c1, c2, c3, c4, c5] = s.status;
+        let [c1, c2, c3, c4, c5, other] = s.status;
         JsonReport {
             r#type: "report",
             start: utc(r.start),
@@ -1132,7 +1115,14 @@ impl<'a> From<&'a Report> for JsonReport<'a> {
             invalid: s.invalid,
             clients,
             clients_exact,
-            status: Classes { c1, c2, c3, c4, c5 },
+            status: Classes {
+                c1,
+                c2,
+                c3,
+                c4,
+                c5,
+                other,
+            },
             methods: Methods(&s.methods),
             latency_ms: json_latency(s.latency()),
             sections: r
@@ -1286,6 +1276,7 @@ mod tests {
     use crate::batch::{Batch, Hit, HitKeys, Keyed};
     use crate::drill::Country;
     use crate::stats::Stats;
+    use crate::window::Window;
 
     /// The snapshots pin UTC and the glyph set, so they pass in any time
     /// zone and locale.
@@ -1337,19 +1328,21 @@ mod tests {
         stats.add_invalid(1);
         let (top, top_exact) = stats.top(5);
         let drill = stats.drill.drill(5, false);
-        let window_buckets: Vec<u64> = (0..120).map(|i| 2 + i / 6).collect();
+        let per_second: Vec<u64> = (0..120).map(|i| 2 + i / 6).collect();
+        let (bar_secs, window_bars) = Window::bars_of(&per_second);
         Report {
             start: T,
             end: T + 10,
             stats,
             top,
             top_exact,
-            window_hits: window_buckets.iter().sum(),
+            window_hits: per_second.iter().sum(),
             window_secs: 120,
             threshold: 10.0,
             alerting: true,
             alert_since: Some(T - 150),
-            window_buckets,
+            window_bars,
+            bar_secs,
             drill,
         }
     }
@@ -1363,7 +1356,7 @@ mod tests {
         ]);
         let (top, top_exact) = stats.top(5);
         let drill = stats.drill.drill(5, false);
-        let window_buckets = vec![3; 60];
+        let (bar_secs, window_bars) = Window::bars_of(&[3; 60]);
         Report {
             start: T,
             end: T + 10,
@@ -1375,7 +1368,8 @@ mod tests {
             threshold: 4.5,
             alerting: false,
             alert_since: None,
-            window_buckets,
+            window_bars,
+            bar_secs,
             drill,
         }
     }
@@ -1397,11 +1391,13 @@ mod tests {
         line.strip_suffix(')').unwrap().chars().last().unwrap()
     }
 
-    fn window(buckets: Vec<u64>, threshold: f64) -> Report {
+    fn window(per_second: Vec<u64>, threshold: f64) -> Report {
+        let (bar_secs, window_bars) = Window::bars_of(&per_second);
         Report {
-            window_hits: buckets.iter().sum(),
-            window_secs: buckets.len() as u32,
-            window_buckets: buckets,
+            window_hits: per_second.iter().sum(),
+            window_secs: per_second.len() as u32,
+            window_bars,
+            bar_secs,
             threshold,
             alerting: false,
             alert_since: None,
@@ -1477,6 +1473,24 @@ mod tests {
     }
 
     #[test]
+    fn hits_without_a_status_show_as_other_only_when_there_are_some() {
+        let classes = |r: Report| render(r, UTC).lines().nth(2).unwrap().to_owned();
+        assert!(!classes(quiet_report()).contains("other"));
+        let r = Report {
+            stats: stats(&[
+                (3, 200, Method::Get, "/a", 1),
+                (2, crate::parse::NO_STATUS, Method::Get, "/a", 1),
+            ]),
+            ..quiet_report()
+        };
+        let json: serde_json::Value =
+            serde_json::from_str(&json(&Event::Report(Box::new(r.clone())))).unwrap();
+        assert_eq!(classes(r), "   2xx 3  other 2    GET 5");
+        assert_eq!(json["status"]["other"], 2);
+        assert_eq!(json["status"]["2xx"], 3);
+    }
+
+    #[test]
     fn many_methods_flow_onto_a_second_line() {
         let all: Vec<_> = Method::ALL
             .iter()
@@ -1540,12 +1554,7 @@ mod tests {
 
     #[test]
     fn bars_cover_round_spans_ending_at_the_newest_second() {
-        assert_eq!(bucket_secs(10), 1);
-        assert_eq!(bucket_secs(60), 3);
-        assert_eq!(bucket_secs(120), 5);
-        assert_eq!(bucket_secs(300), 15);
-        assert_eq!(bucket_secs(3600), 300);
-        assert_eq!(bucket_secs(100_000), 4167);
+        // (The bar sizes themselves: `window::bar_secs`.)
         // 61 s in 3 s bars: the oldest bar holds the one second left over.
         let mut buckets = vec![30];
         buckets.extend([0; 60]);
@@ -1725,7 +1734,8 @@ mod tests {
             threshold: 10.0,
             alerting: false,
             alert_since: None,
-            window_buckets: [vec![0; 119], vec![12]].concat(),
+            window_bars: [vec![0; 23], vec![12]].concat(),
+            bar_secs: 5,
             drill: Default::default(),
         }
     }
@@ -2012,7 +2022,8 @@ mod tests {
             threshold: 10.0,
             alerting: false,
             alert_since: None,
-            window_buckets: [vec![0; 119], vec![600]].concat(),
+            window_bars: [vec![0; 23], vec![600]].concat(),
+            bar_secs: 5,
             drill,
         }
     }

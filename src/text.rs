@@ -264,6 +264,7 @@ mod tests {
     /// Run by hand: `cargo test --release text::tests::throughput -- --ignored --nocapture`.
     #[test]
     #[ignore = "a measurement, not a check"]
+    #[allow(clippy::disallowed_macros)] // its figures, for `--nocapture`
     fn throughput_of_printable_ascii() {
         let field = b"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko)";
         let rounds = 1_000_000;

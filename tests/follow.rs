@@ -90,16 +90,22 @@ struct Finished {
 
 impl Logmon {
     /// Starts logmon on `log` (a path, or `-` with a piped stdin), with
-    /// `--period 1` unless `extra` sets another.
+    /// `--period 1` and `--poll-ms 50` unless `extra` sets others.
     fn start(log: &Path, extra: &[&str]) -> Logmon {
         let period: &[&str] = if extra.contains(&"--period") {
             &[]
         } else {
             &["--period", "1"]
         };
+        let poll: &[&str] = if extra.contains(&"--poll-ms") {
+            &[]
+        } else {
+            &["--poll-ms", "50"]
+        };
         let mut child = logmon()
             .args(period)
-            .args(["--poll-ms", "50", "--format", "json"])
+            .args(poll)
+            .args(["--format", "json"])
             .args(extra)
             .arg(log)
             .stdin(Stdio::piped())
@@ -240,6 +246,11 @@ impl Drop for Logmon {
 }
 
 impl Finished {
+    /// Whether logmon said some lines may be missing.
+    fn said_missing(&self) -> bool {
+        self.errors.iter().any(|l| l.contains("may be missing"))
+    }
+
     /// Every line written was counted exactly once, in reports and summary.
     fn assert_counted(&self, written: u64, invalid: u64) {
         assert_eq!(
@@ -611,4 +622,112 @@ fn timestamps_far_ahead_of_the_clock_are_counted_at_now_with_one_warning() {
     done.assert_counted(3, 0);
     let warnings = done.errors.iter().filter(|l| l.contains("clock")).count();
     assert_eq!(warnings, 1, "{:?}", done.errors);
+}
+
+// Rotation faster than logmon can look: with inotify every file that
+// appears at the path is opened at once; without it (or when a burst
+// outruns the events) the rotated files are found in the directory.
+
+#[test]
+fn rename_rotation_every_20_ms_for_10_s_counts_all_20000_lines() {
+    // while :; do (40 lines) >> access.log; mv access.log access.log.$i; sleep 0.02; done
+    // like a web server that writes on through its old handle until it
+    // reopens the log after each rename
+    let (dir, log) = temp();
+    File::create(&log).unwrap();
+    let mut m = Logmon::start(&log, &[]);
+    m.wait_report();
+    let start = Instant::now();
+    let mut writer = OpenOptions::new().append(true).open(&log).unwrap();
+    for i in 1..=500u32 {
+        for _ in 0..3 {
+            writer.write_all(lines(10).as_bytes()).unwrap();
+            thread::sleep(Duration::from_millis(4));
+        }
+        fs::rename(&log, dir.path().join(format!("access.log.{i}"))).unwrap();
+        writer.write_all(lines(10).as_bytes()).unwrap();
+        writer = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .unwrap();
+        let next = start + Duration::from_millis(20) * i;
+        thread::sleep(next.saturating_duration_since(Instant::now()));
+    }
+    m.wait_hits(20_000, LINGER_TIMEOUT);
+    let done = m.stop();
+    done.assert_counted(20_000, 0);
+    assert!(!done.said_missing(), "{:?}", done.errors);
+}
+
+/// Five rename rotations to distinct names in a burst (well inside 50 ms),
+/// 10 lines each, then a fresh empty log, as `logrotate` with `create`.
+fn five_renames_in_a_burst(extra: &[&str]) -> Finished {
+    // for i in 1 2 3 4 5; do (10 lines) >> access.log; mv access.log access.log.$i; done; touch access.log
+    let (dir, log) = temp();
+    File::create(&log).unwrap();
+    let mut m = Logmon::start(&log, extra);
+    m.wait_report();
+    for i in 1..=5 {
+        append(&log, &lines(10));
+        fs::rename(&log, dir.path().join(format!("access.log.{i}"))).unwrap();
+    }
+    File::create(&log).unwrap();
+    m.wait_hits(50, TIMEOUT);
+    m.stop()
+}
+
+#[test]
+fn five_renames_inside_50_ms_count_all_50_lines() {
+    let done = five_renames_in_a_burst(&[]);
+    done.assert_counted(50, 0);
+    assert!(!done.said_missing(), "{:?}", done.errors);
+}
+
+#[test]
+fn without_inotify_five_renames_inside_one_poll_are_caught_up_from_the_directory() {
+    let done = five_renames_in_a_burst(&["--no-inotify", "--poll-ms", "1000"]);
+    done.assert_counted(50, 0);
+    assert!(!done.said_missing(), "{:?}", done.errors);
+    let caught_up = done.errors.iter().any(|l| l.contains("rotated faster"));
+    assert!(caught_up, "{:?}", done.errors);
+}
+
+/// After logmon has read 20 lines: 10 more, `cp`, truncate, 2 lines, all
+/// at once.
+fn copytruncate_in_a_burst(extra: &[&str]) -> Finished {
+    // (10 lines) >> access.log; cp access.log access.log.1; : > access.log; (2 lines) >> access.log
+    let (dir, log) = temp();
+    File::create(&log).unwrap();
+    let mut m = Logmon::start(&log, extra);
+    m.wait_report();
+    append(&log, &lines(20));
+    m.wait_hits(20, TIMEOUT);
+    append(&log, &lines(10));
+    fs::copy(&log, dir.path().join("access.log.1")).unwrap();
+    OpenOptions::new()
+        .write(true)
+        .open(&log)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    append(&log, &lines(2));
+    m.wait_hits(32, TIMEOUT);
+    m.stop()
+}
+
+#[test]
+fn copytruncate_inside_one_poll_counts_all_32_lines() {
+    let done = copytruncate_in_a_burst(&["--no-inotify", "--poll-ms", "1000"]);
+    done.assert_counted(32, 0);
+    let copy = done
+        .errors
+        .iter()
+        .any(|l| l.contains("its copy access.log.1"));
+    assert!(copy, "{:?}", done.errors);
+}
+
+#[test]
+fn copytruncate_with_inotify_counts_all_32_lines() {
+    copytruncate_in_a_burst(&[]).assert_counted(32, 0);
 }

@@ -9,7 +9,7 @@
 'use strict';
 
 const SVG = 'http://www.w3.org/2000/svg';
-const CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'];
+const CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx', 'other'];
 const HISTORY_SHOWN = 50;
 
 let state = null;
@@ -175,7 +175,7 @@ function drawSections() {
 
 function drawStatus() {
   const r = state.report;
-  const counts = CLASSES.map((c) => (r ? r.status[c] : 0));
+  const counts = CLASSES.map((c) => (r ? r.status[c] || 0 : 0));
   const total = counts.reduce((a, b) => a + b, 0);
   const segs = [], keys = [];
   counts.forEach((n, i) => {
