@@ -2,7 +2,12 @@
 # Peak memory of `logmon --replay` over a log where every line has a new
 # section and a new client: the worst case for the per-period tables.
 #
-# Usage: bench/memory.sh [LINES]   (default 5000000; target: under 64 MiB)
+# Usage: bench/memory.sh [LINES [LOGMON_ARGS...]]
+#   (default 5000000 lines; target: under 64 MiB). The log holds 10,000
+#   lines a second, so `bench/memory.sh 1000000 --period 3600` puts a
+#   million distinct clients and paths in one period, the worst case for
+#   the drill-down tables; `bench/memory.sh 1000000 --window 86400` tries
+#   the longest window.
 #
 # Needs GNU time (/usr/bin/time, Debian package `time`) for the peak RSS.
 # The generated log (about 450 MB for 5M lines) is kept in bench/out/ and
@@ -11,6 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 lines=${1:-5000000}
+shift $(($# > 0 ? 1 : 0))
 limit_mib=64
 out=bench/out
 target=${CARGO_TARGET_DIR:-target}
@@ -29,9 +35,9 @@ if [ ! -s "$log" ]; then
     mv "$log.tmp" "$log"
 fi
 
-echo "logmon --replay --format json $log"
+echo "logmon --replay --format json $* $log"
 /usr/bin/time -v -o "$out/time.txt" \
-    "$target/release/logmon" --replay --format json "$log" >"$out/events.jsonl"
+    "$target/release/logmon" --replay --format json "$@" "$log" >"$out/events.jsonl"
 
 rss_kib=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$out/time.txt")
 elapsed=$(awk -F': ' '/Elapsed \(wall clock\)/ { print $2 }' "$out/time.txt")

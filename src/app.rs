@@ -15,7 +15,12 @@
 //!
 //! On the wall clock, every wake of the loop (a message or a timeout, at
 //! least once a second) first closes the seconds that have passed, so alerts
-//! and reports stay on time under any input.
+//! and reports stay on time under any input. Following a file, it first asks
+//! the follower to read to the end and counts what comes before the answer
+//! (`Pump::read_to_end`), so that after a stall the lines written in a
+//! second close it, rather than the clock alone (`Monitor::clock_at`). It
+//! also checks the wall clock for steps (`clock`) and stdout for a reader
+//! that has gone (`stdio`).
 //!
 //! With `--serve`, the dashboard gets each batch read since start and,
 //! before they are printed, the monitor's gauges and the events; the server
@@ -30,23 +35,28 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TryRecvError};
 use std::sync::Arc;
 use std::thread;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::batch::Batch;
 use crate::cli::{self, Args, ColorChoice, Format, LogFormat};
+use crate::clock::{self, unix_now, until_next_second, Steps};
 use crate::follow::{Follower, Waker};
 use crate::gen::{GenFormat, Generator, Shape};
+use crate::geo::Geo;
 use crate::monitor::{Config, Event, Monitor};
-use crate::reader::{self, Compression, Decoder, Msg, Source};
+use crate::notice::{self, Notices};
+use crate::parse::FORMAT_HINT;
+use crate::reader::{self, Compression, Decoder, Msg, ReadToEnd, Source};
 use crate::render::{self, Style, Text, WIDTH};
 use crate::serve::Dashboard;
+use crate::stdio::StdoutWatch;
 
 /// Batches in flight between the reader and the loop. Bounded, so a reader
 /// that outpaces the loop waits instead of filling memory.
-const CHANNEL_DEPTH: usize = 16;
+const CHANNEL_DEPTH: usize = 4;
 
 /// Output buffer: room for the events of one batch of a replay (about 40
 /// JSON reports at 10 lines/s), so that it is written in one go.
@@ -56,6 +66,13 @@ const OUTPUT_BUFFER: usize = 64 * 1024;
 /// poll (the loop wakes it out of its wait).
 /// Kept well under a second, so that a signal still ends the run at once.
 const LAST_POLL: Duration = Duration::from_millis(500);
+
+/// Following, how long the loop waits for the follower to read to the
+/// end before it closes the seconds that have passed (see
+/// `Pump::read_to_end`). Reading what piled up in a stall of a minute takes
+/// well under this; a read stuck on a slow disk holds the reports up this
+/// long, once, and then no longer until it is answered.
+const SYNC_WAIT: Duration = Duration::from_secs(1);
 
 /// Replays of files at least this large show a progress bar (on a
 /// terminal): smaller ones end before a bar would be worth drawing.
@@ -84,9 +101,10 @@ pub fn run(args: Args) -> Result<Outcome> {
     let mut out = Output {
         w: io::BufWriter::with_capacity(OUTPUT_BUFFER, io::stdout().lock()),
         format: args.format,
-        text: Text::new(style),
+        text: Text::with_blocks(style, &args.show),
         dashboard: None,
         progress: None,
+        geo: None,
     };
     // Before anything starts: without a LOG_FILE, there may be no log to
     // read at all.
@@ -95,6 +113,9 @@ pub fn run(args: Args) -> Result<Outcome> {
         (None, true) => None,
         (None, false) => Some(cli::default_log(|p| p.exists()).map_err(anyhow::Error::msg)?),
     };
+
+    // Before anything starts: a bad database is an error naming it.
+    out.geo = args.geoip.as_deref().map(Geo::open).transpose()?;
 
     let (tx, rx) = mpsc::sync_channel(CHANNEL_DEPTH);
     let stop = on_signal(tx.clone())?;
@@ -123,14 +144,30 @@ pub fn run(args: Args) -> Result<Outcome> {
         stop,
         follows: false,
         wake: None,
+        read_to_end: None,
     };
     let (mut monitor, input) = match args.replay {
         true => start_replay(&args, cfg, input, &mut out, tx)?,
         false => start_following(&args, cfg, input, tx)?,
     };
+    if out.geo.is_some() {
+        monitor = monitor.with_countries();
+    }
 
     let mut events = Vec::new();
-    let unparsed = pump(&args, &input, &rx, &mut monitor, &mut out, &mut events)?;
+    let mut notices = Notices::new();
+    let pumped = pump(
+        &args,
+        &input,
+        &rx,
+        &mut monitor,
+        &mut out,
+        &mut events,
+        &mut notices,
+    );
+    // The counts still held back, even when the run failed.
+    notices.finish();
+    let unparsed = pumped?;
     if !args.replay {
         monitor.tick(unix_now(), &mut events);
     }
@@ -146,7 +183,7 @@ pub fn run(args: Args) -> Result<Outcome> {
         bail!(nothing_parsed(
             &input.name,
             s.invalid,
-            args.log_format,
+            &args.log_format,
             unparsed.as_deref()
         ));
     }
@@ -154,16 +191,33 @@ pub fn run(args: Args) -> Result<Outcome> {
     out.emit(&monitor, &mut events)?;
     if let (Some(dashboard), true) = (&out.dashboard, args.replay) {
         // Said even with --quiet: otherwise the run would seem to hang.
-        eprintln!(
+        notice::say(&format!(
             "logmon: replay done; serving the final state on http://{}/ until Ctrl-C",
             dashboard.addr()
-        );
+        ));
         while !input.stop.load(Ordering::SeqCst) {
             let _ = rx.recv_timeout(Duration::from_secs(1));
         }
     }
     drop(demo);
     Ok(Outcome { alerts })
+}
+
+/// Say on stderr, after the startup line, which format lines are read in
+/// when it was given: `auto` says what it finds as it reads.
+fn say_log_format(format: &LogFormat) {
+    const PREFIX: &str = "logmon: ";
+    if *format == LogFormat::Auto {
+        return;
+    }
+    notice::say(&format!("{PREFIX}{}", format.describe(80 - PREFIX.len())));
+    if let LogFormat::Pattern(pattern) = format {
+        if pattern.local_time() {
+            notice::say(&format!(
+                "{PREFIX}its times have no UTC offset: read in the local time zone (TZ)"
+            ));
+        }
+    }
 }
 
 /// The input, and how the loop and the reader thread talk about it.
@@ -180,6 +234,8 @@ struct Input {
     follows: bool,
     /// Wakes the follower out of its wait (for its last poll at a signal).
     wake: Option<Waker>,
+    /// Asks the follower to read to the end before seconds close.
+    read_to_end: Option<ReadToEnd>,
 }
 
 /// Ctrl-C and SIGTERM end the run cleanly: the loop reports the partial
@@ -227,7 +283,7 @@ fn start_replay(
     reader::spawn(
         Source::Whole(source),
         input.name.clone(),
-        args.log_format,
+        args.log_format.clone(),
         input.idle.clone(),
         tx,
     )?;
@@ -259,34 +315,36 @@ fn start_following(
         }
         let mut follower =
             Follower::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-        input.wake = Some(follower.watch(!args.no_inotify));
+        let wake = follower.watch(!args.no_inotify);
+        let read_to_end = ReadToEnd::new(wake.clone());
+        input.wake = Some(wake);
+        input.read_to_end = Some(read_to_end.clone());
         Source::Follow {
             follower: Box::new(follower),
             every: Duration::from_millis(args.poll_ms),
             backfill_after: Some(now - i64::from(args.window)),
             stop: input.stop.clone(),
+            read_to_end,
         }
     };
     input.follows = matches!(source, Source::Follow { .. });
     reader::spawn(
         source,
         input.name.clone(),
-        args.log_format,
+        args.log_format.clone(),
         input.idle.clone(),
         tx,
     )?;
     if !args.quiet {
         // The first report comes only after a period: say what is going on.
-        eprintln!(
-            "{}",
-            fit(
-                format!("logmon: following {}:", input.name.display()),
-                &format!(
-                    "threshold {} req/s over {} s, a report every {} s",
-                    args.threshold, args.window, args.period
-                )
-            )
-        );
+        notice::say(&fit(
+            format!("logmon: following {}:", input.name.display()),
+            &format!(
+                "threshold {} req/s over {} s, a report every {} s",
+                args.threshold, args.window, args.period
+            ),
+        ));
+        say_log_format(&args.log_format);
     }
     let mut monitor = Monitor::wall(cfg, now);
     if input.follows {
@@ -307,114 +365,270 @@ fn pump(
     monitor: &mut Monitor,
     out: &mut Output<impl Write>,
     events: &mut Vec<Event>,
+    notices: &mut Notices,
 ) -> Result<Option<String>> {
-    let wall = !args.replay;
-    let mut decoder = Decoder::for_loop();
-    let (mut warned_old, mut warned_ahead) = (false, false);
-    let mut unparsed = None;
-    // After a signal, when to give up waiting for the follower's last poll.
-    let mut deadline: Option<Instant> = None;
-    loop {
-        if deadline.is_none() && input.stop.load(Ordering::SeqCst) {
-            if !input.follows {
-                // A pipe may block in a read forever: stop now.
-                return Ok(unparsed);
-            }
-            // The follower polls once more and ends with `Done`, so lines
-            // written up to the signal are counted.
-            deadline = Some(Instant::now() + LAST_POLL);
-            if let Some(wake) = &input.wake {
-                wake.wake();
-            }
-        }
-        let msg = if wall {
-            monitor.tick(unix_now(), events);
-            out.emit(monitor, events)?;
-            let mut wait = until_next_second();
-            if let Some(deadline) = deadline {
-                wait = wait.min(deadline.saturating_duration_since(Instant::now()));
-            }
-            match rx.recv_timeout(wait) {
-                Ok(msg) => Some(msg),
-                Err(RecvTimeoutError::Timeout) => None,
-                Err(RecvTimeoutError::Disconnected) => Some(Msg::Done),
-            }
-        } else {
-            Some(match rx.try_recv() {
-                Ok(msg) => msg,
-                Err(TryRecvError::Empty) => {
-                    input.idle.store(true, Ordering::Relaxed);
-                    rx.recv().unwrap_or(Msg::Done)
+    let mut pump = Pump {
+        args,
+        input,
+        rx,
+        monitor,
+        out,
+        events,
+        notices,
+        decoder: Decoder::for_loop(args.log_format.clone()),
+        unparsed: None,
+        warned_old: false,
+        warned_ahead: false,
+        unanswered: None,
+    };
+    pump.run()?;
+    Ok(pump.unparsed)
+}
+
+/// Whether the loop goes on after a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    Go,
+    End,
+}
+
+/// The main loop's state (see [`pump`]).
+struct Pump<'a, W: Write> {
+    args: &'a Args,
+    input: &'a Input,
+    rx: &'a Receiver<Msg>,
+    monitor: &'a mut Monitor,
+    out: &'a mut Output<W>,
+    events: &'a mut Vec<Event>,
+    notices: &'a mut Notices,
+    /// Decodes the blocks the reader hands over (`Msg::Raw`).
+    decoder: Decoder,
+    /// The first line that failed, when no line parsed.
+    unparsed: Option<String>,
+    warned_old: bool,
+    warned_ahead: bool,
+    /// A request to read to the end that the follower has not answered
+    /// within [`SYNC_WAIT`]: a stuck read, which later wakes do not wait
+    /// for again until it answers.
+    unanswered: Option<u64>,
+}
+
+impl<W: Write> Pump<'_, W> {
+    fn run(&mut self) -> Result<()> {
+        let wall = !self.args.replay;
+        let mut steps = Steps::new();
+        let stdout = StdoutWatch::new();
+        // After a signal, when to give up waiting for the follower's last poll.
+        let mut deadline: Option<Instant> = None;
+        loop {
+            if deadline.is_none() && self.input.stop.load(Ordering::SeqCst) {
+                if !self.input.follows {
+                    // A pipe may block in a read forever: stop now.
+                    return Ok(());
                 }
-                Err(TryRecvError::Disconnected) => Msg::Done,
-            })
-        };
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            return Ok(unparsed);
+                // The follower polls once more and ends with `Done`, so lines
+                // written up to the signal are counted.
+                deadline = Some(Instant::now() + LAST_POLL);
+                if let Some(wake) = &self.input.wake {
+                    wake.wake();
+                }
+            }
+            let msg = if wall {
+                if stdout.gone() {
+                    return Err(reader_gone());
+                }
+                let now = self.observe_clock(&mut steps);
+                if deadline.is_none() && self.read_to_end(now)? == Flow::End {
+                    return Ok(());
+                }
+                self.monitor.tick(now, self.events);
+                self.out.emit(self.monitor, self.events)?;
+                let mut wait = until_next_second();
+                if let Some(deadline) = deadline {
+                    wait = wait.min(deadline.saturating_duration_since(Instant::now()));
+                }
+                match self.rx.recv_timeout(wait) {
+                    Ok(msg) => {
+                        // The lines it brings may have been written in
+                        // seconds that passed meanwhile (the process was
+                        // stopped): they close them, not the clock alone.
+                        self.observe_clock(&mut steps);
+                        Some(msg)
+                    }
+                    Err(RecvTimeoutError::Timeout) => None,
+                    Err(RecvTimeoutError::Disconnected) => Some(Msg::Done),
+                }
+            } else {
+                Some(match self.rx.try_recv() {
+                    Ok(msg) => msg,
+                    Err(TryRecvError::Empty) => {
+                        self.input.idle.store(true, Ordering::Relaxed);
+                        // A slow input (`tail -f x | logmon --replay -`) may
+                        // keep the loop waiting: look at stdout meanwhile.
+                        loop {
+                            match self.rx.recv_timeout(Duration::from_secs(1)) {
+                                Ok(msg) => break msg,
+                                Err(RecvTimeoutError::Timeout) if stdout.gone() => {
+                                    return Err(reader_gone());
+                                }
+                                Err(RecvTimeoutError::Timeout) => {}
+                                Err(RecvTimeoutError::Disconnected) => break Msg::Done,
+                            }
+                        }
+                    }
+                    Err(TryRecvError::Disconnected) => Msg::Done,
+                })
+            };
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Ok(());
+            }
+            self.notices.tick();
+            let Some(msg) = msg else { continue };
+            if self.handle(msg)? == Flow::End {
+                return Ok(());
+            }
         }
-        let Some(msg) = msg else { continue };
+    }
+
+    /// Read the wall clock, re-anchor the monitor if it stepped, and tell
+    /// the monitor the time (`Monitor::clock_at`). Returns the unix second.
+    fn observe_clock(&mut self, steps: &mut Steps) -> i64 {
+        let now_ms = clock::wall_ms();
+        if let Some(step) = steps.check(Instant::now(), now_ms) {
+            self.monitor
+                .clock_stepped(step.expected, step.by, self.events);
+            if !self.args.quiet {
+                self.notices.repeat("clock step", &step.notice());
+            }
+        }
+        let now = now_ms.div_euclid(1000);
+        self.monitor.clock_at(now);
+        now
+    }
+
+    /// Following a file, before the seconds up to `now` close: ask the
+    /// follower to read what the file holds now, and count everything it
+    /// sends up to its answer, at most [`SYNC_WAIT`]. A line written in a
+    /// second then counts in it even when logmon was held up (stopped, a
+    /// blocked stdout): the monitor closes each second as the stamps pass
+    /// it (`Monitor::clock_at`).
+    fn read_to_end(&mut self, now: i64) -> Result<Flow> {
+        let Some(sync) = &self.input.read_to_end else {
+            return Ok(Flow::Go);
+        };
+        if !self.monitor.behind(now) {
+            return Ok(Flow::Go);
+        }
+        if self.unanswered.is_some() {
+            // Still stuck: do not hold the reports up again. Its answer,
+            // when it comes, is taken by `handle`.
+            return Ok(Flow::Go);
+        }
+        let asked = sync.ask();
+        let deadline = Instant::now() + SYNC_WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let msg = match self.rx.recv_timeout(left) {
+                Ok(Msg::Synced(n)) if n >= asked => return Ok(Flow::Go),
+                // A signal ends the run at once, from the top of the loop;
+                // the answer is taken by `handle` if it comes.
+                Ok(Msg::Stop) => {
+                    self.unanswered = Some(asked);
+                    return Ok(Flow::Go);
+                }
+                Ok(msg) => msg,
+                Err(RecvTimeoutError::Timeout) => {
+                    self.unanswered = Some(asked);
+                    return Ok(Flow::Go);
+                }
+                Err(RecvTimeoutError::Disconnected) => Msg::Done,
+            };
+            if self.handle(msg)? == Flow::End {
+                return Ok(Flow::End);
+            }
+        }
+    }
+
+    /// Act on one message from the reader, and print what follows.
+    fn handle(&mut self, msg: Msg) -> Result<Flow> {
+        let (args, monitor, events) = (self.args, &mut *self.monitor, &mut *self.events);
         match msg {
-            Msg::Batch(batch) => out.add(monitor, &batch, events),
-            Msg::Raw(raw) => out.add(monitor, &decoder.decode(&raw), events),
+            Msg::Batch(mut batch) => self.out.add(monitor, &mut batch, events),
+            Msg::Raw(raw) => self
+                .out
+                .add(monitor, &mut self.decoder.decode(&raw), events),
             Msg::Backfill(batch) => monitor.backfill(&batch),
             Msg::BackfillDone => monitor.backfill_done(events),
-            Msg::Notice(notice) if !args.quiet => eprintln!("logmon: {notice}"),
+            // The text is the key: a format switch back and forth, or a
+            // file truncated in a loop, repeats the same few texts.
+            Msg::Notice(notice) if !args.quiet => self.notices.repeat(&notice, &notice),
             Msg::Notice(_) => {}
-            Msg::Unparsed(line) => unparsed = Some(line),
+            Msg::Unparsed(line) => self.unparsed = Some(line),
             Msg::Failed(e) => return Err(e),
             // Acted on at the top of the loop, through the flag.
             Msg::Stop => {}
-            Msg::Done => return Ok(unparsed),
+            Msg::Synced(n) => {
+                if self.unanswered.is_some_and(|asked| n >= asked) {
+                    self.unanswered = None;
+                }
+            }
+            Msg::Done => return Ok(Flow::End),
         }
-        out.emit(monitor, events)?;
-        // The clocks disagree (an old file, a writer in another time zone):
-        // say so once for each direction, as the counts mean different
-        // things. Only the first line of each says "clock".
+        self.out.emit(self.monitor, self.events)?;
+        if !args.replay && !args.quiet {
+            self.warn_of_clocks();
+        }
+        Ok(Flow::Go)
+    }
+
+    /// The clocks disagree (an old file, a writer in another time zone):
+    /// say so once for each direction, as the counts mean different things.
+    /// Only the first line of each says "clock".
+    fn warn_of_clocks(&mut self) {
+        let (args, input, monitor) = (self.args, self.input, &*self.monitor);
         let name = input.name.display();
-        if wall && !args.quiet && !warned_old && monitor.reads_an_old_log() {
+        if !self.warned_old && monitor.reads_an_old_log() {
             // All of the first lines: most likely a finished log piped in.
-            warned_old = true;
-            eprintln!(
-                "{}",
-                fit(
-                    format!(
-                        "logmon: {name}: the first lines are more than {}s behind the clock:",
-                        args.window
-                    ),
-                    &format!(
-                        "an old log? `logmon --replay {}` reads it on its own time",
-                        input.path.display()
-                    )
-                )
-            );
+            self.warned_old = true;
+            notice::say(&fit(
+                format!(
+                    "logmon: {name}: the first lines are more than {}s behind the clock:",
+                    args.window
+                ),
+                &format!(
+                    "an old log? `logmon --replay {}` reads it on its own time",
+                    input.path.display()
+                ),
+            ));
         }
-        if wall && !args.quiet && !warned_old && monitor.outside_window() > 0 {
-            warned_old = true;
-            eprintln!(
-                "{}",
-                fit(
-                    format!(
-                        "logmon: {name}: some lines are more than {}s behind the clock:",
-                        args.window
-                    ),
-                    "they count in the reports, not in the window average"
-                )
-            );
+        if !self.warned_old && monitor.outside_window() > 0 {
+            self.warned_old = true;
+            notice::say(&fit(
+                format!(
+                    "logmon: {name}: some lines are more than {}s behind the clock:",
+                    args.window
+                ),
+                "they count in the reports, not in the window average",
+            ));
         }
-        if wall && !args.quiet && !warned_ahead && monitor.far_ahead() > 0 {
-            warned_ahead = true;
-            eprintln!(
-                "{}",
-                fit(
-                    format!(
-                        "logmon: {name}: some lines are more than {}s ahead of the clock",
-                        args.window
-                    ),
-                    "(a writer in another time zone?): they count at the current second"
-                )
-            );
+        if !self.warned_ahead && monitor.far_ahead() > 0 {
+            self.warned_ahead = true;
+            notice::say(&fit(
+                format!(
+                    "logmon: {name}: some lines are more than {}s ahead of the clock",
+                    args.window
+                ),
+                "(a writer in another time zone?): they count at the current second",
+            ));
         }
     }
+}
+
+/// The reader of stdout has gone (`logmon access.log | head -1`): a broken
+/// pipe, which ends the run quietly with status 0, as a failed write would.
+fn reader_gone() -> anyhow::Error {
+    anyhow::Error::new(io::Error::from(io::ErrorKind::BrokenPipe))
+        .context("the reader of stdout has gone")
 }
 
 /// `head` and `tail` on one line when it fits 80 columns, else `tail` on
@@ -429,34 +643,16 @@ fn fit(head: String, tail: &str) -> String {
 /// The error for a replay in which no line parsed but `lines` were
 /// invalid: how many, the formats tried, the first line that failed
 /// (escaped and shortened by the parser), and how to choose the format.
-fn nothing_parsed(name: &Path, lines: u64, format: LogFormat, first: Option<&str>) -> String {
+fn nothing_parsed(name: &Path, lines: u64, format: &LogFormat, first: Option<&str>) -> String {
     let s = if lines == 1 { "" } else { "s" };
-    let (tried, hint) = match format {
-        LogFormat::Auto => (
-            "clf, w3c and json",
-            "logmon reads the Common Log Format family (--log-format clf),\n  \
-             W3C Extended (--log-format w3c or iis) and JSON (--log-format json)",
-        ),
-        LogFormat::Clf => (
-            "clf only",
-            "for W3C Extended (IIS), use --log-format w3c, or auto to detect it",
-        ),
-        LogFormat::W3c => (
-            "w3c only",
-            "for the Common Log Format family, use --log-format clf, or auto",
-        ),
-        LogFormat::Iis | LogFormat::Caddy | LogFormat::Json => (
-            format.as_str(),
-            "use --log-format auto to detect the format, or name another one",
-        ),
-    };
     let first = match first {
         Some(line) => format!("the first: {line}"),
         None => "each is longer than 64 KiB".to_owned(),
     };
     format!(
-        "no line of {} parses: {lines} line{s} read, tried {tried}\n  {first}\n  {hint}",
-        name.display()
+        "no line of {} parses ({lines} line{s} read)\n  tried {}\n  {first}\n  {FORMAT_HINT}",
+        name.display(),
+        format.tried()
     )
 }
 
@@ -502,13 +698,13 @@ fn serve(addr: SocketAddr, cfg: &Config, quiet: bool) -> Result<Dashboard> {
     let dashboard = Dashboard::start(addr, cfg.window_secs, cfg.threshold)?;
     let addr = dashboard.addr();
     if !quiet {
-        eprintln!("logmon: serving the dashboard on http://{addr}/");
+        notice::say(&format!("logmon: serving the dashboard on http://{addr}/"));
     }
     if !addr.ip().is_loopback() {
-        eprintln!(
+        notice::say(&format!(
             "logmon: warning: no authentication on the dashboard at {addr}:\n  \
              not a loopback address: anyone who can reach it can read the log's traffic"
-        );
+        ));
     }
     Ok(dashboard)
 }
@@ -522,12 +718,17 @@ struct Output<W: Write> {
     dashboard: Option<Dashboard>,
     /// The replay progress bar on stderr, while one is shown.
     progress: Option<Progress>,
+    /// `--geoip`: the clients' countries.
+    geo: Option<Geo>,
 }
 
 impl<W: Write> Output<W> {
-    /// Count `batch`: on the dashboard, in the monitor and on the
-    /// progress bar.
-    fn add(&mut self, monitor: &mut Monitor, batch: &Batch, events: &mut Vec<Event>) {
+    /// Count `batch`: on the dashboard, in the monitor (with its clients'
+    /// countries, with `--geoip`) and on the progress bar.
+    fn add(&mut self, monitor: &mut Monitor, batch: &mut Batch, events: &mut Vec<Event>) {
+        if let Some(geo) = &mut self.geo {
+            geo.annotate(batch);
+        }
         if let Some(dashboard) = &self.dashboard {
             dashboard.count(batch);
         }
@@ -694,21 +895,6 @@ pub fn utf8_locale(var: impl Fn(&str) -> Option<OsString>) -> bool {
         })
 }
 
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
-/// Time until just after the next whole wall-clock second.
-fn until_next_second() -> Duration {
-    let since = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    Duration::from_nanos(1_000_000_000 - u64::from(since.subsec_nanos())) + Duration::from_millis(2)
-}
-
 /// `--demo`: a generator thread appending to a temporary log.
 struct Demo {
     path: PathBuf,
@@ -720,13 +906,10 @@ impl Demo {
         let mut file =
             File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
         if !quiet {
-            eprintln!(
-                "{}",
-                fit(
-                    format!("logmon: demo: writing traffic to {}:", path.display()),
-                    "a burst starts in about 20 s"
-                )
-            );
+            notice::say(&fit(
+                format!("logmon: demo: writing traffic to {}:", path.display()),
+                "a burst starts in about 20 s",
+            ));
         }
         thread::Builder::new().name("demo".into()).spawn(move || {
             let mut gen = Generator::new(unix_now() as u64, GenFormat::Combined);
@@ -799,20 +982,20 @@ mod tests {
 
     #[test]
     fn nothing_parsing_says_what_was_read_and_tried_and_how_to_choose() {
-        let got = nothing_parsed(Path::new("junk.log"), 29, LogFormat::Auto, Some("hello"));
+        let got = nothing_parsed(Path::new("junk.log"), 29, &LogFormat::Auto, Some("hello"));
         assert_eq!(
             got,
-            "no line of junk.log parses: 29 lines read, tried clf, w3c and json\n  \
+            "no line of junk.log parses (29 lines read)\n  \
+             tried clf (and its presets), w3c, iis and json\n  \
              the first: hello\n  \
-             logmon reads the Common Log Format family (--log-format clf),\n  \
-             W3C Extended (--log-format w3c or iis) and JSON (--log-format json)"
+             give the format with --log-format: a preset (see --help), or the\n  \
+             log_format line of nginx.conf, or the LogFormat line of Apache's config"
         );
-        let one = nothing_parsed(Path::new("x"), 1, LogFormat::Clf, None);
-        assert!(one.contains(": 1 line read, tried clf only\n"), "{one}");
+        let one = nothing_parsed(Path::new("x"), 1, &LogFormat::Clf, None);
+        assert!(one.contains(" (1 line read)\n  tried clf only\n"), "{one}");
         assert!(one.contains("each is longer than 64 KiB"), "{one}");
-        assert!(one.ends_with("use --log-format w3c, or auto to detect it"));
         for format in [LogFormat::Auto, LogFormat::Clf, LogFormat::W3c] {
-            let message = nothing_parsed(Path::new("access.log"), 100, format, Some("x"));
+            let message = nothing_parsed(Path::new("access.log"), 100, &format, Some("x"));
             for line in format!("logmon: {message}").lines() {
                 assert!(line.len() <= WIDTH, "{line}");
             }

@@ -18,6 +18,7 @@ use clap::{CommandFactory as _, Parser, ValueEnum};
 use clap_complete::Shell;
 
 pub use crate::parse::LogFormat;
+pub use crate::render::Block;
 
 /// Follow an HTTP access log and report its traffic.
 ///
@@ -27,9 +28,10 @@ pub use crate::parse::LogFormat;
 /// window goes above the threshold, and a recovery when it goes back below.
 ///
 /// It reads the Common Log Format family (CLF, Combined, Apache's
-/// vhost-prefixed forms, each with an optional trailing request time), W3C
-/// Extended (IIS, CloudFront) and JSON access logs (Caddy, Traefik); see
-/// --log-format. Lines that do not parse are counted as invalid and skipped.
+/// vhost-prefixed forms, ingress-nginx, Traefik), W3C Extended (IIS,
+/// CloudFront), JSON access logs (Caddy, Traefik), and any log whose nginx
+/// log_format or Apache LogFormat string it is given; see --log-format.
+/// Lines that do not parse are counted as invalid and skipped.
 ///
 /// Most options can also be set with an environment variable, named in each
 /// option's help; a flag on the command line wins.
@@ -63,11 +65,16 @@ pub struct Args {
     pub period: u32,
 
     /// Length of the alert window
-    #[arg(short, long, value_name = "SECS", default_value = "120", value_parser = parse_secs,
+    ///
+    /// At most 86400 (a day): the window keeps a count for each second.
+    #[arg(short, long, value_name = "SECS", default_value = "120", value_parser = parse_window,
           allow_negative_numbers = true, env = "LOGMON_WINDOW")]
     pub window: u32,
 
-    /// Sections to list in each report (0 lists none)
+    /// Rows to list in each report's tables (0 lists none)
+    ///
+    /// Sections, clients, paths, user agents, referring hosts and
+    /// countries, in text and in JSON.
     #[arg(short = 'n', long, value_name = "N", default_value = "5", value_parser = parse_top,
           allow_negative_numbers = true, env = "LOGMON_TOP")]
     pub top: usize,
@@ -94,21 +101,31 @@ pub struct Args {
           env = "LOGMON_FORMAT")]
     pub format: Format,
 
-    /// Log line format
+    /// Log line format: a preset, or the server's own format string
+    ///
+    /// Presets: auto, clf, common, combined, vhost_combined, ingress-nginx,
+    /// traefik, w3c. Or paste the format from the server's configuration:
+    /// an nginx log_format string (it has $variables), quoted as in
+    /// nginx.conf or not, or an Apache LogFormat string (it has
+    /// %directives), for example '%h %l %u %t "%r" %>s %b %D'.
     ///
     /// `auto` decides per line: a line starting with `{` is JSON (Caddy or
     /// Traefik); after a `#Fields:` directive lines are W3C (until one fails
-    /// W3C and parses as CLF); other lines are CLF, or W3C with IIS's default
-    /// fields in a log without `#Fields:` whose lines fit them. It says on
-    /// stderr which it chose. In W3C, `#` lines are directives, not requests.
+    /// W3C and parses as CLF); other lines are the CLF family, or W3C with
+    /// IIS's default fields in a log without `#Fields:` whose lines fit
+    /// them. It says on stderr which it chose. In W3C, `#` lines are
+    /// directives, not requests.
     ///
     /// Request times, when the lines carry them, add p50/p95/p99 latency to
     /// the reports. Their units: W3C `time-taken` is milliseconds (IIS;
     /// seconds in CloudFront's logs), Caddy's `duration` seconds, Traefik's
-    /// `Duration` nanoseconds; a number after the CLF or Combined fields is
-    /// seconds when it has a decimal point (nginx `$request_time`, `0.123`)
-    /// and microseconds when it is an integer (Apache `%D`, `123000`).
-    #[arg(long, value_name = "FORMAT", value_enum, default_value_t = LogFormat::Auto)]
+    /// `Duration` nanoseconds; in auto and clf, a single number ending a CLF
+    /// or Combined line is seconds when it has a decimal point
+    /// (nginx `$request_time`, `0.123`) and microseconds when it is an
+    /// integer (Apache `%D`, `123000`); format strings say their own units
+    /// ($request_time, %D, %T...).
+    #[arg(long, value_name = "FORMAT", default_value = "auto", value_parser = LogFormat::parse,
+          env = "LOGMON_LOG_FORMAT", hide_default_value = false)]
     pub log_format: LogFormat,
 
     /// When to use colour
@@ -118,6 +135,33 @@ pub struct Args {
     #[arg(long, value_name = "WHEN", value_enum, default_value_t = ColorChoice::Auto,
           env = "LOGMON_COLOR")]
     pub color: ColorChoice,
+
+    /// Blocks to print after each report's summary lines, in this order
+    ///
+    /// A comma-separated list of: sections (the top sections), codes
+    /// (hits by exact status code), clients (the top client addresses),
+    /// paths (the top paths, without the query), agents (the top user
+    /// agents, crawlers and scripts flagged), referrers (the top referring
+    /// hosts) and countries (hits by country, with --geoip). JSON reports
+    /// carry every table whatever this says.
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_enum,
+        value_delimiter = ',',
+        default_value = "sections,codes,clients",
+        env = "LOGMON_SHOW"
+    )]
+    pub show: Vec<Block>,
+
+    /// Look up each client's country in a MaxMind DB file
+    ///
+    /// FILE is a .mmdb country or city database (GeoLite2-Country or
+    /// -City, DB-IP Lite, ...). Clients gain a country code, and reports
+    /// the hits by country (the countries block, top_countries in JSON).
+    /// A database without country.iso_code (an ASN database) is an error.
+    #[arg(long, value_name = "FILE", env = "LOGMON_GEOIP")]
+    pub geoip: Option<PathBuf>,
 
     /// Print times in UTC instead of the local time zone
     ///
@@ -224,6 +268,21 @@ pub fn parse_secs(s: &str) -> Result<u32, String> {
     match whole(s)? {
         n if n <= 0 => Err("must be above 0 (a whole number of seconds)".to_owned()),
         n => u32::try_from(n).map_err(|_| format!("must be at most {}", u32::MAX)),
+    }
+}
+
+/// The longest `--window`, in seconds: a day. The window holds a count per
+/// second, so its length is memory (and a report's sparkline sums it).
+pub const MAX_WINDOW: u32 = 86_400;
+
+/// Parse `--window`: a whole number of seconds, above 0 and at most
+/// [`MAX_WINDOW`].
+pub fn parse_window(s: &str) -> Result<u32, String> {
+    match whole(s)? {
+        n if n > i128::from(MAX_WINDOW) => {
+            Err(format!("must be at most {MAX_WINDOW} (a day, in seconds)"))
+        }
+        _ => parse_secs(s),
     }
 }
 
@@ -471,13 +530,27 @@ mod tests {
         assert_eq!(args.format, Format::Text);
         assert_eq!(args.color, ColorChoice::Auto);
         assert_eq!(args.log_format, LogFormat::Auto);
+        assert_eq!(args.show, crate::render::DEFAULT_BLOCKS);
+        assert_eq!(args.geoip, None);
     }
 
     #[test]
-    fn log_format_takes_its_named_formats_only() {
+    fn show_takes_a_list_of_blocks() {
+        let args = Args::try_parse_from(["logmon", "--show", "agents,codes,referrers"]).unwrap();
+        assert_eq!(args.show, [Block::Agents, Block::Codes, Block::Referrers]);
+        let e = Args::try_parse_from(["logmon", "--show", "sections,bogus"]).unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::InvalidValue);
+        assert!(e.to_string().contains("countries"), "lists the blocks: {e}");
+    }
+
+    #[test]
+    fn log_format_takes_presets_and_format_strings() {
         for (value, format) in [
             ("auto", LogFormat::Auto),
             ("clf", LogFormat::Clf),
+            ("combined", LogFormat::Combined),
+            ("vhost_combined", LogFormat::VhostCombined),
+            ("ingress-nginx", LogFormat::IngressNginx),
             ("w3c", LogFormat::W3c),
             ("iis", LogFormat::Iis),
             ("caddy", LogFormat::Caddy),
@@ -487,7 +560,21 @@ mod tests {
             assert_eq!(args.log_format, format);
             assert_eq!(format.as_str(), value);
         }
-        assert!(Args::try_parse_from(["logmon", "--log-format", "yaml"]).is_err());
+        for (value, dialect) in [
+            (r#"$remote_addr [$time_local] "$request" $status"#, "nginx"),
+            (r#"%h %t "%r" %>s %b"#, "apache"),
+        ] {
+            let args = Args::try_parse_from(["logmon", "--log-format", value]).unwrap();
+            assert_eq!(args.log_format.as_str(), dialect);
+        }
+        for bad in ["json5", "$remote_addr $status", "%h %t %Z"] {
+            let error = Args::try_parse_from(["logmon", "--log-format", bad]).unwrap_err();
+            assert_eq!(
+                error.kind(),
+                clap::error::ErrorKind::ValueValidation,
+                "{bad}"
+            );
+        }
     }
 
     #[test]
@@ -502,6 +589,17 @@ mod tests {
         assert!(Args::try_parse_from(["logmon", "--period", "0"]).is_err());
         assert!(Args::try_parse_from(["logmon", "--window", "0"]).is_err());
         assert!(Args::try_parse_from(["logmon", "-p", "1", "-w", "1"]).is_ok());
+    }
+
+    #[test]
+    fn a_window_longer_than_a_day_is_a_usage_error_naming_the_limit() {
+        let e = Args::try_parse_from(["logmon", "--window", "86401"]).unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::ValueValidation);
+        assert!(e.to_string().contains("must be at most 86400"), "{e}");
+        let e = Args::try_parse_from(["logmon", "--window", "100000000000"]).unwrap_err();
+        assert!(e.to_string().contains("must be at most 86400"), "{e}");
+        let args = Args::try_parse_from(["logmon", "--window", "86400"]).unwrap();
+        assert_eq!(args.window, MAX_WINDOW);
     }
 
     #[test]

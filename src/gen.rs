@@ -9,29 +9,69 @@
 //!   for. The PRNG is a hand-written SplitMix64 rather than the `rand` crate
 //!   so that the same seed gives the same bytes forever, whatever happens to
 //!   a dependency's algorithms.
-//! - Every line is one complete Common, Combined or W3C Extended record
-//!   ending in `'\n'` (W3C output starts with its `#` header); the only I/O
-//!   is the writer the caller passes in, and only `run_live` reads a clock.
+//! - Every line is one complete record ending in `'\n'`: Common, Combined,
+//!   W3C Extended (output starts with its `#` header), or a format string's
+//!   (nginx or Apache, which the presets `vhost_combined`, `ingress-nginx`
+//!   and `traefik` are written with). The only I/O is the writer the caller
+//!   passes in, and only `run_live` reads a clock.
 //! - Options only add draws after the existing ones: Common and Combined
 //!   lines without a request time are the same bytes as before W3C and
 //!   latency existed.
 
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Datelike, Timelike};
 
+use crate::parse::pattern::{Field, FieldStep, Pattern, Step, Unit};
+use crate::parse::time::{StrfItem, TimeShape};
+use crate::parse::LogFormat;
+
 /// Which access-log layout `Generator::line` writes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum GenFormat {
-    /// Common Log Format: host ident user [time] "request" status bytes
+    /// Common Log Format: host ident user \[time\] "request" status bytes
     Common,
     /// Combined Log Format: Common plus "referer" "user-agent"
     Combined,
     /// W3C Extended, as IIS writes it, after a `#Fields:` header
     W3c,
+    /// The layout of an nginx or Apache format string.
+    Pattern(Arc<Pattern>),
+}
+
+/// Apache's `vhost_combined`, as loggen writes it.
+pub const VHOST_COMBINED: &str = r#"%v:%p %h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i""#;
+/// The ingress-nginx controller's default format (`upstreaminfo`).
+pub const INGRESS_NGINX: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_length $request_time [$proxy_upstream_name] [$proxy_alternative_upstream_name] $upstream_addr $upstream_response_length $upstream_response_time $upstream_status $req_id"#;
+/// Traefik's CLF access log, as an Apache format string.
+pub const TRAEFIK: &str = r#"%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i" %k "%{router}e" "%{server}e" %{ms}Tms"#;
+
+impl GenFormat {
+    /// `loggen --log-format`: `common`, `combined` (or `clf`), `w3c`,
+    /// `vhost_combined`, `ingress-nginx`, `traefik`, or an nginx or Apache
+    /// format string, as logmon's `--log-format` takes it.
+    pub fn parse(text: &str) -> Result<GenFormat, String> {
+        let pattern = match text.trim() {
+            "common" => return Ok(GenFormat::Common),
+            "combined" | "clf" => return Ok(GenFormat::Combined),
+            "w3c" => return Ok(GenFormat::W3c),
+            "vhost_combined" => VHOST_COMBINED,
+            "ingress-nginx" => INGRESS_NGINX,
+            "traefik" => TRAEFIK,
+            other => other,
+        };
+        match LogFormat::parse(pattern)? {
+            LogFormat::Pattern(pattern) => Ok(GenFormat::Pattern(pattern)),
+            other => Err(format!(
+                "loggen writes a given format, and `{}` is not one",
+                other.as_str()
+            )),
+        }
+    }
 }
 
 /// How a CLF line's trailing request time is written (`--latency`). W3C
@@ -246,6 +286,8 @@ pub struct Generator {
     stamp_at: Option<i64>,
     /// `09/May/2018:16:00:39 +0000`
     stamp: [u8; 26],
+    /// A path being drawn for a format string's line.
+    path: Vec<u8>,
 }
 
 impl Generator {
@@ -271,6 +313,7 @@ impl Generator {
             clients,
             stamp_at: None,
             stamp: [b' '; 26],
+            path: Vec::new(),
         }
     }
 
@@ -308,8 +351,10 @@ impl Generator {
     ///
     /// `at` is clamped to years 0000..=9999 so the line keeps its shape.
     pub fn line(&mut self, at: i64, out: &mut Vec<u8>) {
-        if self.format == GenFormat::W3c {
-            return self.w3c_line(at, out);
+        match &self.format {
+            GenFormat::W3c => return self.w3c_line(at, out),
+            GenFormat::Pattern(pattern) => return self.pattern_line(&pattern.clone(), at, out),
+            GenFormat::Common | GenFormat::Combined => {}
         }
         // Cubing a uniform draw skews towards the front of the pool: the
         // first tenth of the clients sends almost half the requests.
@@ -345,22 +390,51 @@ impl Generator {
             let us = self.request_us(status);
             out.push(b' ');
             match style {
-                LatencyStyle::Nginx => {
-                    // Seconds with 3 decimals, rounded like nginx's %.3f.
-                    let ms = (us + 500) / 1000;
-                    push_u64(out, ms / 1000);
-                    out.push(b'.');
-                    let frac = ms % 1000;
-                    out.extend_from_slice(&[
-                        b'0' + (frac / 100) as u8,
-                        b'0' + (frac / 10 % 10) as u8,
-                        b'0' + (frac % 10) as u8,
-                    ]);
-                }
+                LatencyStyle::Nginx => push_seconds(out, us),
                 LatencyStyle::Apache => push_u64(out, us),
             }
         }
         out.push(b'\n');
+    }
+
+    /// One line in the layout of a format string: every value is drawn, in
+    /// the order a Combined line with a request time draws them, then the
+    /// steps pick what they write.
+    fn pattern_line(&mut self, pattern: &Pattern, at: i64, out: &mut Vec<u8>) {
+        let u = self.rng.unit();
+        let client = ((u * u * u) * self.clients.len() as f64) as usize;
+        let client = client.min(self.clients.len() - 1);
+        let user = USERS[self.rng.weighted(USERS)].0;
+        let method = METHODS[self.rng.weighted(METHODS)].0;
+        let mut path = std::mem::take(&mut self.path);
+        path.clear();
+        self.path(&mut path);
+        let protocol = PROTOCOLS[self.rng.weighted(PROTOCOLS)].0;
+        let status = STATUSES[self.rng.weighted(STATUSES)].0;
+        let size = self.size(status);
+        let referer = REFERERS[self.rng.weighted(REFERERS)].0;
+        let agent = USER_AGENTS[self.rng.weighted(USER_AGENTS)].0;
+        let us = self.request_us(status);
+        let line = Drawn {
+            client: &self.clients[client],
+            user,
+            method,
+            path: &path,
+            protocol,
+            status,
+            size,
+            referer,
+            agent,
+            us,
+        };
+        for step in pattern.steps() {
+            match step {
+                Step::Literal(text) => out.extend_from_slice(text.bytes()),
+                Step::Field(field) => line.write(field, at, out),
+            }
+        }
+        out.push(b'\n');
+        self.path = path;
     }
 
     /// One W3C line in the columns of `header`.
@@ -461,6 +535,146 @@ impl Generator {
         }
         &self.stamp
     }
+}
+
+/// The values of one line for a format string.
+struct Drawn<'a> {
+    client: &'a str,
+    user: &'a str,
+    method: &'a str,
+    /// The target, query included.
+    path: &'a [u8],
+    protocol: &'a str,
+    status: u16,
+    size: Option<u64>,
+    referer: &'a str,
+    agent: &'a str,
+    /// The request time, in microseconds.
+    us: u64,
+}
+
+impl Drawn<'_> {
+    /// Append `field`'s value, as the server writes it, to `out`.
+    fn write(&self, field: &FieldStep, at: i64, out: &mut Vec<u8>) {
+        let (stem, query) = match self.path.iter().position(|&b| b == b'?') {
+            Some(q) => (&self.path[..q], &self.path[q + 1..]),
+            None => (self.path, &b""[..]),
+        };
+        let name = &*field.name;
+        match &field.field {
+            Field::Client => out.extend_from_slice(self.client.as_bytes()),
+            Field::User => out.extend_from_slice(self.user.as_bytes()),
+            Field::Time(shape) => write_time(shape, name, at, out),
+            Field::Request => {
+                out.extend_from_slice(self.method.as_bytes());
+                out.push(b' ');
+                out.extend_from_slice(self.path);
+                out.push(b' ');
+                out.extend_from_slice(self.protocol.as_bytes());
+            }
+            Field::Method => out.extend_from_slice(self.method.as_bytes()),
+            Field::Uri => out.extend_from_slice(self.path),
+            Field::Path => out.extend_from_slice(stem),
+            Field::Query if name.starts_with('%') && !query.is_empty() => {
+                out.push(b'?');
+                out.extend_from_slice(query);
+            }
+            Field::Query if name.starts_with('%') => {}
+            Field::Query if query.is_empty() => out.push(b'-'),
+            Field::Query => out.extend_from_slice(query),
+            Field::Status => push_u64(out, u64::from(self.status)),
+            Field::BodyBytes => match (self.size, name) {
+                (None, "%b") => out.push(b'-'),
+                (size, _) => push_u64(out, size.unwrap_or(0)),
+            },
+            // The headers add about 200 bytes.
+            Field::SentBytes => push_u64(out, self.size.unwrap_or(0) + 200),
+            Field::RequestTime(Unit::Seconds) if name.starts_with('%') => {
+                push_u64(out, self.us / 1_000_000)
+            }
+            Field::RequestTime(Unit::Seconds) | Field::UpstreamTime => push_seconds(out, self.us),
+            Field::RequestTime(Unit::Millis) => push_u64(out, (self.us + 500) / 1000),
+            Field::RequestTime(Unit::Micros) => push_u64(out, self.us),
+            Field::Referer => out.extend_from_slice(self.referer.as_bytes()),
+            Field::UserAgent => out.extend_from_slice(self.agent.as_bytes()),
+            Field::Host => out.extend_from_slice(b"www.example.com"),
+            Field::ForwardedFor => out.push(b'-'),
+            Field::Ignored => out.extend_from_slice(match name {
+                "%p" => b"443",
+                "$request_length" | "%I" => b"412",
+                "$proxy_upstream_name" => b"default-web-80",
+                "$proxy_alternative_upstream_name" => b"",
+                "$upstream_addr" => b"10.0.0.7:80",
+                "$upstream_status" => b"200",
+                "$upstream_response_length" => b"512",
+                "$req_id" => b"5f1bd3c6b2a94e0f8f3c1d2e4a6b8c0d",
+                "%k" => b"7",
+                "%{router}e" => b"web@docker",
+                "%{server}e" => b"http://10.0.0.7:80",
+                _ => b"-",
+            }),
+        }
+    }
+}
+
+/// `at` in a format string's time `shape`, in UTC (`+0000`); `name` tells
+/// nginx's `$msec` (with milliseconds) from Apache's `%{sec}t`.
+fn write_time(shape: &TimeShape, name: &str, at: i64, out: &mut Vec<u8>) {
+    let at = at.clamp(0, 253_402_300_799);
+    let t = DateTime::from_timestamp(at, 0).unwrap_or_default();
+    match shape {
+        TimeShape::Clf => out.extend_from_slice(&format_stamp(at)),
+        TimeShape::ClfBracketed => {
+            out.push(b'[');
+            out.extend_from_slice(&format_stamp(at));
+            out.push(b']');
+        }
+        TimeShape::Iso8601 => {
+            out.extend_from_slice(t.format("%Y-%m-%dT%H:%M:%S+00:00").to_string().as_bytes())
+        }
+        TimeShape::EpochSecs => {
+            push_u64(out, at as u64);
+            if name == "$msec" {
+                out.extend_from_slice(b".000");
+            }
+        }
+        TimeShape::EpochMillis => push_u64(out, at as u64 * 1000),
+        TimeShape::EpochMicros => push_u64(out, at as u64 * 1_000_000),
+        TimeShape::Strftime(format) => {
+            let two = |out: &mut Vec<u8>, v: u32| {
+                out.extend_from_slice(&[b'0' + (v / 10 % 10) as u8, b'0' + (v % 10) as u8])
+            };
+            for item in format.items() {
+                match *item {
+                    StrfItem::Literal(b) => out.push(b),
+                    StrfItem::Day => two(out, t.day()),
+                    StrfItem::MonthName => out.extend_from_slice(&format_stamp(at)[3..6]),
+                    StrfItem::Month => two(out, t.month()),
+                    StrfItem::Year => push_u64(out, t.year() as u64),
+                    StrfItem::Hour => two(out, t.hour()),
+                    StrfItem::Minute => two(out, t.minute()),
+                    StrfItem::Second => two(out, t.second()),
+                    StrfItem::Offset => out.extend_from_slice(b"+0000"),
+                    StrfItem::Weekday => {
+                        out.extend_from_slice(t.format("%a").to_string().as_bytes())
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Microseconds as seconds with 3 decimals, rounded like nginx's `%.3f`.
+fn push_seconds(out: &mut Vec<u8>, us: u64) {
+    let ms = (us + 500) / 1000;
+    push_u64(out, ms / 1000);
+    out.push(b'.');
+    let frac = ms % 1000;
+    out.extend_from_slice(&[
+        b'0' + (frac / 100) as u8,
+        b'0' + (frac / 10 % 10) as u8,
+        b'0' + (frac % 10) as u8,
+    ]);
 }
 
 /// `at` (unix seconds) as `09/May/2018:16:00:39 +0000`, by hand because
@@ -677,7 +891,7 @@ mod tests {
     #[test]
     fn same_seed_gives_identical_bytes() {
         for format in [GenFormat::Common, GenFormat::Combined] {
-            assert_eq!(lines(7, format, 2000), lines(7, format, 2000));
+            assert_eq!(lines(7, format.clone(), 2000), lines(7, format, 2000));
         }
     }
 
@@ -846,6 +1060,56 @@ mod tests {
             }
             assert_eq!((hits, directives), (2000, 4));
         }
+    }
+
+    #[test]
+    fn format_string_lines_parse_back_with_their_format() {
+        // (loggen format, logmon format, whether lines carry a request time)
+        for (gen, read, timed) in [
+            ("vhost_combined", "vhost_combined", false),
+            ("ingress-nginx", "ingress-nginx", true),
+            ("traefik", "traefik", true),
+            ("vhost_combined", VHOST_COMBINED, false),
+            ("ingress-nginx", INGRESS_NGINX, true),
+            ("traefik", TRAEFIK, true),
+            (
+                r#"$remote_addr - [$time_iso8601] "$request" $status $bytes_sent $request_time "$http_user_agent""#,
+                "",
+                true,
+            ),
+            (
+                r#"%a %{%d/%b/%Y:%H:%M:%S %z}t %m %U%q %>s %B %D "%{Referer}i""#,
+                "",
+                true,
+            ),
+            (
+                r#"$msec $remote_addr $request_method $uri?$args $status"#,
+                "",
+                false,
+            ),
+            (r#"%{msec}t %h "%r" %s %{ms}T"#, "", true),
+        ] {
+            let read = if read.is_empty() { gen } else { read };
+            let text = lines(21, GenFormat::parse(gen).unwrap(), 500);
+            let mut parser = crate::parse::Parser::with_format(LogFormat::parse(read).unwrap());
+            let mut at = T;
+            for line in text.split_inclusive(|&b| b == b'\n') {
+                let r = parser.parse(line).unwrap_or_else(|e| {
+                    panic!(
+                        "{gen} read as {read}: {e}: {}",
+                        String::from_utf8_lossy(line)
+                    )
+                });
+                assert!(r.time >= at, "{gen}: times go forward");
+                at = r.time;
+                assert_eq!(r.request_time_us.is_some(), timed, "{gen}");
+                assert!(r.target.is_some_and(|t| t.starts_with(b"/")), "{gen}");
+                assert!((100..=599).contains(&r.status), "{gen}");
+            }
+        }
+        assert!(GenFormat::parse("auto").is_err());
+        assert!(GenFormat::parse("$remote_addr").is_err());
+        assert_eq!(GenFormat::parse("clf"), Ok(GenFormat::Combined));
     }
 
     #[test]

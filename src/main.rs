@@ -12,6 +12,8 @@ use logmon::cli::{self, Args, Standalone};
 const ALERTED: u8 = 3;
 
 fn main() -> ExitCode {
+    // Before anything opens a file: see `stdio`.
+    logmon::stdio::hold_closed();
     // `--completions` and `--man` ignore the other options, so they are
     // looked for first. Usage errors are printed by clap, which exits with
     // status 2.
@@ -44,7 +46,7 @@ fn main() -> ExitCode {
         // how pipelines end, not an error.
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("logmon: {}", logmon::app::error_message(&e));
+            logmon::notice::say(&format!("logmon: {}", logmon::app::error_message(&e)));
             ExitCode::FAILURE
         }
     }

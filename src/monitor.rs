@@ -12,13 +12,25 @@
 //!   (otherwise it counts in the report, not in the window), so one bad
 //!   timestamp cannot wreck the window or the alert.
 //!
+//! On the wall clock, the caller may say the time (`clock_at`) before it
+//! hands over the lines written up to then, when it was held up: a line
+//! stamped in a second that has passed then closes the seconds before its
+//! own first, as on the log clock, so a stall delays events but does not
+//! change them.
+//!
+//! Each report carries its period's drill-down tables (`drill`), and an
+//! alert the sections and clients that drove it (`drivers`), from a
+//! bounded history of the recent periods' top keys.
+//!
 //! Invariants: every second is evaluated for the alert exactly once, after
 //! it is complete (the clock has passed it), in order; quiet stretches in a
 //! replay are skipped once the window is empty, since nothing can fire then.
 //! Each valid line is counted in exactly one period report. Periods are
 //! aligned to multiples of the period since the epoch.
 
-use crate::batch::{Batch, Hit};
+use crate::batch::{Batch, Hit, HitKeys, OwnedKeys};
+use crate::drill::Drill;
+use crate::drivers::{Drivers, History};
 use crate::stats::{Latency, SectionRow, Sketch, Stats};
 use crate::window::{Alert, Transition, Window};
 
@@ -31,7 +43,8 @@ pub struct Config {
     pub window_secs: u32,
     /// Alert above this average, in requests per second.
     pub threshold: f64,
-    /// Sections listed per report.
+    /// Rows listed per report in each table: sections, clients, paths,
+    /// user agents, referring hosts, countries.
     pub top: usize,
 }
 
@@ -72,10 +85,19 @@ pub struct Report {
     pub alerting: bool,
     /// The second the active alert fired at, when `alerting`.
     pub alert_since: Option<i64>,
-    /// Hits in each second of the alert window at the end of the period,
-    /// oldest first: `window_secs` values that sum to `window_hits`. The
-    /// picture behind the average, for the report's sparkline.
-    pub window_buckets: Vec<u64>,
+    /// Hits in each bar of the alert window at the end of the period,
+    /// oldest first: bars of `bar_secs` seconds ending at the period's last
+    /// second (the oldest covers what is left of the window, and may be
+    /// shorter), summing to `window_hits`. The picture behind the average,
+    /// for the report's sparkline: at most `window::MAX_BARS` values, read
+    /// from sums the window keeps, so a report never copies the window.
+    pub window_bars: Vec<u64>,
+    /// Seconds per bar of `window_bars` (`window::bar_secs` of the window).
+    pub bar_secs: u32,
+    /// Exact status codes, the top clients, paths, user agents and
+    /// referring hosts (and countries, with `--geoip`), each at most
+    /// `Config::top` long.
+    pub drill: Drill,
 }
 
 impl Report {
@@ -88,10 +110,22 @@ impl Report {
     pub fn window_average(&self) -> f64 {
         self.window_hits as f64 / f64::from(self.window_secs)
     }
+
+    /// Average requests per second in each bar of `window_bars`, oldest
+    /// first (the oldest bar may be shorter than `bar_secs`).
+    pub fn bar_rates(&self) -> impl Iterator<Item = f64> + '_ {
+        let n = self.window_bars.len() as u64;
+        let bar = u64::from(self.bar_secs.max(1));
+        let oldest = u64::from(self.window_secs).saturating_sub((n.max(1) - 1) * bar);
+        self.window_bars.iter().enumerate().map(move |(i, &hits)| {
+            let secs = if i == 0 { oldest } else { bar };
+            hits as f64 / secs.max(1) as f64
+        })
+    }
 }
 
 /// An alert firing or recovering.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AlertEvent {
     /// Hits in the window at `at`.
     pub hits: u64,
@@ -107,6 +141,9 @@ pub struct AlertEvent {
     /// Most hits in the window at any second while the alert was active
     /// (`hits` for an alert).
     pub peak_hits: u64,
+    /// An alert: the sections and clients whose hits grew most from the
+    /// window before (empty for a recovery).
+    pub drivers: Drivers,
 }
 
 impl AlertEvent {
@@ -153,6 +190,26 @@ impl Summary {
 struct Pending {
     hit: Hit,
     section: Option<Box<str>>,
+    keys: OwnedKeys,
+}
+
+impl Pending {
+    fn seen(&self) -> Seen<'_> {
+        Seen {
+            hit: &self.hit,
+            section: self.section.as_deref(),
+            keys: self.keys.view(),
+        }
+    }
+}
+
+/// One valid line, as the monitor counts it.
+#[derive(Debug, Clone, Copy)]
+struct Seen<'a> {
+    hit: &'a Hit,
+    /// Its section, sanitized.
+    section: Option<&'a str>,
+    keys: HitKeys<'a>,
 }
 
 /// Reports and alerts for one run.
@@ -185,9 +242,18 @@ pub struct Monitor {
     far_ahead: u64,
     /// A backfill is on its way: hold the clock at the start until it is in.
     awaiting_backfill: bool,
+    /// Wall clock: the time the caller last gave (`tick`, `clock_at`). The
+    /// seconds before it that are not closed yet (the loop was held up)
+    /// close as the stamps of the lines read pass them.
+    wall_now: i64,
     /// Wall clock: whether the first batch with hits held only hits older
     /// than the window (an old log piped in); `None` before that batch.
     first_hits_old: Option<bool>,
+    /// The recent periods' top sections and clients, for an alert's
+    /// drivers.
+    history: History,
+    /// Whether reports list countries (`--geoip`).
+    countries: bool,
 }
 
 impl Monitor {
@@ -224,11 +290,22 @@ impl Monitor {
             far_ahead: 0,
             awaiting_backfill: false,
             first_hits_old: None,
+            history: History::new(cfg.window_secs, cfg.period_secs),
+            countries: false,
+            wall_now: 0,
         }
+    }
+
+    /// Reports list the hits by country too (the hits' keys carry their
+    /// country: `--geoip`).
+    pub fn with_countries(mut self) -> Monitor {
+        self.countries = true;
+        self
     }
 
     fn start(&mut self, now: i64) {
         self.started = true;
+        self.wall_now = now;
         self.window = Window::new(self.cfg.window_secs, now);
         self.period_start = self.align(now);
         self.first = now;
@@ -281,8 +358,60 @@ impl Monitor {
     /// between `await_backfill` and `backfill_done`.
     pub fn tick(&mut self, now: i64, out: &mut Vec<Event>) {
         if self.clock == Clock::Wall && self.started && !self.awaiting_backfill {
+            self.wall_now = now;
             self.close_until(now, out);
         }
+    }
+
+    /// Wall clock: whether seconds before `now` are still open, so that
+    /// `tick(now)` would close some (and the lines written in them should
+    /// be counted first: see `clock_at`).
+    pub fn behind(&self, now: i64) -> bool {
+        self.clock == Clock::Wall
+            && self.started
+            && !self.awaiting_backfill
+            && now > self.window.now()
+    }
+
+    /// Wall clock: the time is `now`, and the lines written up to now are
+    /// still to be counted before `tick(now)` (the loop was held up: a
+    /// stopped process, a blocked stdout). Until then, a line stamped in a
+    /// second that has passed closes the seconds before its own, as a
+    /// replay does: each second is evaluated with the lines written in it,
+    /// and each period reports its own, however late they were read. A
+    /// stall delays events; it does not invent a recovery or empty periods.
+    pub fn clock_at(&mut self, now: i64) {
+        if self.clock == Clock::Wall {
+            self.wall_now = now;
+        }
+    }
+
+    /// Wall clock: the clock stepped by `by` seconds, and would read
+    /// `expected` without the step. The seconds up to `expected` are closed
+    /// as usual; then everything the monitor holds in wall time moves by
+    /// `by` (the window's seconds, the period's start, the run's start, the
+    /// active alert's), so the next `tick` goes on from the new time: no
+    /// silence until the clock catches up after a backward step, no burst
+    /// of empty periods after a forward one.
+    ///
+    /// The counts are kept as they are: they are the traffic of the last
+    /// window of real time, and an alert neither recovers nor fires for the
+    /// step alone. A period that spans the step is reported once, from its
+    /// moved start to the next boundary of the new time, so its rate stays
+    /// true. Lines stamped before the step and read after it fall outside
+    /// the window, or count at now, as any line stamped that far does.
+    pub fn clock_stepped(&mut self, expected: i64, by: i64, out: &mut Vec<Event>) {
+        if self.clock != Clock::Wall || !self.started {
+            return;
+        }
+        if !self.awaiting_backfill {
+            self.close_until(expected, out);
+        }
+        self.window.shift(by);
+        self.wall_now = self.wall_now.saturating_add(by);
+        self.alert.shift(by);
+        self.period_start = self.period_start.saturating_add(by);
+        self.first = self.first.saturating_add(by);
     }
 
     /// A backfill will follow: hold the clock at the start second until
@@ -321,16 +450,26 @@ impl Monitor {
             while invalid.next_if(|&&at| at as usize <= i).is_some() {
                 self.count_invalid();
             }
-            let section = sections.of(hit);
+            let line = Seen {
+                hit,
+                section: sections.of(hit),
+                keys: batch.keys_of(i),
+            };
             match self.clock {
                 Clock::Wall => {
+                    if hit.time > self.window.now() && !self.awaiting_backfill {
+                        // Stamped in a second that has passed but is not
+                        // closed yet (see `clock_at`); no further than the
+                        // clock, past which the future counts at now.
+                        self.close_until(hit.time.min(self.wall_now), out);
+                    }
                     let now = self.window.now();
                     if hit.time > now.saturating_add(self.window.span()) {
                         self.far_ahead += 1;
                     }
-                    self.count(hit, section, hit.time.min(now));
+                    self.count(line, hit.time.min(now));
                 }
-                Clock::Log => self.log_hit(hit, section, out),
+                Clock::Log => self.log_hit(line, out),
             }
         }
         invalid.for_each(|_| self.count_invalid());
@@ -353,10 +492,10 @@ impl Monitor {
         if let Some(p) = self.pending.take() {
             if self.started {
                 // A jump that no later line confirmed.
-                self.count_outside(&p.hit, p.section.as_deref());
+                self.count_outside(p.seen());
             } else {
                 // The only line of the log: nothing contradicts it.
-                self.accept(&p.hit, p.section.as_deref(), out);
+                self.accept(p.seen(), out);
             }
         }
         if !self.started {
@@ -402,52 +541,57 @@ impl Monitor {
         }));
     }
 
-    fn log_hit(&mut self, hit: &Hit, section: Option<&str>, out: &mut Vec<Event>) {
+    fn log_hit(&mut self, line: Seen<'_>, out: &mut Vec<Event>) {
         let span = self.window.span();
+        let time = line.hit.time;
         if let Some(p) = self.pending.take() {
-            if hit.time.abs_diff(p.hit.time) <= span as u64 {
-                self.accept(&p.hit, p.section.as_deref(), out);
+            if time.abs_diff(p.hit.time) <= span as u64 {
+                self.accept(p.seen(), out);
             } else {
-                self.count_outside(&p.hit, p.section.as_deref());
+                self.count_outside(p.seen());
             }
         }
-        let jumps = !self.started || hit.time > self.window.now().saturating_add(span);
+        let jumps = !self.started || time > self.window.now().saturating_add(span);
         if jumps {
             self.pending = Some(Pending {
-                hit: *hit,
-                section: section.map(Into::into),
+                hit: *line.hit,
+                section: line.section.map(Into::into),
+                keys: line.keys.to_owned(),
             });
         } else {
-            self.accept(hit, section, out);
+            self.accept(line, out);
         }
     }
 
-    /// Move the log clock to `hit` if it is newer, then count it.
-    fn accept(&mut self, hit: &Hit, section: Option<&str>, out: &mut Vec<Event>) {
+    /// Move the log clock to `line` if it is newer, then count it.
+    fn accept(&mut self, line: Seen<'_>, out: &mut Vec<Event>) {
+        let time = line.hit.time;
         if !self.started {
-            self.start(hit.time);
+            self.start(time);
         }
-        if hit.time > self.window.now() {
-            self.close_until(hit.time, out);
+        if time > self.window.now() {
+            self.close_until(time, out);
         }
-        self.count(hit, section, hit.time);
+        self.count(line, time);
     }
 
-    /// Count `hit` in the period, and in the window at second `at`.
-    fn count(&mut self, hit: &Hit, section: Option<&str>, at: i64) {
+    /// Count `line` in the period, and in the window at second `at`.
+    fn count(&mut self, line: Seen<'_>, at: i64) {
         if !self.window.hit(at, 1) {
             self.outside_window += 1;
         }
-        self.count_in_period(hit, section);
+        self.count_in_period(line);
     }
 
-    fn count_outside(&mut self, hit: &Hit, section: Option<&str>) {
+    fn count_outside(&mut self, line: Seen<'_>) {
         self.outside_window += 1;
-        self.count_in_period(hit, section);
+        self.count_in_period(line);
     }
 
-    fn count_in_period(&mut self, hit: &Hit, section: Option<&str>) {
-        self.period.add(hit, section);
+    fn count_in_period(&mut self, line: Seen<'_>) {
+        let hit = line.hit;
+        self.period.add(hit, line.section);
+        self.period.add_keys(hit, &line.keys);
         self.total_hits += 1;
         self.total_bytes = self.total_bytes.saturating_add(hit.bytes);
     }
@@ -491,8 +635,10 @@ impl Monitor {
         let (hits, at) = match t {
             Transition::Triggered { hits, at } | Transition::Recovered { hits, at } => (hits, at),
         };
+        let mut drivers = Drivers::default();
         if let Transition::Triggered { .. } = t {
             self.peak_hits = hits;
+            drivers = self.history.drivers(at, &self.period);
         }
         let event = AlertEvent {
             hits,
@@ -502,6 +648,7 @@ impl Monitor {
             at,
             since: since.unwrap_or(at),
             peak_hits: self.peak_hits,
+            drivers,
         };
         out.push(match t {
             Transition::Triggered { .. } => {
@@ -518,15 +665,23 @@ impl Monitor {
         if self.clock == Clock::Wall || self.period.hits > 0 || self.period.invalid > 0 {
             self.report(end, out);
         } else {
+            // Nothing counted: the drill-down tables are empty, and kept.
+            let drill = std::mem::take(&mut self.period.drill);
             self.period = Stats::default();
+            self.period.drill = drill;
         }
         self.period_start = end;
     }
 
     fn report(&mut self, end: i64, out: &mut Vec<Event>) {
+        self.history.add_period(self.period_start, &self.period);
+        let drill = self.period.drill.drill(self.cfg.top, self.countries);
         // The next period likely sees as many sections and clients: sizing
-        // its tables now saves growing them again, line by line.
-        let next = self.period.empty_like();
+        // its tables now saves growing them again, line by line; the
+        // drill-down tables are reused whole, strings and all.
+        let mut next = self.period.empty_like();
+        next.drill = std::mem::take(&mut self.period.drill);
+        next.drill.clear();
         let stats = std::mem::replace(&mut self.period, next);
         // Every hit is in exactly one report, so merging each period's
         // histogram gives the run's, at one merge per period.
@@ -547,7 +702,9 @@ impl Monitor {
             threshold: self.cfg.threshold,
             alerting: self.alerting(),
             alert_since: self.alert.firing_since(),
-            window_buckets: self.window.per_second().collect(),
+            window_bars: self.window.bars().collect(),
+            bar_secs: self.window.bar_secs(),
+            drill,
         })));
     }
 
@@ -657,7 +814,7 @@ mod tests {
             .filter(|e| matches!(e, Event::Alert(_) | Event::Recovered(_)))
             .collect::<Vec<_>>()[..]
         {
-            [Event::Alert(a), Event::Recovered(r)] => (*a, *r),
+            [Event::Alert(a), Event::Recovered(r)] => (a.clone(), r.clone()),
             other => panic!("expected an alert then a recovery: {other:?}"),
         };
         assert_eq!(
@@ -671,21 +828,23 @@ mod tests {
     }
 
     #[test]
-    fn reports_carry_the_window_second_by_second_and_the_alert_start() {
+    fn reports_carry_the_window_bar_by_bar_and_the_alert_start() {
         let mut times = steady(0..300, 15);
         times.extend(steady(300..600, 2));
         let out = replay(&[batch(&times, "/a")], CFG);
         let r = reports(&out);
         let at = |start| r.iter().find(|r| r.start == start).unwrap();
         let early = at(0);
-        assert_eq!(early.window_buckets.len(), 120);
-        assert_eq!(early.window_buckets[110..], [15; 10]);
-        assert!(early.window_buckets[..110].iter().all(|&n| n == 0));
+        // Bars of 5 s over 120 s: seconds 0..=9, 15 hits each, in the last two.
+        assert_eq!((early.window_bars.len(), early.bar_secs), (24, 5));
+        assert_eq!(early.window_bars[22..], [75; 2]);
+        assert!(early.window_bars[..22].iter().all(|&n| n == 0));
+        assert_eq!(early.bar_rates().last(), Some(15.0));
         assert_eq!((early.alerting, early.alert_since), (false, None));
         let firing = at(100);
         assert_eq!((firing.alerting, firing.alert_since), (true, Some(80)));
         for r in &r {
-            assert_eq!(r.window_buckets.iter().sum::<u64>(), r.window_hits);
+            assert_eq!(r.window_bars.iter().sum::<u64>(), r.window_hits);
         }
         assert_eq!(at(350).alert_since, None, "recovered at 346");
     }
@@ -939,5 +1098,244 @@ mod tests {
         assert_eq!(ends, [101, 102], "the held seconds are closed in order");
         m.finish(&mut out);
         assert_eq!(summary(&out).hits, 0);
+    }
+
+    /// A batch of CLF lines `(time, client, target, status)`, parsed, so
+    /// that the hits carry their drill-down keys.
+    fn parsed(lines: &[(i64, &str, &str, u16)]) -> Batch {
+        let hasher = foldhash::quality::RandomState::default();
+        let mut parser = crate::parse::Parser::new();
+        let mut b = Batch::default();
+        for &(time, client, target, status) in lines {
+            let stamp = chrono::DateTime::from_timestamp(time, 0).unwrap();
+            let line = format!(
+                "{client} - - {} \"GET {target} HTTP/1.1\" {status} 10 \"-\" \"curl/8\"",
+                stamp.format("[%d/%b/%Y:%H:%M:%S +0000]")
+            );
+            b.push(&parser.parse(line.as_bytes()).unwrap(), &hasher);
+        }
+        b
+    }
+
+    #[test]
+    fn reports_carry_the_drill_down_tables_of_their_period() {
+        let b = parsed(&[
+            (0, "10.0.0.1", "/a/x?q=1", 200),
+            (1, "10.0.0.1", "/a/x", 404),
+            (2, "10.0.0.2", "/b", 200),
+            (12, "10.0.0.3", "/c", 500),
+        ]);
+        let out = replay(&[b], CFG);
+        let r = reports(&out);
+        let d = &r[0].drill;
+        assert_eq!(d.codes, [(200, 2), (404, 1)]);
+        let clients: Vec<_> = d
+            .clients
+            .rows
+            .iter()
+            .map(|r| (r.name.as_str(), r.hits, r.errors))
+            .collect();
+        assert_eq!(clients, [("10.0.0.1", 2, 1), ("10.0.0.2", 1, 0)]);
+        assert_eq!(d.paths.rows[0].name, "/a/x");
+        assert_eq!(d.agents.rows[0].name, "curl/8");
+        assert!(d.agents.rows[0].bot);
+        assert!(d.referrers.rows.is_empty(), "`-` is no referrer");
+        assert_eq!(d.countries, None);
+        assert_eq!(r[1].drill.codes, [(500, 1)], "each period its own");
+        assert_eq!(r[1].drill.clients.rows[0].name, "10.0.0.3");
+    }
+
+    #[test]
+    fn a_line_that_jumped_the_clock_keeps_its_keys() {
+        // The first line waits for the second to confirm the clock.
+        let out = replay(&[parsed(&[(100, "10.0.0.9", "/first", 200)])], CFG);
+        assert_eq!(reports(&out)[0].drill.clients.rows[0].name, "10.0.0.9");
+        let out = replay(
+            &[parsed(&[
+                (100, "10.0.0.1", "/a", 200),
+                (101, "10.0.0.2", "/b", 200),
+            ])],
+            CFG,
+        );
+        let paths: Vec<_> = (reports(&out)[0].drill.paths.rows.iter())
+            .map(|r| r.name.as_str())
+            .collect();
+        assert_eq!(paths, ["/a", "/b"]);
+    }
+
+    #[test]
+    fn an_alert_names_the_sections_and_clients_that_drove_it() {
+        // 2 req/s of /home from ten clients for four minutes, then one
+        // client adds 10 req/s on /api: the alert (threshold 5 req/s over
+        // 60 s) names /api and that client.
+        let cfg = Config {
+            window_secs: 60,
+            threshold: 5.0,
+            ..CFG
+        };
+        let mut lines = Vec::new();
+        let clients: Vec<String> = (0..10).map(|i| format!("10.0.0.{i}")).collect();
+        for t in 0..300 {
+            for k in 0..2 {
+                lines.push((t, clients[(t as usize * 2 + k) % 10].as_str(), "/home", 200));
+            }
+            if t >= 240 {
+                for _ in 0..10 {
+                    lines.push((t, "203.0.113.7", "/api/login", 401));
+                }
+            }
+        }
+        let out = replay(&[parsed(&lines)], cfg);
+        let alert = out
+            .iter()
+            .find_map(|e| match e {
+                Event::Alert(a) => Some(a),
+                _ => None,
+            })
+            .expect("an alert");
+        let d = &alert.drivers;
+        assert_eq!(d.sections.len(), 1, "/home did not grow: {d:?}");
+        assert_eq!(d.sections[0].name, "/api");
+        assert_eq!(d.sections[0].previous_hits, 0);
+        assert_eq!(d.clients[0].name, "203.0.113.7");
+        assert_eq!(d.clients[0].hits, d.sections[0].hits);
+        // The alert fires once 2 + 10 req/s for s seconds pass 300 hits in
+        // the window: the flood's hits are all in the window.
+        assert_eq!(d.sections[0].hits, (alert.at - 240 + 1) as u64 * 10);
+        // The windows are whole periods (10 s): right to half a period.
+        assert!(d.window_hits.abs_diff(alert.hits) <= 5 * 12, "{d:?}");
+        assert!(out.iter().all(|e| match e {
+            Event::Recovered(r) => r.drivers.is_empty(),
+            _ => true,
+        }));
+    }
+
+    /// A wall monitor at 1003 with one-second reports turned off (period
+    /// 10), 2 hits a second counted until 1005 (exclusive).
+    fn stepping(cfg: Config) -> (Monitor, Vec<Event>) {
+        let mut m = Monitor::wall(cfg, 1003);
+        let mut out = Vec::new();
+        m.add(&batch(&steady(1003..1005, 2), "/a"), &mut out);
+        m.tick(1005, &mut out);
+        (m, out)
+    }
+
+    #[test]
+    fn a_forward_step_goes_on_from_the_new_time_without_empty_reports() {
+        // date -s '+600 seconds' at 1005
+        let (mut m, mut out) = stepping(CFG);
+        m.clock_stepped(1005, 600, &mut out);
+        m.tick(1606, &mut out);
+        assert!(reports(&out).is_empty(), "no burst: {out:?}");
+        m.add(&batch(&steady(1606..1607, 2), "/a"), &mut out);
+        m.tick(1611, &mut out);
+        m.add(&batch(&steady(1611..1612, 2), "/a"), &mut out);
+        m.tick(1621, &mut out);
+        let spans: Vec<_> = reports(&out)
+            .iter()
+            .map(|r| (r.start, r.end, r.stats.hits, r.window_hits))
+            .collect();
+        // The period that spans the step, from its start moved by 600 s.
+        assert_eq!(spans, [(1603, 1610, 6, 6), (1610, 1620, 2, 8)]);
+        m.finish(&mut out);
+        let s = summary(&out);
+        assert_eq!((s.start, s.end, s.hits), (1603, 1622, 8));
+    }
+
+    #[test]
+    fn a_backward_step_goes_on_reporting_at_once() {
+        // date -s '-60 seconds' at 1005
+        let (mut m, mut out) = stepping(CFG);
+        m.clock_stepped(1005, -60, &mut out);
+        m.add(&batch(&steady(946..948, 2), "/a"), &mut out);
+        m.tick(951, &mut out);
+        let spans: Vec<_> = reports(&out)
+            .iter()
+            .map(|r| (r.start, r.end, r.stats.hits, r.window_hits))
+            .collect();
+        assert_eq!(spans, [(943, 950, 8, 8)], "not silent until 1010");
+        m.tick(961, &mut out);
+        assert_eq!(reports(&out).len(), 2);
+    }
+
+    #[test]
+    fn a_step_neither_ends_nor_raises_an_alert() {
+        let cfg = Config {
+            window_secs: 10,
+            threshold: 1.0,
+            period_secs: 5,
+            ..CFG
+        };
+        for by in [600, -60] {
+            let mut m = Monitor::wall(cfg, 1000);
+            let mut out = Vec::new();
+            for s in 1000..1020 {
+                m.add(&batch(&steady(s..s + 1, 3), "/a"), &mut out);
+                m.tick(s + 1, &mut out);
+            }
+            assert_eq!(alerts(&out), [("alert", 12, 1003)]);
+            m.clock_stepped(1020, by, &mut out);
+            for s in 1020 + by..1040 + by {
+                m.add(&batch(&steady(s..s + 1, 3), "/a"), &mut out);
+                m.tick(s + 1, &mut out);
+            }
+            assert_eq!(alerts(&out), [("alert", 12, 1003)], "step {by}");
+            assert!(m.alerting());
+            // It still started 37 s ago, on the new clock.
+            let last = reports(&out).last().map(|r| r.alert_since).unwrap();
+            assert_eq!(last, Some(1003 + by));
+            m.finish(&mut out);
+            let hits: u64 = reports(&out).iter().map(|r| r.stats.hits).sum();
+            assert_eq!(hits, 120, "step {by}");
+        }
+    }
+
+    #[test]
+    fn a_step_on_the_log_clock_changes_nothing() {
+        let mut m = Monitor::log(CFG);
+        let mut out = Vec::new();
+        m.add(&batch(&[100, 101], "/a"), &mut out);
+        m.clock_stepped(101, 600, &mut out);
+        assert_eq!(m.now(), Some(101));
+    }
+    #[test]
+    fn lines_read_late_close_the_seconds_they_were_written_in() {
+        // kill -STOP for 10 s while 30 lines a second are written, then
+        // kill -CONT: the loop says the time, then counts what was read.
+        let cfg = Config {
+            window_secs: 5,
+            threshold: 10.0,
+            period_secs: 1,
+            ..CFG
+        };
+        let mut m = Monitor::wall(cfg, 1000);
+        let mut out = Vec::new();
+        for s in 1000..1010 {
+            m.add(&batch(&steady(s..s + 1, 30), "/a"), &mut out);
+            m.tick(s + 1, &mut out);
+        }
+        assert_eq!(alerts(&out), [("alert", 60, 1001)]);
+        assert!(m.behind(1020));
+        m.clock_at(1020);
+        m.add(&batch(&steady(1010..1020, 30), "/a"), &mut out);
+        m.add(&batch(&steady(1020..1021, 30), "/a"), &mut out);
+        assert!(!m.behind(1020), "every second before 1020 is closed");
+        m.tick(1020, &mut out);
+        m.tick(1021, &mut out);
+        assert_eq!(alerts(&out), [("alert", 60, 1001)], "no recovery");
+        let hits: Vec<u64> = reports(&out).iter().map(|r| r.stats.hits).collect();
+        assert_eq!(hits, [30; 21], "each second its own lines");
+    }
+
+    #[test]
+    fn lines_stamped_ahead_of_the_clock_still_count_at_now() {
+        let mut m = Monitor::wall(CFG, 1000);
+        let mut out = Vec::new();
+        m.clock_at(1005);
+        // One line from a writer whose clock runs 2 s ahead.
+        m.add(&batch(&[1007], "/a"), &mut out);
+        assert_eq!(m.now(), Some(1005), "closed up to the clock, not beyond");
+        assert_eq!(m.window_hits(), 1);
+        assert_eq!(m.far_ahead(), 0);
     }
 }

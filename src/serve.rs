@@ -161,7 +161,10 @@ impl Dashboard {
             let shared = shared.clone();
             move |request| answer(&request, &shared)
         };
-        let limits = limits(std::env::var("LOGMON_SERVE_TIMEOUT_MS").ok().as_deref());
+        let mut limits = limits(std::env::var("LOGMON_SERVE_TIMEOUT_MS").ok().as_deref());
+        // Counted once the runtime and the listener are open; the follower
+        // opens the log after this, from the descriptors left spare.
+        limits.connections = conn::connections_within(open_file_limit(), open_descriptors());
         thread::Builder::new()
             .name("serve".into())
             .spawn(move || runtime.block_on(conn::run(listener, limits, handler)))
@@ -214,6 +217,18 @@ fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
     socket.listen(BACKLOG)
+}
+
+/// The most descriptors this process may open (the soft limit), if any.
+fn open_file_limit() -> Option<u64> {
+    rustix::process::getrlimit(rustix::process::Resource::Nofile).current
+}
+
+/// How many descriptors this process has open, or 0 when the system does
+/// not list them (the spare ones then also cover those).
+fn open_descriptors() -> u64 {
+    // `/dev/fd` lists them on Linux (as `/proc/self/fd`) and the BSDs.
+    std::fs::read_dir("/dev/fd").map_or(0, |fds| fds.count() as u64)
 }
 
 /// The server's limits, with the timeouts set to `timeout_ms` if given

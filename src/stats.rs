@@ -28,8 +28,9 @@ use foldhash::fast::RandomState;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
-use crate::batch::Hit;
-use crate::parse::Method;
+use crate::batch::{Hit, HitKeys};
+use crate::drill::Tables;
+use crate::parse::{Method, NO_STATUS};
 
 /// Most distinct sections tracked in one period.
 pub const MAX_SECTIONS: usize = 10_000;
@@ -37,6 +38,21 @@ pub const MAX_SECTIONS: usize = 10_000;
 pub const MAX_EXACT_CLIENTS: usize = 50_000;
 /// Most sections with their own latency histogram in one period.
 pub const MAX_SECTION_SKETCHES: usize = 64;
+
+/// The status classes, in the order of [`Stats::status`]: a hit without a
+/// status (`-` in the log) counts under `other`, so the classes always add
+/// up to the hits.
+pub const STATUS_CLASSES: [&str; 6] = ["1xx", "2xx", "3xx", "4xx", "5xx", "other"];
+
+/// Index into [`STATUS_CLASSES`] of a hit's status: 5 (`other`) for
+/// [`NO_STATUS`]; a status outside `100..=599` (which the parsers never
+/// give) is clamped into the nearest class rather than dropped.
+pub fn status_class(status: u16) -> usize {
+    if status == NO_STATUS {
+        return 5;
+    }
+    (status / 100).clamp(1, 5) as usize - 1
+}
 
 /// Hits and errors (4xx + 5xx) of one section.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -137,8 +153,9 @@ pub struct Stats {
     pub hits: u64,
     pub bytes: u64,
     pub invalid: u64,
-    /// Hits by status class: `status[0]` is 1xx ... `status[4]` is 5xx.
-    pub status: [u64; 5],
+    /// Hits by status class, named by [`STATUS_CLASSES`]: `status[0]` is
+    /// 1xx ... `status[4]` is 5xx, `status[5]` hits without a status.
+    pub status: [u64; 6],
     /// Hits by method, indexed like `Method::ALL`.
     pub methods: [u64; Method::ALL.len()],
     /// Hits without a request target (nginx's `"-"`, junk requests).
@@ -153,6 +170,9 @@ pub struct Stats {
     sketches: Vec<Sketch>,
     /// Indices of `sketches` freed by pruning, already reset.
     free_sketches: Vec<u16>,
+    /// Exact status codes, and the top clients, paths, agents, referring
+    /// hosts and countries.
+    pub drill: Tables,
 }
 
 impl Stats {
@@ -180,8 +200,8 @@ impl Stats {
     pub fn add(&mut self, hit: &Hit, section: Option<&str>) {
         self.hits += 1;
         self.bytes = self.bytes.saturating_add(hit.bytes);
-        let class = (hit.status / 100).clamp(1, 5) as usize - 1;
-        self.status[class] += 1;
+        self.status[status_class(hit.status)] += 1;
+        self.drill.add_code(hit.status);
         self.methods[hit.method as usize] += 1;
         self.clients.insert(hit.client);
         let is_error = hit.status >= 400;
@@ -219,6 +239,11 @@ impl Stats {
             }
             None => self.no_section += 1,
         }
+    }
+
+    /// Count the drill-down keys of a hit already counted with `add`.
+    pub fn add_keys(&mut self, hit: &Hit, keys: &HitKeys<'_>) {
+        self.drill.add(hit, keys);
     }
 
     /// Count lines that did not parse.
@@ -271,6 +296,19 @@ impl Stats {
             })
             .collect();
         (rows, !self.sections_pruned)
+    }
+
+    /// The `n` most hit sections and their hits, by hits descending (ties
+    /// in no set order): the cheap form of [`Stats::top`].
+    pub fn top_sections(&self, n: usize) -> Vec<(&str, u64)> {
+        let mut rows: Vec<(&str, u64)> = (self.sections.iter())
+            .map(|(k, v)| (&**k, v.hits))
+            .collect();
+        if n < rows.len() {
+            rows.select_nth_unstable_by(n, |a, b| b.1.cmp(&a.1));
+            rows.truncate(n);
+        }
+        rows
     }
 
     /// Drop the less-hit half of the section table. Sections that come back
@@ -415,11 +453,14 @@ mod tests {
         s.add(&hit(404, 50, 2, Method::Post), Some("/a"));
         s.add(&hit(502, 0, 2, Method::Get), Some("/a"));
         s.add(&hit(503, 0, 1, Method::Other), None);
+        // A `-` status: a hit, in no numbered class and no error.
+        s.add(&hit(NO_STATUS, 7, 1, Method::Get), Some("/b"));
         s.add_invalid(2);
-        assert_eq!((s.hits, s.bytes, s.invalid), (4, 150, 2));
-        assert_eq!(s.status, [0, 1, 0, 1, 2]);
+        assert_eq!((s.hits, s.bytes, s.invalid), (5, 157, 2));
+        assert_eq!(s.status, [0, 1, 0, 1, 2, 1]);
+        assert_eq!(s.status.iter().sum::<u64>(), s.hits);
         assert_eq!(s.errors(), 3);
-        assert_eq!(s.methods[Method::Get as usize], 2);
+        assert_eq!(s.methods[Method::Get as usize], 3);
         assert_eq!(s.methods[Method::Post as usize], 1);
         assert_eq!(s.methods[Method::Other as usize], 1);
         assert_eq!(s.clients(), (2, true));
@@ -428,13 +469,22 @@ mod tests {
         assert!(exact);
         assert_eq!(
             top,
-            [SectionRow {
-                section: "/a".into(),
-                hits: 3,
-                errors: 2,
-                server_errors: 1,
-                latency: None,
-            }]
+            [
+                SectionRow {
+                    section: "/a".into(),
+                    hits: 3,
+                    errors: 2,
+                    server_errors: 1,
+                    latency: None,
+                },
+                SectionRow {
+                    section: "/b".into(),
+                    hits: 1,
+                    errors: 0,
+                    server_errors: 0,
+                    latency: None,
+                }
+            ]
         );
     }
 

@@ -9,6 +9,27 @@
 //! seconds `now - span + 1 ..= now`, and keeps their sum, so the total costs
 //! nothing to read and advancing costs one step per second (at most `span`
 //! steps, however far the clock jumps).
+//!
+//! It also keeps the sums of the report's sparkline bars ([`bar_secs`]
+//! seconds each, ending at the newest second), up to date as hits come and
+//! seconds pass: a report reads ~24 sums instead of summing (or copying)
+//! every second of a window that may be a day long. A hit adds to one bar;
+//! a step moves each bar's edge by a second, ~24 additions whatever the
+//! span.
+
+/// Most bars in a report's sparkline.
+pub const MAX_BARS: usize = 24;
+
+/// Seconds per sparkline bar for a window of `span` seconds: the smallest
+/// round size that needs at most [`MAX_BARS`] bars.
+pub fn bar_secs(span: u32) -> u32 {
+    const ROUND: [u32; 12] = [1, 2, 3, 5, 10, 15, 20, 30, 60, 120, 300, 600];
+    let span = span.max(1);
+    ROUND
+        .into_iter()
+        .find(|&b| span.div_ceil(b) as usize <= MAX_BARS)
+        .unwrap_or_else(|| span.div_ceil(MAX_BARS as u32))
+}
 
 /// Per-second hit counts for the last `span` seconds.
 #[derive(Debug, Clone)]
@@ -19,15 +40,25 @@ pub struct Window {
     now: i64,
     /// Sum of `counts`.
     total: u64,
+    /// Seconds per bar.
+    bar: usize,
+    /// Hits per bar, newest first: `bars[k]` is the sum of the seconds
+    /// `now - (k + 1) * bar + 1 ..= now - k * bar` that are in the window
+    /// (the last, oldest bar may be shorter). They sum to `total`.
+    bars: Vec<u64>,
 }
 
 impl Window {
     /// An empty window of `span_secs` seconds (at least 1) ending at `now`.
     pub fn new(span_secs: u32, now: i64) -> Window {
+        let span = span_secs.max(1);
+        let bar = bar_secs(span);
         Window {
-            counts: vec![0; span_secs.max(1) as usize],
+            counts: vec![0; span as usize],
             now,
             total: 0,
+            bar: bar as usize,
+            bars: vec![0; span.div_ceil(bar) as usize],
         }
     }
 
@@ -61,6 +92,9 @@ impl Window {
         let slot = self.slot(at);
         self.counts[slot] = self.counts[slot].saturating_add(n);
         self.total = self.total.saturating_add(n);
+        // In the window, so `now - at < span <= bars * bar`.
+        let k = (self.now - at) as usize / self.bar;
+        self.bars[k] = self.bars[k].saturating_add(n);
         true
     }
 
@@ -72,21 +106,72 @@ impl Window {
         }
         if to.saturating_sub(self.now) >= self.span() {
             self.counts.fill(0);
+            self.bars.fill(0);
             self.total = 0;
-        } else {
-            for s in self.now + 1..=to {
-                let slot = self.slot(s);
-                self.total -= self.counts[slot];
-                self.counts[slot] = 0;
+            self.now = to;
+            return;
+        }
+        let span = self.counts.len();
+        let last = self.bars.len() - 1;
+        for s in self.now + 1..=to {
+            let slot = self.slot(s);
+            // The second at each bar's older edge, `s - j * bar`, passes
+            // from bar j - 1 to bar j (`j * bar < span`: another slot).
+            for j in 1..=last {
+                let mut edge = slot + span - j * self.bar;
+                if edge >= span {
+                    edge -= span;
+                }
+                let n = self.counts[edge];
+                self.bars[j - 1] -= n;
+                self.bars[j] += n;
             }
+            // `s - span`, in the slot `s` takes over, leaves the window.
+            let gone = std::mem::take(&mut self.counts[slot]);
+            self.bars[last] -= gone;
+            self.total -= gone;
         }
         self.now = to;
+    }
+
+    /// Relabel every second by `by` seconds (the wall clock stepped): the
+    /// window then ends at `now + by` and holds the same counts, each at
+    /// its second moved by `by` (the bars, counted from `now`, stay).
+    pub fn shift(&mut self, by: i64) {
+        let span = self.span();
+        self.counts.rotate_right(by.rem_euclid(span) as usize);
+        self.now = self.now.saturating_add(by);
     }
 
     /// Counts per second, oldest first, for the whole window.
     pub fn per_second(&self) -> impl Iterator<Item = u64> + '_ {
         let start = self.now - self.span() + 1;
         (start..=self.now).map(|s| self.counts[self.slot(s)])
+    }
+
+    /// Seconds per sparkline bar ([`bar_secs`] of the span).
+    pub fn bar_secs(&self) -> u32 {
+        self.bar as u32
+    }
+
+    /// Hits per sparkline bar, oldest first: bars of `bar_secs` seconds
+    /// ending at `now`; the oldest covers what is left of the span, and
+    /// may be shorter. They sum to `total`.
+    pub fn bars(&self) -> impl ExactSizeIterator<Item = u64> + '_ {
+        self.bars.iter().rev().copied()
+    }
+
+    /// The bars a window holding `per_second` (oldest first, one count per
+    /// second of its span) would have: for tests that build a report.
+    #[cfg(test)]
+    pub(crate) fn bars_of(per_second: &[u64]) -> (u32, Vec<u64>) {
+        let bar = bar_secs(per_second.len() as u32);
+        let mut bars: Vec<u64> = per_second
+            .rchunks(bar as usize)
+            .map(|c| c.iter().sum())
+            .collect();
+        bars.reverse();
+        (bar, bars)
     }
 
     fn slot(&self, at: i64) -> usize {
@@ -116,6 +201,14 @@ impl Alert {
         Alert {
             threshold,
             firing_since: None,
+        }
+    }
+
+    /// Relabel the second the active alert fired at by `by` seconds (the
+    /// wall clock stepped).
+    pub fn shift(&mut self, by: i64) {
+        if let Some(since) = &mut self.firing_since {
+            *since = since.saturating_add(by);
         }
     }
 
@@ -218,6 +311,63 @@ mod tests {
         w.advance(1_000_000_000);
         assert_eq!(w.total(), 0);
         assert!(w.per_second().all(|n| n == 0));
+    }
+
+    #[test]
+    fn a_shift_relabels_the_seconds_and_keeps_their_counts() {
+        for by in [-1000, -60, -3, 0, 2, 5, 600] {
+            let mut w = Window::new(4, 10);
+            for (s, n) in [(7, 1), (8, 2), (9, 3), (10, 4)] {
+                w.hit(s, n);
+            }
+            w.shift(by);
+            assert_eq!(w.now(), 10 + by);
+            assert_eq!(w.total(), 10);
+            assert_eq!(w.per_second().collect::<Vec<_>>(), [1, 2, 3, 4], "{by}");
+            assert!(w.hit(9 + by, 10), "second 9 is now {}", 9 + by);
+            w.advance(12 + by);
+            assert_eq!(w.per_second().collect::<Vec<_>>(), [13, 4, 0, 0], "{by}");
+        }
+    }
+
+    #[test]
+    fn bars_are_round_and_at_most_24() {
+        let got: Vec<_> = [1, 24, 25, 60, 120, 300, 3600, 14_400, 86_400]
+            .map(bar_secs)
+            .into();
+        assert_eq!(got, [1, 1, 2, 3, 5, 15, 300, 600, 3600]);
+        for span in 1..=3000u32 {
+            assert!(span.div_ceil(bar_secs(span)) as usize <= MAX_BARS, "{span}");
+        }
+    }
+
+    #[test]
+    fn the_bars_sum_the_seconds_they_cover_as_hits_come_and_seconds_pass() {
+        // A xorshift stream: late hits, steps and jumps of every size.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        for span in [1, 5, 7, 24, 25, 61, 120, 700, 3601] {
+            let mut w = Window::new(span, 1000);
+            for _ in 0..3000 {
+                match next(10) {
+                    0..=5 => {
+                        let at = w.now() - next(u64::from(span) + 2) as i64;
+                        w.hit(at, next(5));
+                    }
+                    6..=8 => w.advance(w.now() + next(3) as i64),
+                    _ => w.advance(w.now() + next(u64::from(span) * 2) as i64),
+                }
+                let per_second: Vec<u64> = w.per_second().collect();
+                let (bar, want) = Window::bars_of(&per_second);
+                assert_eq!(w.bar_secs(), bar);
+                assert_eq!(w.bars().collect::<Vec<_>>(), want, "span {span}");
+            }
+        }
     }
 
     #[test]

@@ -5,6 +5,10 @@
 //! disk. Each test names what it defends against. Across all of them, no
 //! run may panic: stderr never holds `panicked` or `RUST_BACKTRACE`.
 
+// A test's notes (a skip, a caveat) go to the harness, which captures them:
+// the printing macros refused in the crate (clippy.toml) are fine here.
+#![allow(clippy::disallowed_macros)]
+
 mod support;
 
 use support::logmon;
@@ -141,7 +145,8 @@ fn garbage(len: usize) -> Vec<u8> {
 fn each_hostile_line_is_counted_and_the_good_lines_around_it_survive() {
     // Each case sits between two good lines. The good ones must always
     // count; the case counts as a hit or as invalid, never as neither, and
-    // never stops the run.
+    // never stops the run. (Blank lines, which count as neither, have their
+    // own test in formats.rs.)
     let line = |text: &str| format!("{text}\n").into_bytes();
     let ok = r#"10.0.0.9 - - [09/May/2018:16:00:40 +0000] "GET /x HTTP/1.1""#;
     let cases: Vec<(&str, Vec<u8>, bool)> = vec![
@@ -160,12 +165,13 @@ fn each_hostile_line_is_counted_and_the_good_lines_around_it_survive() {
             .concat(),
             true,
         ),
-        // Defends against C-string handling that stops at a NUL.
+        // Defends against C-string handling that stops at a NUL: no server
+        // writes one, so a line that holds one is junk.
         ("NUL bytes", b"10.0.0.1\0- -\0[\0\n".to_vec(), false),
         (
             "a NUL inside a valid line",
             line(&format!("{ok} 200 1").replace("/x", "/\0x")),
-            true,
+            false,
         ),
         // Defends against a binary file (or a gzip) passed by mistake.
         (
@@ -338,10 +344,12 @@ fn a_timestamp_years_away_neither_alerts_nor_floods_the_output() {
     assert_eq!(s["alerts"], 1, "{s}");
 }
 
-/// A line whose path would set the terminal's title (OSC 0) if printed raw.
+/// A line whose path would turn the terminal's text red and ring its bell
+/// if printed raw. (Not the title-setting OSC 0, `\x1b]0;...`: its `;`
+/// starts path parameters, which sections drop.)
 fn escape_log(dir: &Path) -> std::path::PathBuf {
     let path = dir.join("access.log");
-    let lines = [good(T0), clf(T0, "GET /\x1b]0;owned\x07 HTTP/1.1")];
+    let lines = [good(T0), clf(T0, "GET /\x1b[31mowned\x07 HTTP/1.1")];
     fs::write(&path, lines.concat()).unwrap();
     path
 }
@@ -356,7 +364,7 @@ fn a_terminal_escape_in_a_path_is_printed_escaped_in_text() {
     assert!(!o.stdout.contains(&0x1b), "a raw ESC reached stdout");
     assert!(!o.stdout.contains(&0x07), "a raw BEL reached stdout");
     let text = String::from_utf8(o.stdout).unwrap();
-    assert!(text.contains(r"/\x1b]0;owned\x07"), "{text}");
+    assert!(text.contains(r"/\x1b[31mowned\x07"), "{text}");
 }
 
 #[test]
@@ -374,7 +382,7 @@ fn a_terminal_escape_in_a_path_is_printed_escaped_in_json() {
         .map(|s| s["section"].as_str().unwrap().to_owned())
         .collect();
     assert!(
-        sections.iter().any(|s| s == r"/\x1b]0;owned\x07"),
+        sections.iter().any(|s| s == r"/\x1b[31mowned\x07"),
         "{sections:?}"
     );
     assert!(sections.iter().all(|s| !s.contains('\x1b')), "{sections:?}");

@@ -746,22 +746,55 @@ fn slowloris_sockets_do_not_keep_a_normal_request_waiting() {
 #[cfg(target_os = "linux")]
 #[test]
 fn idle_connections_past_the_open_file_limit_do_not_end_the_listener() {
-    // At 512 the server's own limit of 256 connections keeps it below the
-    // file limit; at 48 accepting fails with EMFILE and must recover.
+    // The clients connect as soon as the address is printed, before logmon
+    // opens its log: the server must leave it a descriptor (it once took
+    // them all at 48, and logmon ended with "Too many open files").
     for limit in [512, 48] {
-        let (mut lm, _dir) = serving_with_open_files(limit);
+        let (mut lm, dir) = serving_with_open_files(limit);
         let idle: Vec<TcpStream> = (0..600)
             .map(|_| TcpStream::connect_timeout(&lm.addr, WAIT).expect("connect"))
             .collect();
         let a = get(lm.addr, "/metrics");
         assert_eq!(a.status, 200, "limit {limit}, while held: {a:?}");
-        drop(idle);
-        metrics_within(lm.addr, Duration::from_secs(1));
-        assert!(alive(&mut lm), "limit {limit}");
+        // The log is still followed, with descriptors to spare for its
+        // rotations.
+        append(
+            &dir.path().join("access.log"),
+            &clf(unix_now(), "/a", 200, 1),
+        );
+        eventually("the line counted", || {
+            let samples = parse_metrics(&get(lm.addr, "/metrics").body);
+            (metric(&samples, "logmon_requests_total", None) == Some(1.0)).then_some(())
+        });
         let open = std::fs::read_dir(format!("/proc/{}/fd", lm.child.id()))
             .unwrap()
             .count();
-        assert!(open <= limit as usize, "{open} files open");
+        assert!(
+            open + 8 <= limit as usize,
+            "limit {limit}: {open} files open"
+        );
+        drop(idle);
+        metrics_within(lm.addr, Duration::from_secs(1));
+        assert!(alive(&mut lm), "limit {limit}");
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn requests_that_arrive_together_past_the_open_file_limit_are_all_answered() {
+    // More requests than the server takes connections at this limit, all
+    // waiting when it wakes: none may be closed unread as if idle.
+    let (lm, _dir) = serving_with_open_files(48);
+    wait_for(&lm.stderr, "logmon: following", WAIT).expect("following");
+    lm.signal("STOP");
+    let head = b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    let waiting: Vec<TcpStream> = (0..60).map(|_| send(lm.addr, head)).collect();
+    lm.signal("CONT");
+    for (i, mut s) in waiting.into_iter().enumerate() {
+        let mut answer = Vec::new();
+        s.read_to_end(&mut answer)
+            .unwrap_or_else(|e| panic!("request {i}: {e}"));
+        assert!(answer.starts_with(b"HTTP/1.1 200"), "request {i}");
     }
 }
 

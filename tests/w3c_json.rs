@@ -245,7 +245,7 @@ fn forced_formats_count_other_shapes_as_invalid() {
         assert!(o.stdout.is_empty(), "{name} as {format}: {o:?}");
         let err = stderr(&o);
         assert!(
-            err.contains(&format!(": {lines} lines read, tried {format}")),
+            err.contains(&format!(" ({lines} lines read)\n  tried {format}")),
             "{name} as {format}: {err}"
         );
     }

@@ -1,13 +1,18 @@
-//! Fuzz the path every log line takes: `Parser::parse` (CLF, W3C and
-//! `auto`), `section`, `sanitize`, `Batch::push`, `Stats::add`, the
-//! monitor and both renderers.
+//! Fuzz the path every log line takes: `Parser::parse` (`auto`, every
+//! preset, and format strings), `LogFormat::parse` (compiling nginx and
+//! Apache format strings), `section` and its normalisation, `sanitize`,
+//! `Batch::push`, `Stats::add`, the monitor and both renderers.
 //!
 //! Anyone who can send an HTTP request chooses bytes of the access log, so
 //! none of these may panic, whatever the bytes. Beyond "no panic" it checks
 //! what the rest of logmon relies on:
 //! - a record's fields borrow from the line (no copy, no invented bytes)
 //!   but for W3C's placeholders for a missing client or user;
-//! - its status is in `100..=599` and its time is within years 0-9999;
+//! - its status is in `100..=599` or `-` (`NO_STATUS`), and its time is
+//!   within years 0000-9999 in UTC;
+//! - a format string compiles or is refused, never panics; one that
+//!   compiles reads lines (the input's lines after the first) without
+//!   panicking, and its records pass the same checks;
 //! - a line read as CLF reads the same through a fresh CLF parser, so
 //!   neither the timestamp cache nor `auto`'s W3C state leaks into it;
 //! - a section is a prefix of its target (or `/`), free of `?` and `#`,
@@ -24,15 +29,22 @@ use std::hash::{BuildHasherDefault, DefaultHasher};
 use libfuzzer_sys::fuzz_target;
 use logmon::batch::Batch;
 use logmon::monitor::{Config, Event, Monitor};
-use logmon::parse::{section, LogFormat, ParseError, Parser, Record, Syntax};
+use logmon::parse::time::{MAX_TIME, MIN_TIME};
+use logmon::parse::{normalize_section, section, LogFormat, Parser, Record, Syntax, NO_STATUS};
 use logmon::render::{self, Style};
 use logmon::stats::Stats;
 use logmon::text::{sanitize, truncate};
 
-/// 01/Jan/0000:00:00:00 +2359, the earliest time a CLF timestamp can name.
-const MIN_TIME: i64 = -62_167_219_200 - 86_340;
-/// 31/Dec/9999:23:59:59 -2359, the latest.
-const MAX_TIME: i64 = 253_402_300_799 + 86_340;
+/// Every format a line can be forced into, but format strings.
+const FORMATS: [&str; 7] = [
+    "clf",
+    "common",
+    "combined",
+    "vhost_combined",
+    "ingress-nginx",
+    "traefik",
+    "w3c",
+];
 
 fuzz_target!(|data: &[u8]| {
     // The whole input as one line: the reader never sends an embedded
@@ -42,7 +54,8 @@ fuzz_target!(|data: &[u8]| {
     }
 
     // Line by line in each forced format: only `check_record` applies.
-    for format in [LogFormat::Clf, LogFormat::W3c] {
+    for format in FORMATS {
+        let format = LogFormat::parse(format).expect("a preset");
         let mut parser = Parser::with_format(format);
         for line in data.split_inclusive(|&b| b == b'\n') {
             if let Ok(record) = parser.parse(line) {
@@ -50,6 +63,27 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         while parser.take_notice().is_some() {}
+    }
+
+    // The first line as a format string: compiled or refused (a usage
+    // error), then the other lines read through it.
+    let (first, rest) = match data.iter().position(|&b| b == b'\n') {
+        Some(end) => (&data[..end], &data[end + 1..]),
+        None => (data, &b""[..]),
+    };
+    if let Ok(text) = std::str::from_utf8(first) {
+        match LogFormat::parse(text) {
+            Ok(format) => {
+                let _ = format.describe(72);
+                let mut parser = Parser::with_format(format);
+                for line in rest.split_inclusive(|&b| b == b'\n') {
+                    if let Ok(record) = parser.parse(line) {
+                        check_record(&record, line);
+                    }
+                }
+            }
+            Err(message) => assert!(!message.is_empty()),
+        }
     }
 
     // Then line by line through one `auto` parser, as the reader does, so
@@ -60,8 +94,9 @@ fuzz_target!(|data: &[u8]| {
     let mut lines = 0u64;
     for line in data.split_inclusive(|&b| b == b'\n') {
         match parser.parse(line) {
-            // A W3C directive is neither a hit nor an invalid line.
-            Err(ParseError::Directive) => continue,
+            // A W3C directive or a blank line is neither a hit nor an
+            // invalid line.
+            Err(e) if e.is_skipped() => continue,
             Err(_) => batch.push_invalid(),
             Ok(record) => {
                 check_record(&record, line);
@@ -74,10 +109,13 @@ fuzz_target!(|data: &[u8]| {
                 }
                 batch.push(&record, &hasher);
                 let hit = batch.hits.last().expect("push adds a hit");
+                let normal = record
+                    .section()
+                    .map(|s| sanitize(&normalize_section(s)).into_owned());
                 assert_eq!(
                     batch.sections().of(hit),
-                    record.section().map(sanitize).as_deref(),
-                    "the batch keeps the sanitized section"
+                    normal.as_deref(),
+                    "the batch keeps the normalised, sanitized section"
                 );
             }
         }
@@ -152,19 +190,25 @@ fuzz_target!(|data: &[u8]| {
 });
 
 fn check_record(record: &Record<'_>, line: &[u8]) {
-    assert!((100..=599).contains(&record.status), "{}", record.status);
+    assert!(
+        record.status == NO_STATUS || (100..=599).contains(&record.status),
+        "{}",
+        record.status
+    );
+    assert!(!line.contains(&0), "a line with a NUL byte is invalid");
     assert!(
         (MIN_TIME..=MAX_TIME).contains(&record.time),
         "{}",
         record.time
     );
-    // W3C lines may lack a `c-ip` column; a CLF line always has a host.
+    // W3C and JSON lines may lack a client, and format strings a client
+    // field; a CLF line always has a host.
     assert!(record.syntax != Syntax::Clf || !record.host.is_empty());
-    // W3C fills a missing `c-ip` column with "" and a missing
-    // `cs-username` with "-", which borrow from nothing.
-    let w3c = record.syntax != Syntax::Clf;
-    let host = (!(w3c && record.host.is_empty())).then_some(record.host);
-    let user = (!(w3c && record.user == b"-")).then_some(record.user);
+    // W3C, JSON and format strings fill a missing client with "" and a missing
+    // user with "-", which borrow from nothing.
+    let filled = record.syntax != Syntax::Clf;
+    let host = (!(filled && record.host.is_empty())).then_some(record.host);
+    let user = (!(filled && record.user == b"-")).then_some(record.user);
     let fields = [
         host,
         user,
@@ -199,6 +243,13 @@ fn check_section(target: &[u8]) {
     );
     assert!(!s.contains(&b'?') && !s.contains(&b'#'));
     assert_eq!(section(s), s, "a section is its own section");
+    let normal = normalize_section(s);
+    assert!(!normal.is_empty());
+    assert_eq!(
+        normalize_section(&normal),
+        normal,
+        "normalising is idempotent"
+    );
 }
 
 /// Whether `c` could drive a terminal or reorder or break the text around

@@ -16,7 +16,8 @@ use anyhow::Context;
 use clap::Parser;
 use logmon::gen::{self, Burst, GenFormat, Generator, LatencyStyle, Shape};
 
-/// Write a realistic HTTP access log (Common, Combined or W3C Extended).
+/// Write a realistic HTTP access log (Common, Combined, W3C Extended, or
+/// the layout of an nginx or Apache format string).
 ///
 /// Without --lines, append lines in real time, stamped with the wall clock,
 /// until Ctrl-C, SIGTERM or a closed pipe. `--rate 4 --burst 40:60` is a
@@ -45,15 +46,23 @@ struct Args {
     )]
     burst_after: u64,
 
-    /// Line layout
-    #[arg(long, value_enum, default_value_t = GenFormat::Combined)]
+    /// Line layout: a preset, or an nginx or Apache format string
+    ///
+    /// Presets: common, combined (or clf), w3c, vhost_combined,
+    /// ingress-nginx, traefik. A format string is taken as logmon's
+    /// --log-format takes it, for example
+    /// '$remote_addr [$time_iso8601] "$request" $status $request_time'; its
+    /// values are drawn as for Combined, request time included.
+    #[arg(long, value_name = "FORMAT", default_value = "combined",
+          value_parser = GenFormat::parse)]
     log_format: GenFormat,
 
     /// Append a request time to every line
     ///
     /// For common and combined, STYLE says how: nginx seconds with a decimal
     /// point (`0.042`, the default) or apache integer microseconds
-    /// (`42137`). w3c gets a time-taken column in milliseconds.
+    /// (`42137`). w3c gets a time-taken column in milliseconds. A format
+    /// string writes a request time where it has one, without this.
     #[arg(long, value_name = "STYLE", value_enum, num_args = 0..=1,
           default_missing_value = "nginx", require_equals = true)]
     latency: Option<LatencyStyle>,
@@ -121,7 +130,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("loggen: {e:#}");
+            logmon::notice::say(&format!("loggen: {e:#}"));
             ExitCode::FAILURE
         }
     }

@@ -1,27 +1,69 @@
 //! The Common Log Format family: CLF, Combined, Apache's vhost-prefixed
-//! forms, each optionally followed by more fields (the first of which, when
-//! it is a number, is the request time).
+//! forms, and the presets built on them (ingress-nginx, Traefik), read by
+//! hand: this is the hot path.
+//!
+//! Real-world lines it takes besides the textbook ones: a client field that
+//! is an X-Forwarded-For list (`10.0.0.2, 10.0.0.1 - - [...]`: the client is
+//! its first address), a status `-` ([`NO_STATUS`]), a request without a
+//! protocol (HTTP/0.9's `"GET /index.html"`), and a last quoted field cut
+//! off at the end of the line.
+//!
+//! A request time is read only from a column whose meaning the line's shape
+//! or the preset gives: see [`ClfShape`].
 
 use memchr::memchr;
 
-use super::fields::{field, parse_bytes, parse_request_time, parse_status};
-use super::time::{parse_clf_time, two_digits, SECS_AT, TIME_LEN};
-use super::{Method, ParseError, Parser, Record, Syntax};
+use super::fields::{field, parse_bytes, parse_digits, parse_request_time, parse_seconds};
+use super::{Method, ParseError, Parser, Record, Syntax, NO_STATUS};
+
+/// Which lines of the CLF family a format takes, and where their request
+/// time is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClfShape {
+    /// The whole family (`clf`, and `auto`): CLF or Combined, with or
+    /// without a vhost prefix, with or without further fields. A request
+    /// time is read from a single number ending the line (nginx's
+    /// `$request_time` in seconds when it has a decimal point, Apache's
+    /// `%D` in microseconds when it is an integer), and from the
+    /// ingress-nginx and Traefik shapes below; other further fields have no
+    /// known meaning and are ignored.
+    Family,
+    /// Apache's `common`: CLF, nothing more.
+    Common,
+    /// `combined`, nginx's and Apache's: CLF, then referer and user agent.
+    Combined,
+    /// Apache's `vhost_combined`: `%v:%p`, then Combined.
+    VhostCombined,
+    /// The ingress-nginx controller's default: Combined, then
+    /// `$request_length $request_time [$proxy_upstream_name] ...`.
+    IngressNginx,
+    /// Traefik's CLF: Combined, then
+    /// `<requests> "<router>" "<server URL>" <duration>ms`.
+    Traefik,
+}
 
 impl Parser {
-    /// One line of the CLF family, line end already stripped. Inlined: it
-    /// is the hot path, and a call would copy the record once more.
+    /// One line of the CLF family in `shape`, line end already stripped.
+    /// Inlined: it is the hot path, and a call would copy the record once
+    /// more.
     #[inline(always)]
-    pub(super) fn parse_clf<'a>(&mut self, line: &'a [u8]) -> Result<Record<'a>, ParseError> {
+    pub(super) fn parse_clf<'a>(
+        &mut self,
+        line: &'a [u8],
+        shape: ClfShape,
+    ) -> Result<Record<'a>, ParseError> {
         if line.is_empty() {
             return Err(ParseError::Empty);
         }
-        let (host, rest) = word(line).ok_or(ParseError::Host)?;
-        let (ident, rest) = user_word(rest).ok_or(ParseError::User)?;
+        let (host, rest) = list_word(line).ok_or(ParseError::Host)?;
+        let (ident, rest) = list_word(rest)
+            .filter(|(w, _)| w[0] != b'[')
+            .ok_or(ParseError::User)?;
         let (user, rest) = user_word(rest).ok_or(ParseError::User)?;
         // CLF has three fields before `[`. A fourth means Apache's
-        // vhost-prefixed form (`%v %h %l %u`): the first was the vhost. The
-        // common case pays only the `[` test it needed anyway.
+        // vhost-prefixed form (`%v %h %l %u`): the first was the vhost, the
+        // second the client. The common case pays only the `[` test it
+        // needed anyway.
         let (vhost, host, user, rest) = match rest.strip_prefix(b"[") {
             Some(rest) => (None, host, user, rest),
             None => {
@@ -32,11 +74,11 @@ impl Parser {
         };
 
         // Every valid stamp is TIME_LEN bytes: look there before scanning.
-        let close = match rest.get(TIME_LEN) {
-            Some(b']') => TIME_LEN,
+        let close = match rest.get(super::time::TIME_LEN) {
+            Some(b']') => super::time::TIME_LEN,
             _ => memchr(b']', rest).ok_or(ParseError::Time)?,
         };
-        let time = self.time(&rest[..close]).ok_or(ParseError::Time)?;
+        let time = self.clock.time(&rest[..close]).ok_or(ParseError::Time)?;
 
         let rest = rest[close + 1..]
             .strip_prefix(b" \"")
@@ -46,30 +88,45 @@ impl Parser {
 
         let rest = rest.strip_prefix(b" ").ok_or(ParseError::Status)?;
         let (status, rest) = field(rest);
-        let status = parse_status(status).ok_or(ParseError::Status)?;
+        let status = parse_status_or_dash(status).ok_or(ParseError::Status)?;
         let rest = rest.ok_or(ParseError::Bytes)?;
         let (bytes, rest) = field(rest);
         let bytes = parse_bytes(bytes).ok_or(ParseError::Bytes)?;
 
         // `extra` is what follows the CLF or Combined fields, if anything.
-        let (referer, user_agent, extra) = match rest {
-            None => (None, None, None),
+        // A quoted field cut off by the end of the line runs to the end:
+        // `cut` then says the line ends before its user agent would.
+        let (referer, user_agent, extra, cut) = match rest {
+            None => (None, None, None, false),
             Some(rest) => match rest.strip_prefix(b"\"") {
-                // CLF, and trailing fields that are not Combined's pair.
-                None => (None, None, Some(rest)),
-                Some(rest) => {
-                    let (referer, rest) = quoted(rest).ok_or(ParseError::Referer)?;
-                    match rest.strip_prefix(b" \"") {
+                // CLF, and further fields that are not Combined's pair.
+                None => (None, None, Some(rest), false),
+                Some(rest) => match quoted(rest) {
+                    None => (Some(rest), None, None, true),
+                    Some((referer, rest)) => match rest.strip_prefix(b" \"") {
                         Some(rest) => {
-                            let (agent, rest) = quoted(rest).ok_or(ParseError::UserAgent)?;
-                            (Some(referer), Some(agent), rest.strip_prefix(b" "))
+                            let (agent, rest) = quoted(rest).unwrap_or((rest, b""));
+                            (Some(referer), Some(agent), rest.strip_prefix(b" "), false)
                         }
-                        None => (Some(referer), None, rest.strip_prefix(b" ")),
-                    }
-                }
+                        None => (Some(referer), None, rest.strip_prefix(b" "), false),
+                    },
+                },
             },
         };
-        let request_time_us = extra.and_then(|extra| parse_request_time(field(extra).0));
+        let combined = referer.is_some() && (user_agent.is_some() || cut);
+        let request_time_us = match shape {
+            ClfShape::Family => extra.and_then(family_request_time),
+            ClfShape::Common if vhost.is_none() && referer.is_none() && extra.is_none() => None,
+            ClfShape::Combined if vhost.is_none() && combined && extra.is_none() => None,
+            ClfShape::VhostCombined if vhost.is_some() && combined && extra.is_none() => None,
+            ClfShape::IngressNginx if vhost.is_none() && combined => {
+                ingress_request_time(extra.ok_or(ParseError::Format)?)?
+            }
+            ClfShape::Traefik if vhost.is_none() && combined => {
+                traefik_request_time(extra.ok_or(ParseError::Format)?)?
+            }
+            _ => return Err(ParseError::Format),
+        };
 
         Ok(Record {
             syntax: Syntax::Clf,
@@ -87,26 +144,57 @@ impl Parser {
             request_time_us,
         })
     }
+}
 
-    /// [`parse_clf_time`], reusing the last result while only the seconds
-    /// change.
-    pub(super) fn time(&mut self, text: &[u8]) -> Option<i64> {
-        if let Some(minute) = self.last_minute {
-            if text.len() == TIME_LEN
-                && text[..SECS_AT] == self.last_text[..SECS_AT]
-                && text[SECS_AT + 2..] == self.last_text[SECS_AT + 2..]
-            {
-                let secs = two_digits(text[SECS_AT], text[SECS_AT + 1]).filter(|&s| s < 60)?;
-                return Some(minute + i64::from(secs));
-            }
-        }
-        let time = parse_clf_time(text)?;
-        // parse_clf_time accepted it, so the text is TIME_LEN bytes and the
-        // seconds digits are valid.
-        let secs = two_digits(text[SECS_AT], text[SECS_AT + 1])?;
-        self.last_text.copy_from_slice(text);
-        self.last_minute = Some(time - i64::from(secs));
-        Some(time)
+/// The request time of further fields in the CLF family (`auto`, `clf`),
+/// when their shape says which field holds one: a single number (see
+/// [`parse_request_time`]), or the ingress-nginx or Traefik columns.
+fn family_request_time(extra: &[u8]) -> Option<u64> {
+    match memchr(b' ', extra) {
+        None => parse_request_time(extra),
+        Some(_) => ingress_request_time(extra)
+            .or_else(|_| traefik_request_time(extra))
+            .ok()
+            .flatten(),
+    }
+}
+
+/// ingress-nginx's columns after the user agent: `$request_length
+/// $request_time [$proxy_upstream_name] ...`. `Ok(None)` when they fit but
+/// the time is `-`.
+fn ingress_request_time(extra: &[u8]) -> Result<Option<u64>, ParseError> {
+    let (length, rest) = field(extra);
+    let (time, rest) = field(rest.ok_or(ParseError::Format)?);
+    let fits = parse_digits(length).is_some()
+        && rest.is_some_and(|r| r.first() == Some(&b'['))
+        && (time == b"-" || memchr(b'.', time).is_some());
+    if !fits {
+        return Err(ParseError::Format);
+    }
+    Ok(parse_seconds(time))
+}
+
+/// Traefik's columns after the user agent: `<requests> "<router>"
+/// "<server URL>" <duration>ms`.
+fn traefik_request_time(extra: &[u8]) -> Result<Option<u64>, ParseError> {
+    let (requests, rest) = field(extra);
+    let last = extra.rsplit(|&b| b == b' ').next().unwrap_or(extra);
+    let millis = last.strip_suffix(b"ms").and_then(parse_digits);
+    let fits = parse_digits(requests).is_some()
+        && rest.is_some_and(|r| r.first() == Some(&b'"'))
+        && millis.is_some();
+    match millis {
+        Some(ms) if fits => Ok(ms.checked_mul(1000)),
+        _ => Err(ParseError::Format),
+    }
+}
+
+/// Exactly three digits in `100..=599`, or `-` for [`NO_STATUS`].
+#[inline]
+pub(super) fn parse_status_or_dash(s: &[u8]) -> Option<u16> {
+    match s {
+        b"-" => Some(NO_STATUS),
+        _ => super::fields::parse_status(s),
     }
 }
 
@@ -116,6 +204,24 @@ fn word(s: &[u8]) -> Option<(&[u8], &[u8])> {
         (word, Some(rest)) if !word.is_empty() => Some((word, rest)),
         _ => None,
     }
+}
+
+/// Like [`word`], but a word ending in `,` goes on past the space: an
+/// X-Forwarded-For list (`a, b, c`) in place of the client. Returns its
+/// first item, without the comma, and what follows the whole list.
+fn list_word(s: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (first, mut rest) = word(s)?;
+    let Some(first) = first.strip_suffix(b",") else {
+        return Some((first, rest));
+    };
+    loop {
+        let (next, after) = word(rest)?;
+        rest = after;
+        if next.last() != Some(&b',') {
+            break;
+        }
+    }
+    (!first.is_empty()).then_some((first, rest))
 }
 
 /// Like [`word`], but a field starting with `[` is the timestamp, so the
@@ -131,7 +237,7 @@ fn user_word(s: &[u8]) -> Option<(&[u8], &[u8])> {
 /// closing quote is the first unescaped one followed by a space or the end
 /// of the line, so a server that forgot to escape a quote in the middle of a
 /// field does not cost us the line. `None` when no such quote exists.
-fn quoted(s: &[u8]) -> Option<(&[u8], &[u8])> {
+pub(super) fn quoted(s: &[u8]) -> Option<(&[u8], &[u8])> {
     // Look for quotes only: a quote is escaped when an odd run of
     // backslashes precedes it, which is what a scan from the start that
     // skips the byte after each backslash decides. One needle is cheaper
@@ -140,22 +246,37 @@ fn quoted(s: &[u8]) -> Option<(&[u8], &[u8])> {
     while let Some(i) = memchr(b'"', &s[from..]) {
         let at = from + i;
         from = at + 1;
-        let backslashes = s[..at].iter().rev().take_while(|&&b| b == b'\\').count();
-        if backslashes % 2 == 0 && matches!(s.get(at + 1), None | Some(b' ')) {
+        if !escaped(s, at) && matches!(s.get(at + 1), None | Some(b' ')) {
             return Some((&s[..at], &s[at + 1..]));
         }
     }
     None
 }
 
-/// The method and target of a request that is exactly
-/// `METHOD SP TARGET SP HTTP/...`; `(Other, None)` for anything else.
-fn split_request(request: &[u8]) -> (Method, Option<&[u8]>) {
+/// Whether the byte at `at` is escaped: an odd run of backslashes precedes
+/// it.
+#[inline]
+pub(super) fn escaped(s: &[u8], at: usize) -> bool {
+    // Most quotes have no backslash before them: one compare.
+    at > 0
+        && s[at - 1] == b'\\'
+        && s[..at].iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 1
+}
+
+/// The method and target of a request: `METHOD SP TARGET SP HTTP/...`, or
+/// HTTP/0.9's `METHOD SP TARGET` with a target starting with `/`;
+/// `(Other, None)` for anything else.
+pub(super) fn split_request(request: &[u8]) -> (Method, Option<&[u8]>) {
     let Some((method, rest)) = word(request) else {
         return (Method::Other, None);
     };
     let Some((target, protocol)) = word(rest) else {
-        return (Method::Other, None);
+        // No protocol: HTTP/0.9, when the rest is one word and a path.
+        let simple = rest.first() == Some(&b'/') && rest.iter().all(|&b| b != b' ');
+        return match simple && method.iter().all(u8::is_ascii_uppercase) {
+            true => (Method::from_bytes(method), Some(rest)),
+            false => (Method::Other, None),
+        };
     };
     // A plain scan of these 8 or so bytes: `contains` calls memchr, whose
     // setup cost 45 instructions a line (callgrind).
@@ -210,6 +331,72 @@ mod tests {
                 quoted_by_forward_scan(&s),
                 "{}",
                 String::from_utf8_lossy(&s)
+            );
+        }
+    }
+
+    #[test]
+    fn a_forwarded_for_list_gives_its_first_address() {
+        for (s, first, rest) in [
+            (&b"1.2.3.4 - x"[..], &b"1.2.3.4"[..], &b"- x"[..]),
+            (b"10.0.0.2, 10.0.0.1, 127.0.0.1 - x", b"10.0.0.2", b"- x"),
+            (b"2001:db8::1, 10.0.0.1 - x", b"2001:db8::1", b"- x"),
+        ] {
+            assert_eq!(list_word(s), Some((first, rest)));
+        }
+        assert_eq!(list_word(b", 1.2.3.4 - x"), None);
+        assert_eq!(list_word(b"1.2.3.4, "), None, "a list cut off");
+    }
+
+    #[test]
+    fn requests_split_with_or_without_a_protocol() {
+        for (request, method, target) in [
+            (&b"GET /a HTTP/1.1"[..], Method::Get, Some(&b"/a"[..])),
+            (b"GET /index.html", Method::Get, Some(b"/index.html")),
+            (b"PROPFIND /dav", Method::Other, Some(b"/dav")),
+            (b"GET index.html", Method::Other, None),
+            (b"get /a", Method::Other, None),
+            (b"\x16\x03 /x", Method::Other, None),
+            (b"GET /a b", Method::Other, None),
+            (b"-", Method::Other, None),
+            (b"GET /a FTP/1.0", Method::Other, None),
+        ] {
+            assert_eq!(
+                split_request(request),
+                (method, target),
+                "{}",
+                String::from_utf8_lossy(request)
+            );
+        }
+    }
+
+    #[test]
+    fn further_fields_give_a_request_time_only_in_a_known_shape() {
+        for (extra, us) in [
+            (&b"0.123"[..], Some(123_000)),
+            (b"4512", Some(4512)),
+            (b"-", None),
+            // The first of several fields: its meaning is unknown.
+            (b"0.123 upstream=1", None),
+            (b"512 0.033 x", None),
+            // ingress-nginx: $request_length $request_time [upstream] ...
+            (
+                b"512 0.033 [default-web-80] [] 10.0.0.7:80 612 0.032 200 abc",
+                Some(33_000),
+            ),
+            (b"512 - [default-web-80] [] - - - - abc", None),
+            // Traefik: requests "router" "server" duration.
+            (
+                br#"42 "web@docker" "http://10.0.0.7:80" 17ms"#,
+                Some(17_000),
+            ),
+            (br#"42 "web@docker" "http://10.0.0.7:80" 17"#, None),
+        ] {
+            assert_eq!(
+                family_request_time(extra),
+                us,
+                "{}",
+                String::from_utf8_lossy(extra)
             );
         }
     }

@@ -23,6 +23,7 @@ pub(crate) fn field(s: &[u8]) -> (&[u8], Option<&[u8]>) {
 }
 
 /// Exactly three digits in `100..=599`.
+#[inline]
 pub(crate) fn parse_status(s: &[u8]) -> Option<u16> {
     let &[a, b, c] = s else { return None };
     let status = two_digits(a, b)? * 10 + two_digits(b'0', c)?;
@@ -31,6 +32,7 @@ pub(crate) fn parse_status(s: &[u8]) -> Option<u16> {
 }
 
 /// Decimal digits that fit a `u64`, or `-` for 0.
+#[inline]
 pub(crate) fn parse_bytes(s: &[u8]) -> Option<u64> {
     if s == b"-" {
         return Some(0);
@@ -57,6 +59,20 @@ pub fn parse_request_time(s: &[u8]) -> Option<u64> {
     }
 }
 
+/// Seconds, with or without a decimal point (nginx's `$request_time`,
+/// `0.123`; Apache's `%T`, `2`), in microseconds; digits past microseconds
+/// are dropped. `None` for anything else, `-` included.
+pub(crate) fn parse_seconds(s: &[u8]) -> Option<u64> {
+    let (whole, fraction) = match memchr(b'.', s) {
+        Some(dot) => (&s[..dot], &s[dot + 1..]),
+        None => (s, &b"0"[..]),
+    };
+    let micros = decimal_fraction(fraction, 6)?;
+    parse_digits(whole)?
+        .checked_mul(1_000_000)?
+        .checked_add(micros)
+}
+
 /// Digits after a decimal point, as a count of `10^-places` units (so
 /// `"5"` with 3 places is 500); extra digits are dropped. At least one
 /// digit, digits only.
@@ -73,6 +89,7 @@ pub(crate) fn decimal_fraction(s: &[u8], places: u32) -> Option<u64> {
 }
 
 /// Decimal digits that fit a `u64` (at least one).
+#[inline]
 pub(crate) fn parse_digits(s: &[u8]) -> Option<u64> {
     match s.len() {
         0 => None,

@@ -8,6 +8,19 @@ pub(crate) const TIME_LEN: usize = 26;
 /// Where the seconds digits sit in the timestamp text.
 pub(crate) const SECS_AT: usize = 18;
 
+/// 0000-01-01T00:00:00Z in unix seconds: the earliest time RFC 3339 can
+/// write.
+pub const MIN_TIME: i64 = -62_167_219_200;
+/// 9999-12-31T23:59:59Z, the latest.
+pub const MAX_TIME: i64 = 253_402_300_799;
+
+/// Whether RFC 3339 can write `time` (unix seconds): a year in 0000-9999,
+/// once in UTC. A line stamped outside that is invalid, whatever the
+/// format: a CLF time of 31/Dec/9999 at 23:59 -0100 is already in 10000.
+pub fn in_range(time: i64) -> bool {
+    (MIN_TIME..=MAX_TIME).contains(&time)
+}
+
 /// Parse a CLF timestamp, `09/May/2018:16:00:39 +0000`, to unix seconds
 /// (UTC, the offset applied). `None` unless it is exactly that shape with a
 /// real date: English month abbreviations (case-sensitive), a day within the
@@ -46,6 +59,40 @@ pub fn parse_clf_time(text: &[u8]) -> Option<i64> {
     let offset = sign * i64::from(offset_hours * 3600 + offset_minutes * 60);
     // Local time is UTC plus the offset, so UTC is local minus the offset.
     Some(local - offset)
+}
+
+/// [`parse_clf_time`] with a memory: a log repeats the same minute on many
+/// consecutive lines, so most lines skip the date arithmetic.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ClfClock {
+    /// Last valid timestamp text; its seconds digits are ignored on compare.
+    last_text: [u8; TIME_LEN],
+    /// `last_text`'s time in unix seconds, minus its seconds. `None` until
+    /// a timestamp has been parsed.
+    last_minute: Option<i64>,
+}
+
+impl ClfClock {
+    /// [`parse_clf_time`], reusing the last result while only the seconds
+    /// change.
+    pub(crate) fn time(&mut self, text: &[u8]) -> Option<i64> {
+        if let Some(minute) = self.last_minute {
+            if text.len() == TIME_LEN
+                && text[..SECS_AT] == self.last_text[..SECS_AT]
+                && text[SECS_AT + 2..] == self.last_text[SECS_AT + 2..]
+            {
+                let secs = two_digits(text[SECS_AT], text[SECS_AT + 1]).filter(|&s| s < 60)?;
+                return Some(minute + i64::from(secs));
+            }
+        }
+        let time = parse_clf_time(text)?;
+        // parse_clf_time accepted it, so the text is TIME_LEN bytes and the
+        // seconds digits are valid.
+        let secs = two_digits(text[SECS_AT], text[SECS_AT + 1])?;
+        self.last_text.copy_from_slice(text);
+        self.last_minute = Some(time - i64::from(secs));
+        Some(time)
+    }
 }
 
 /// The value of two ASCII digits.
@@ -99,6 +146,335 @@ pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let day_of_year = (153 * month_from_march + 2) / 5 + i64::from(day) - 1;
     let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
     era * 146_097 + day_of_era - 719_468
+}
+
+/// How a format string writes its time field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TimeShape {
+    /// `09/May/2018:16:00:39 +0000`: nginx's `$time_local`.
+    Clf,
+    /// `[09/May/2018:16:00:39 +0000]`: Apache's `%t`.
+    ClfBracketed,
+    /// `2018-05-09T16:00:39+00:00`: nginx's `$time_iso8601` (also with
+    /// `Z`, `+0000` or fractional seconds).
+    Iso8601,
+    /// Unix seconds, maybe with a fraction: nginx's `$msec`
+    /// (`1525881639.123`), Apache's `%{sec}t`.
+    EpochSecs,
+    /// Unix milliseconds: Apache's `%{msec}t`.
+    EpochMillis,
+    /// Unix microseconds: Apache's `%{usec}t`.
+    EpochMicros,
+    /// An Apache `%{...}t` strftime format.
+    Strftime(Strftime),
+}
+
+impl TimeShape {
+    /// Whether times in this shape carry no UTC offset, so that they are
+    /// read in the machine's local time zone.
+    pub fn is_local(&self) -> bool {
+        matches!(self, TimeShape::Strftime(f) if !f.has_offset())
+    }
+}
+
+/// A strftime format, compiled: the conversions Apache's `%{...}t` users
+/// write for a timestamp.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Strftime(Box<[StrfItem]>);
+
+/// One piece of a [`Strftime`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StrfItem {
+    /// A byte that must be there.
+    Literal(u8),
+    /// `%d`: day of the month, two digits.
+    Day,
+    /// `%b` or `%h`: `Jan` ... `Dec`.
+    MonthName,
+    /// `%m`: month, two digits.
+    Month,
+    /// `%Y`: four-digit year.
+    Year,
+    /// `%H`: hour, two digits, 00-23.
+    Hour,
+    /// `%M`: minute, two digits.
+    Minute,
+    /// `%S`: second, two digits.
+    Second,
+    /// `%z`: `+hhmm` or `-hhmm`.
+    Offset,
+    /// `%a` or `%A`: a weekday name, skipped (the date says it).
+    Weekday,
+}
+
+impl Strftime {
+    /// Compile `format`: `%d %b %h %m %Y %H %M %S %z %a %A %T %F %%` and
+    /// literal bytes. The error names an unsupported conversion, or says
+    /// which part of a date and time is missing.
+    pub fn compile(format: &str) -> Result<Strftime, String> {
+        let mut items = Vec::new();
+        let mut bytes = format.bytes();
+        while let Some(b) = bytes.next() {
+            if b != b'%' {
+                items.push(StrfItem::Literal(b));
+                continue;
+            }
+            let expand: &[StrfItem] = match bytes.next() {
+                Some(b'd') => &[StrfItem::Day],
+                Some(b'b' | b'h') => &[StrfItem::MonthName],
+                Some(b'm') => &[StrfItem::Month],
+                Some(b'Y') => &[StrfItem::Year],
+                Some(b'H') => &[StrfItem::Hour],
+                Some(b'M') => &[StrfItem::Minute],
+                Some(b'S') => &[StrfItem::Second],
+                Some(b'z') => &[StrfItem::Offset],
+                Some(b'a' | b'A') => &[StrfItem::Weekday],
+                Some(b'%') => &[StrfItem::Literal(b'%')],
+                Some(b'T') => &[
+                    StrfItem::Hour,
+                    StrfItem::Literal(b':'),
+                    StrfItem::Minute,
+                    StrfItem::Literal(b':'),
+                    StrfItem::Second,
+                ],
+                Some(b'F') => &[
+                    StrfItem::Year,
+                    StrfItem::Literal(b'-'),
+                    StrfItem::Month,
+                    StrfItem::Literal(b'-'),
+                    StrfItem::Day,
+                ],
+                Some(other) => {
+                    return Err(format!(
+                    "unsupported time conversion `%{}` in `{format}` (use %d %b %m %Y %H %M %S %z)",
+                    char::from(other)
+                ))
+                }
+                None => return Err(format!("a `%` ends the time format `{format}`")),
+            };
+            items.extend_from_slice(expand);
+        }
+        let has = |want: &[StrfItem]| items.iter().any(|i| want.contains(i));
+        for (want, name) in [
+            (&[StrfItem::Year][..], "a year (%Y)"),
+            (
+                &[StrfItem::Month, StrfItem::MonthName],
+                "a month (%b or %m)",
+            ),
+            (&[StrfItem::Day], "a day (%d)"),
+            (&[StrfItem::Hour], "an hour (%H)"),
+            (&[StrfItem::Minute], "minutes (%M)"),
+        ] {
+            if !has(want) {
+                return Err(format!("the time format `{format}` lacks {name}"));
+            }
+        }
+        Ok(Strftime(items.into()))
+    }
+
+    /// Whether the format writes a UTC offset (`%z`).
+    pub fn has_offset(&self) -> bool {
+        self.0.contains(&StrfItem::Offset)
+    }
+
+    /// The length of every text in this format, unless it has a weekday
+    /// name (whose length varies).
+    pub fn text_len(&self) -> Option<usize> {
+        self.0
+            .iter()
+            .map(|item| match item {
+                StrfItem::Literal(_) => Some(1),
+                StrfItem::MonthName => Some(3),
+                StrfItem::Year => Some(4),
+                StrfItem::Offset => Some(5),
+                StrfItem::Weekday => None,
+                _ => Some(2),
+            })
+            .sum()
+    }
+
+    /// The pieces, in order.
+    pub fn items(&self) -> &[StrfItem] {
+        &self.0
+    }
+
+    /// Parse `text`, all of it, to unix seconds. Without `%z` the time is
+    /// local ([`local_to_utc`]).
+    pub fn parse(&self, text: &[u8]) -> Option<i64> {
+        let (mut year, mut month, mut day) = (None, None, None);
+        let (mut hour, mut minute, mut second) = (0, 0, 0);
+        let mut offset = None;
+        let mut at = 0;
+        let digits2 = |at: usize| two_digits(*text.get(at)?, *text.get(at + 1)?);
+        for &item in self.0.iter() {
+            match item {
+                StrfItem::Literal(b) => {
+                    if text.get(at) != Some(&b) {
+                        return None;
+                    }
+                    at += 1;
+                    continue;
+                }
+                StrfItem::Weekday => {
+                    let n = text[at..]
+                        .iter()
+                        .take_while(|b| b.is_ascii_alphabetic())
+                        .count();
+                    if n < 3 {
+                        return None;
+                    }
+                    at += n;
+                    continue;
+                }
+                StrfItem::MonthName => {
+                    let name = text.get(at..at + 3)?;
+                    month = Some(month_number([name[0], name[1], name[2]])?);
+                    at += 3;
+                    continue;
+                }
+                StrfItem::Year => {
+                    year = Some(digits2(at)? * 100 + digits2(at + 2)?);
+                    at += 4;
+                    continue;
+                }
+                StrfItem::Offset => {
+                    let sign = match text.get(at)? {
+                        b'+' => 1,
+                        b'-' => -1,
+                        _ => return None,
+                    };
+                    let (h, m) = (digits2(at + 1)?, digits2(at + 3)?);
+                    if h > 23 || m > 59 {
+                        return None;
+                    }
+                    offset = Some(sign * i64::from(h * 3600 + m * 60));
+                    at += 5;
+                    continue;
+                }
+                _ => {}
+            }
+            let value = digits2(at)?;
+            at += 2;
+            match item {
+                StrfItem::Day => day = Some(value),
+                StrfItem::Month => month = Some(value),
+                StrfItem::Hour => hour = value,
+                StrfItem::Minute => minute = value,
+                StrfItem::Second => second = value,
+                _ => {}
+            }
+        }
+        if at != text.len() {
+            return None;
+        }
+        let local = civil_seconds(year?, month?, day?, hour, minute, second)?;
+        match offset {
+            Some(offset) => Some(local - offset),
+            None => local_to_utc(local),
+        }
+    }
+}
+
+/// Seconds since the epoch of a civil date and time, read as UTC; `None`
+/// unless it is a real one (no leap second).
+pub(crate) fn civil_seconds(
+    year: u32,
+    month: u32,
+    day: u32,
+    hour: u32,
+    minute: u32,
+    second: u32,
+) -> Option<i64> {
+    let valid = (1..=12).contains(&month)
+        && day >= 1
+        && day <= days_in_month(year, month)
+        && hour <= 23
+        && minute <= 59
+        && second <= 59;
+    valid.then(|| {
+        days_from_civil(i64::from(year), month, day) * 86_400
+            + i64::from(hour * 3600 + minute * 60 + second)
+    })
+}
+
+/// A wall-clock time without an offset (`local`, as if it were UTC) in the
+/// machine's local time zone (`TZ` overrides), to unix seconds. In a
+/// repeated hour (DST ends) the earlier time is taken; a time that does not
+/// exist (DST starts) is `None`.
+pub fn local_to_utc(local: i64) -> Option<i64> {
+    use chrono::{Local, TimeZone};
+    let naive = chrono::DateTime::from_timestamp(local, 0)?.naive_utc();
+    Local
+        .from_local_datetime(&naive)
+        .earliest()
+        .map(|t| t.timestamp())
+}
+
+/// nginx's `$time_iso8601`, `2018-05-09T16:00:39+00:00`, to unix seconds.
+/// Also takes a space for the `T`, fractional seconds (dropped), and `Z`,
+/// `+hhmm` or no offset (local time).
+pub fn parse_iso8601(text: &[u8]) -> Option<i64> {
+    let date = text.get(..10)?;
+    let &[y1, y2, y3, y4, b'-', m1, m2, b'-', d1, d2] = date else {
+        return None;
+    };
+    let clock = text.get(10..19)?;
+    let &[b'T' | b' ', h1, h2, b':', n1, n2, b':', s1, s2] = clock else {
+        return None;
+    };
+    let local = civil_seconds(
+        two_digits(y1, y2)? * 100 + two_digits(y3, y4)?,
+        two_digits(m1, m2)?,
+        two_digits(d1, d2)?,
+        two_digits(h1, h2)?,
+        two_digits(n1, n2)?,
+        two_digits(s1, s2)?,
+    )?;
+    let mut rest = &text[19..];
+    if let Some(fraction) = rest.strip_prefix(b".") {
+        let digits = fraction.iter().take_while(|b| b.is_ascii_digit()).count();
+        if digits == 0 {
+            return None;
+        }
+        rest = &fraction[digits..];
+    }
+    let offset = match rest {
+        b"" => return local_to_utc(local),
+        b"Z" => 0,
+        [sign @ (b'+' | b'-'), h1, h2, rest @ ..] => {
+            let minutes = match rest {
+                [b':', m1, m2] | [m1, m2] => two_digits(*m1, *m2)?,
+                _ => return None,
+            };
+            let hours = two_digits(*h1, *h2)?;
+            if hours > 23 || minutes > 59 {
+                return None;
+            }
+            let offset = i64::from(hours * 3600 + minutes * 60);
+            if *sign == b'-' {
+                -offset
+            } else {
+                offset
+            }
+        }
+        _ => return None,
+    };
+    Some(local - offset)
+}
+
+/// A unix time with `places` decimal places in integer form (`%{msec}t`:
+/// 3, `%{usec}t`: 6), or seconds with an optional fraction (`$msec`,
+/// `%{sec}t`: `places` 0), to unix seconds (fractions dropped).
+pub fn parse_epoch(text: &[u8], places: u32) -> Option<i64> {
+    let whole = match (places, memchr::memchr(b'.', text)) {
+        (0, Some(dot)) => {
+            super::fields::decimal_fraction(&text[dot + 1..], 0)?;
+            &text[..dot]
+        }
+        _ => text,
+    };
+    let value = i64::try_from(super::fields::parse_digits(whole)?).ok()?;
+    Some(value / 10i64.pow(places))
 }
 
 /// An RFC 3339 timestamp, `2026-03-01T12:00:00Z` or
@@ -257,6 +633,105 @@ pub(crate) fn local_zone_name() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use chrono::DateTime;
+
+    /// 2018-05-09T16:00:39Z
+    const T0: i64 = 1_525_881_639;
+
+    #[test]
+    fn iso8601_times_take_offsets_fractions_and_z() {
+        for text in [
+            "2018-05-09T16:00:39+00:00",
+            "2018-05-09T16:00:39Z",
+            "2018-05-09T18:00:39+02:00",
+            "2018-05-09T18:00:39+0200",
+            "2018-05-09T11:00:39-05:00",
+            "2018-05-09T16:00:39.123Z",
+            "2018-05-09 16:00:39.5+00:00",
+        ] {
+            assert_eq!(parse_iso8601(text.as_bytes()), Some(T0), "{text}");
+        }
+        for bad in [
+            "2018-05-09T16:00:39+24:00",
+            "2018-05-09T16:00:39.Z",
+            "2018-02-30T16:00:39Z",
+            "2018-05-09T16:00:39 Z",
+            "2018-05-09",
+            "2018-05-09T16:00:39+00:0",
+        ] {
+            assert_eq!(parse_iso8601(bad.as_bytes()), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn epoch_times_in_seconds_milliseconds_and_microseconds() {
+        assert_eq!(parse_epoch(b"1525881639.123", 0), Some(T0));
+        assert_eq!(parse_epoch(b"1525881639", 0), Some(T0));
+        assert_eq!(parse_epoch(b"1525881639123", 3), Some(T0));
+        assert_eq!(parse_epoch(b"1525881639123456", 6), Some(T0));
+        for bad in [
+            &b""[..],
+            b"-1",
+            b"1.",
+            b"1.2.3",
+            b"x",
+            b"99999999999999999999",
+        ] {
+            assert_eq!(parse_epoch(bad, 0), None);
+        }
+    }
+
+    #[test]
+    fn strftime_formats_agree_with_chrono() {
+        for (format, text) in [
+            ("%d/%b/%Y:%H:%M:%S %z", "09/May/2018:18:00:39 +0200"),
+            ("%Y-%m-%dT%H:%M:%S%z", "2018-05-09T11:00:39-0500"),
+            ("%a, %d %b %Y %T %z", "Wed, 09 May 2018 16:00:39 +0000"),
+            ("%F %T %z", "2018-05-09 16:00:39 +0000"),
+            ("[%d/%b/%Y %H:%M:%S %z]", "[09/May/2018 16:00:39 +0000]"),
+        ] {
+            let f = Strftime::compile(format).unwrap();
+            let want = DateTime::parse_from_str(text, format).unwrap().timestamp();
+            assert_eq!(want, T0, "{format}");
+            assert_eq!(f.parse(text.as_bytes()), Some(T0), "{format}");
+            assert_eq!(f.parse(&text.as_bytes()[1..]), None, "{format}");
+        }
+    }
+
+    #[test]
+    fn strftime_without_an_offset_is_local_time() {
+        // The tests run with any TZ: compare with chrono's own local time.
+        let f = Strftime::compile("%Y-%m-%d %H:%M:%S").unwrap();
+        assert!(!f.has_offset());
+        let got = f.parse(b"2018-05-09 16:00:39").unwrap();
+        let want = {
+            use chrono::TimeZone;
+            let naive = chrono::NaiveDate::from_ymd_opt(2018, 5, 9)
+                .unwrap()
+                .and_hms_opt(16, 0, 39)
+                .unwrap();
+            chrono::Local
+                .from_local_datetime(&naive)
+                .earliest()
+                .unwrap()
+                .timestamp()
+        };
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn strftime_formats_that_cannot_work_are_refused() {
+        for (format, says) in [
+            ("%d/%b/%Y:%H:%M:%S %Z", "unsupported time conversion `%Z`"),
+            ("%d/%b/%Y:%H:%M:%S %", "a `%` ends"),
+            ("%H:%M:%S", "lacks a year"),
+            ("%Y-%m %H:%M", "lacks a day"),
+        ] {
+            let error = Strftime::compile(format).unwrap_err();
+            assert!(error.contains(says), "{format}: {error}");
+        }
+    }
 
     #[test]
     fn rfc3339_timestamps_apply_their_offset_and_drop_fractions() {

@@ -8,10 +8,16 @@
 //! Invariants, whatever clients do:
 //! - A request head is at most `MAX_HEAD_BYTES` (hyper answers 431 and
 //!   closes past it), so a connection holds a bounded buffer.
-//! - At most `Limits::connections` connections are open. When a new one
-//!   arrives at the limit, the connection that has waited longest for a
-//!   request (idle, or sending a head) is closed to make room; when every
-//!   connection is answering, the new one waits in the listen queue.
+//! - At most `Limits::connections` connections are open: 256, fewer under
+//!   a low open-file limit, so that the rest of logmon always finds a
+//!   descriptor for the log and its rotations (`connections_within`).
+//!   When a new one arrives at the limit, the connection that has waited
+//!   longest for a request (idle, or sending a head) is closed to make
+//!   room; when every connection is answering, the new one waits in the
+//!   listen queue.
+//! - A connection is never closed to make room before its socket has been
+//!   read once (`Phase::New`): a request that came with its connection is
+//!   answered, not mistaken for an idle client and reset.
 //! - Every connection has a deadline for the phase it is in (`deadline`):
 //!   idle, sending a head, being answered, or streaming events to a
 //!   client that stopped reading. Past it, the connection is closed.
@@ -22,7 +28,7 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::future::ready;
+use std::future::{ready, Future};
 use std::io;
 use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -43,6 +49,12 @@ use tokio::sync::{mpsc, Notify, OwnedSemaphorePermit, Semaphore};
 
 /// The largest request head (request line and headers), in bytes.
 pub const MAX_HEAD_BYTES: usize = 16 * 1024;
+/// Most open connections when descriptors are plenty.
+const MAX_CONNECTIONS: usize = 256;
+/// Descriptors the server leaves to the rest of logmon (the log, rotated
+/// files still being drained, inotify, pipes), or half of those free when
+/// the open-file limit is lower.
+const SPARE_DESCRIPTORS: u64 = 64;
 /// The longest pause between two accepts that keep failing.
 const MAX_BACKOFF: Duration = Duration::from_secs(1);
 /// The first pause after an accept error that freed nothing.
@@ -69,7 +81,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Limits {
         Limits {
-            connections: 256,
+            connections: MAX_CONNECTIONS,
             idle: Duration::from_secs(5),
             head: Duration::from_secs(10),
             write: Duration::from_secs(10),
@@ -78,10 +90,34 @@ impl Default for Limits {
     }
 }
 
+/// Most connections for a process that may open `limit` descriptors and
+/// has `open` open: `MAX_CONNECTIONS`, but never so many that fewer than
+/// `SPARE_DESCRIPTORS` (or half of the free ones) remain. Connections take
+/// descriptors first come, first served, and the follower needs one to
+/// open the log at start or a file after a rotation: without the spare
+/// ones, idle clients would make it fail (and at start, end logmon). No
+/// limit (`None`) leaves `MAX_CONNECTIONS`; there is always room for one.
+pub fn connections_within(limit: Option<u64>, open: u64) -> usize {
+    let Some(limit) = limit else {
+        return MAX_CONNECTIONS;
+    };
+    let free = limit.saturating_sub(open);
+    let spare = SPARE_DESCRIPTORS.min(free / 2);
+    // One more is held by the accept loop while it waits for room.
+    let fit = free.saturating_sub(spare).saturating_sub(1);
+    usize::try_from(fit)
+        .unwrap_or(MAX_CONNECTIONS)
+        .clamp(1, MAX_CONNECTIONS)
+}
+
 /// Where a connection is in its life, for its deadline and for eviction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
-    /// Open with no request under way: new, or between requests.
+    /// Accepted, its socket not read yet: whether the client has already
+    /// sent a request is not known, so it is not closed to make room.
+    New,
+    /// Open with no request under way: nothing sent yet, or between
+    /// requests.
     Idle,
     /// Some bytes of a request head have arrived.
     Head,
@@ -104,7 +140,7 @@ impl Phase {
 pub fn deadline(phase: Phase, since: Instant, limits: &Limits) -> Instant {
     since
         + match phase {
-            Phase::Idle => limits.idle,
+            Phase::New | Phase::Idle => limits.idle,
             Phase::Head => limits.head,
             Phase::Busy => limits.write,
             Phase::Stream => limits.stall,
@@ -132,7 +168,7 @@ pub struct Activity {
 impl Activity {
     fn new(now: Instant) -> Activity {
         Activity {
-            state: Mutex::new((Phase::Idle, now)),
+            state: Mutex::new((Phase::New, now)),
             close: Notify::new(),
         }
     }
@@ -150,11 +186,15 @@ impl Activity {
         *self.lock() = (phase, Instant::now());
     }
 
-    /// Bytes arrived: an idle connection has started a request head.
-    fn read(&self) {
+    /// The socket was read, and `bytes` arrived or not. With bytes, a new
+    /// or idle connection has started a request head; without, a new one
+    /// is idle, counted from when it opened.
+    fn read(&self, bytes: bool) {
         let mut state = self.lock();
-        if state.0 == Phase::Idle {
-            *state = (Phase::Head, Instant::now());
+        match (state.0, bytes) {
+            (Phase::New | Phase::Idle, true) => *state = (Phase::Head, Instant::now()),
+            (Phase::New, false) => state.0 = Phase::Idle,
+            _ => {}
         }
     }
 
@@ -189,9 +229,26 @@ impl Registry {
         self.lock().remove(&id);
     }
 
-    /// Close the connection that has waited longest for its client.
-    /// Returns whether there was one.
-    fn evict(&self) -> bool {
+    fn any_new(&self) -> bool {
+        self.lock().values().any(|a| a.get().0 == Phase::New)
+    }
+
+    /// Close the connection that has waited longest for its client, once
+    /// every connection has been read. Returns whether there was one.
+    async fn evict(&self) -> bool {
+        // A new connection's task reads its socket when it first runs, and
+        // a yield lets the runtime run the tasks waiting (dozens per
+        // yield). Bounded, so that the accept loop cannot spin.
+        for _ in 0..16 {
+            if !self.any_new() {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        self.close_oldest_waiting()
+    }
+
+    fn close_oldest_waiting(&self) -> bool {
         let conns = self.lock();
         let oldest = oldest_waiting(conns.iter().map(|(&id, a)| {
             let (phase, since) = a.get();
@@ -307,9 +364,7 @@ impl AsyncRead for Watched {
     ) -> Poll<io::Result<()>> {
         let before = buf.filled().len();
         let poll = Pin::new(&mut self.stream).poll_read(cx, buf);
-        if buf.filled().len() > before {
-            self.activity.read();
-        }
+        self.activity.read(buf.filled().len() > before);
         poll
     }
 }
@@ -344,10 +399,24 @@ impl AsyncWrite for Watched {
     }
 }
 
+/// Where connections come from: a listener, or in tests one that fails
+/// as a full descriptor table would.
+pub trait Accept {
+    /// The next connection.
+    fn accept(&mut self) -> impl Future<Output = io::Result<TcpStream>>;
+}
+
+impl Accept for TcpListener {
+    async fn accept(&mut self) -> io::Result<TcpStream> {
+        TcpListener::accept(self).await.map(|(stream, _)| stream)
+    }
+}
+
 /// Accept connections on `listener` forever and answer each request with
 /// `handler`.
-pub async fn run<H>(listener: TcpListener, limits: Limits, handler: H)
+pub async fn run<L, H>(mut listener: L, limits: Limits, handler: H)
 where
+    L: Accept,
     H: Fn(Request<Incoming>) -> Response<Body> + Send + Sync + 'static,
 {
     let handler = Arc::new(handler);
@@ -356,7 +425,7 @@ where
     let mut backoff = FIRST_BACKOFF;
     loop {
         let stream = match listener.accept().await {
-            Ok((stream, _)) => {
+            Ok(stream) => {
                 backoff = FIRST_BACKOFF;
                 stream
             }
@@ -374,7 +443,7 @@ where
                 // that waits for its client if there is one (its task runs
                 // before this one does again), else pause and let the rest
                 // of the process run.
-                if registry.evict() {
+                if registry.evict().await {
                     tokio::task::yield_now().await;
                 } else {
                     tokio::time::sleep(backoff).await;
@@ -386,7 +455,7 @@ where
         let permit = match room.clone().try_acquire_owned() {
             Ok(permit) => permit,
             Err(_) => {
-                registry.evict();
+                registry.evict().await;
                 // The evicted connection gives its place back at once;
                 // with none to evict, wait for an answer to finish.
                 match room.clone().acquire_owned().await {
@@ -462,6 +531,7 @@ async fn connection<H>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::AtomicUsize;
 
     #[test]
     fn each_phase_has_its_own_deadline() {
@@ -490,15 +560,138 @@ mod tests {
     }
 
     #[test]
+    fn a_connection_not_read_yet_is_not_closed_to_make_room() {
+        let t = Instant::now();
+        let a = Activity::new(t);
+        assert_eq!(a.get(), (Phase::New, t));
+        assert_eq!(oldest_waiting([("new", Phase::New, t)]), None);
+        // Read with nothing there: idle since it opened.
+        a.read(false);
+        assert_eq!(a.get(), (Phase::Idle, t));
+    }
+
+    #[test]
     fn bytes_start_a_head_only_on_an_idle_connection() {
         let a = Activity::new(Instant::now());
-        a.read();
+        a.read(true);
+        assert_eq!(a.get().0, Phase::Head, "a request came with it");
+        a.set(Phase::Idle);
+        a.read(false);
+        assert_eq!(a.get().0, Phase::Idle);
+        a.read(true);
         assert_eq!(a.get().0, Phase::Head);
         a.set(Phase::Busy);
-        a.read();
+        a.read(true);
         assert_eq!(a.get().0, Phase::Busy, "a pipelined request waits");
         a.touch();
         assert_eq!(a.get().0, Phase::Busy);
+    }
+
+    #[test]
+    fn a_low_open_file_limit_leaves_descriptors_to_the_rest_of_logmon() {
+        assert_eq!(connections_within(None, 10), 256);
+        assert_eq!(connections_within(Some(1024), 10), 256);
+        // 502 free: 64 spare, one for the accept loop, 256 at most.
+        assert_eq!(connections_within(Some(512), 10), 256);
+        assert_eq!(connections_within(Some(300), 10), 225);
+        // 40 free: half of them spare.
+        assert_eq!(connections_within(Some(48), 8), 19);
+        assert_eq!(connections_within(Some(8), 8), 1, "always one");
+        assert_eq!(connections_within(Some(5), 8), 1);
+        assert_eq!(connections_within(Some(u64::MAX), 0), 256);
+    }
+
+    /// A listener whose accepts fail with EMFILE while `errors` is above
+    /// 0, the connection staying queued meanwhile as in the kernel.
+    struct Crowded {
+        listener: TcpListener,
+        errors: Arc<AtomicUsize>,
+        queued: Option<TcpStream>,
+    }
+
+    impl Accept for Crowded {
+        async fn accept(&mut self) -> io::Result<TcpStream> {
+            let stream = match self.queued.take() {
+                Some(stream) => stream,
+                None => self.listener.accept().await?.0,
+            };
+            if self.errors.load(Ordering::SeqCst) > 0 {
+                self.errors.fetch_sub(1, Ordering::SeqCst);
+                self.queued = Some(stream);
+                return Err(rustix::io::Errno::MFILE.into());
+            }
+            Ok(stream)
+        }
+    }
+
+    /// `run` answering "ok" on a thread of its own, behind `Crowded`.
+    fn crowded_server(errors: Arc<AtomicUsize>) -> std::net::SocketAddr {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_io()
+                .enable_time()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+                tx.send(listener.local_addr().unwrap()).unwrap();
+                let crowded = Crowded {
+                    listener,
+                    errors,
+                    queued: None,
+                };
+                // No timeout closes a connection during the test.
+                let limits = Limits {
+                    idle: Duration::from_secs(60),
+                    ..Limits::default()
+                };
+                run(crowded, limits, |_| Response::new(Body::full("ok"))).await;
+            });
+        });
+        rx.recv().unwrap()
+    }
+
+    /// Whether a GET on `s` (kept alive) is answered.
+    fn answered(s: &mut std::net::TcpStream) -> bool {
+        use std::io::{Read, Write};
+        if s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").is_err() {
+            return false;
+        }
+        let mut got = Vec::new();
+        let mut buf = [0; 1024];
+        while !got.ends_with(b"\r\n\r\nok") {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => return false,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+        got.starts_with(b"HTTP/1.1 200")
+    }
+
+    #[test]
+    fn an_accept_out_of_descriptors_closes_the_oldest_idle_connection_and_goes_on() {
+        use std::io::Read;
+        let errors = Arc::new(AtomicUsize::new(0));
+        let addr = crowded_server(errors.clone());
+        let connect = || {
+            let s = std::net::TcpStream::connect(addr).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            s
+        };
+        // Nothing to close: the accept is tried again after 10 and 20 ms.
+        errors.store(2, Ordering::SeqCst);
+        let mut first = connect();
+        assert!(answered(&mut first));
+        let mut second = connect();
+        assert!(answered(&mut second));
+        // Both idle, `first` for longer: it makes room for `third`.
+        errors.store(1, Ordering::SeqCst);
+        let mut third = connect();
+        assert!(answered(&mut third));
+        assert_eq!(first.read(&mut [0; 1]).unwrap(), 0, "first closed");
+        assert!(answered(&mut second), "second still served");
+        assert!(answered(&mut third));
     }
 
     #[test]

@@ -29,7 +29,9 @@ use serde_json::{json, Value};
 
 use crate::batch::Batch;
 use crate::monitor::{Event, Monitor, Report};
+use crate::parse::NO_STATUS;
 use crate::render;
+use crate::stats::{status_class, STATUS_CLASSES};
 
 use super::prom::{Exposition, Kind};
 
@@ -44,12 +46,6 @@ pub const MAX_CHART_POINTS: usize = 600;
 
 /// The label of the series that counts every section without its own.
 pub const OTHER_SECTION: &str = "other";
-
-const CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
-
-/// The status of a hit whose log line wrote `-` (the format-string
-/// parsers): counted under `code="-"`.
-const NO_STATUS: u16 = 0;
 
 /// Upper bounds of `logmon_request_duration_seconds`, in seconds: the
 /// Prometheus client libraries' defaults, so fleet-wide queries
@@ -68,8 +64,8 @@ const DURATION_BOUNDS_US: [u64; 11] = [
 pub struct State {
     window_secs: u32,
     threshold: f64,
-    /// Requests since start by status class, `requests[0]` is 1xx.
-    requests: [u64; 5],
+    /// Requests since start by status class, named by `STATUS_CLASSES`.
+    requests: [u64; 6],
     bytes: u64,
     invalid: u64,
     codes: Codes,
@@ -97,7 +93,7 @@ impl State {
         State {
             window_secs,
             threshold,
-            requests: [0; 5],
+            requests: [0; 6],
             bytes: 0,
             invalid: 0,
             codes: Codes::default(),
@@ -116,10 +112,8 @@ impl State {
     /// Count a batch of lines read since start.
     pub fn count(&mut self, batch: &Batch) {
         for hit in &batch.hits {
-            // The same classes as `Stats`: anything outside 100..=599 is
-            // clamped into the nearest class rather than dropped.
-            let class = (hit.status / 100).clamp(1, 5) as usize - 1;
-            self.requests[class] += 1;
+            // The same classes as `Stats`.
+            self.requests[status_class(hit.status)] += 1;
             self.codes.count(hit.status);
             self.bytes = self.bytes.saturating_add(hit.bytes);
             if let Some(us) = hit.request_us {
@@ -209,7 +203,7 @@ impl State {
         // (after a replay's end): the chart stops at the last complete one.
         let complete = &self.per_second[..self.per_second.len().saturating_sub(1)];
         let (bucket_secs, rates) = chart(complete, MAX_CHART_POINTS);
-        let status: serde_json::Map<String, Value> = CLASSES
+        let status: serde_json::Map<String, Value> = STATUS_CLASSES
             .iter()
             .zip(self.requests)
             .map(|(class, n)| ((*class).to_owned(), n.into()))
@@ -252,7 +246,7 @@ impl State {
             Kind::Counter,
             "Requests read since start, by status class (lines backfilled at startup are not counted).",
         );
-        for (class, n) in CLASSES.iter().zip(self.requests) {
+        for (class, n) in STATUS_CLASSES.iter().zip(self.requests) {
             e.sample(name, &[("class", class)], n);
         }
         let name = "logmon_responses_total";
@@ -489,7 +483,9 @@ mod tests {
             threshold: 10.0,
             alerting: false,
             alert_since: None,
-            window_buckets: vec![0; 120],
+            window_bars: vec![0; 24],
+            bar_secs: 5,
+            drill: Default::default(),
         }))
     }
 
@@ -502,6 +498,7 @@ mod tests {
             at,
             since: at,
             peak_hits: 1215,
+            drivers: Default::default(),
         }
     }
 
@@ -516,7 +513,15 @@ mod tests {
     fn request_counters_add_up_by_class_bytes_and_invalid_lines() {
         let mut s = State::new(120, 10.0);
         let mut b = Batch::default();
-        for (status, bytes) in [(200, 10), (204, 5), (301, 0), (404, 1), (503, 2), (99, 0)] {
+        for (status, bytes) in [
+            (200, 10),
+            (204, 5),
+            (301, 0),
+            (404, 1),
+            (503, 2),
+            (99, 0),
+            (NO_STATUS, 3),
+        ] {
             b.hits.push(hit(status, bytes));
         }
         b.push_invalid();
@@ -526,10 +531,15 @@ mod tests {
         assert_eq!(sample(&m, r#"logmon_requests_total{class="1xx"}"#), Some(2));
         assert_eq!(sample(&m, r#"logmon_requests_total{class="2xx"}"#), Some(4));
         assert_eq!(sample(&m, r#"logmon_requests_total{class="5xx"}"#), Some(2));
-        assert_eq!(sample(&m, "logmon_bytes_total"), Some(36));
+        assert_eq!(
+            sample(&m, r#"logmon_requests_total{class="other"}"#),
+            Some(2)
+        );
+        assert_eq!(sample(&m, "logmon_bytes_total"), Some(42));
         assert_eq!(sample(&m, "logmon_invalid_lines_total"), Some(2));
-        assert_eq!(s.requests(), 12);
+        assert_eq!(s.requests(), 14);
         assert_eq!(s.to_json()["totals"]["status"]["3xx"], 2);
+        assert_eq!(s.to_json()["totals"]["status"]["other"], 2);
     }
 
     #[test]

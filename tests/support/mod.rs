@@ -16,6 +16,8 @@ use std::sync::mpsc::{self, Receiver};
 use std::thread;
 use std::time::{Duration, Instant};
 
+pub mod mmdb;
+
 /// The logmon binary in a pinned environment, so the tests pass anywhere:
 /// no `LOGMON_*` option from the caller, times in UTC, a UTF-8 locale (the
 /// sparkline's glyphs depend on it), colour left to `--color`, and no
