@@ -3,8 +3,11 @@
 # section and a new client: the worst case for the per-period tables.
 #
 # Usage: bench/memory.sh [LINES [LOGMON_ARGS...]]
-#   (default 5000000 lines; target: under 64 MiB), e.g. with the longest
-#   window: bench/memory.sh 1000000 --window 86400
+#   (default 5000000 lines; target: under 64 MiB). The log holds 10,000
+#   lines a second, so `bench/memory.sh 1000000 --period 3600` puts a
+#   million distinct clients and paths in one period, the worst case for
+#   the drill-down tables; `bench/memory.sh 1000000 --window 86400` tries
+#   the longest window.
 #
 # Needs GNU time (/usr/bin/time, Debian package `time`) for the peak RSS.
 # The generated log (about 450 MB for 5M lines) is kept in bench/out/ and

@@ -49,6 +49,7 @@ use crate::cli::{self, Args, ColorChoice, Format, LogFormat};
 use crate::clock::{self, unix_now, until_next_second, Steps};
 use crate::follow::{Follower, Waker, Watcher};
 use crate::gen::{GenFormat, Generator, Shape};
+use crate::geo::Geo;
 use crate::inputs::{self, Inputs};
 use crate::monitor::{Config, Event, Monitor};
 use crate::notice::{self, Notices};
@@ -60,7 +61,7 @@ use crate::stdio::StdoutWatch;
 
 /// Batches in flight between the reader and the loop. Bounded, so a reader
 /// that outpaces the loop waits instead of filling memory.
-const CHANNEL_DEPTH: usize = 16;
+const CHANNEL_DEPTH: usize = 4;
 
 /// Output buffer: room for the events of one batch of a replay (about 40
 /// JSON reports at 10 lines/s), so that it is written in one go.
@@ -105,9 +106,10 @@ pub fn run(args: Args) -> Result<Outcome> {
     let mut out = Output {
         w: io::BufWriter::with_capacity(OUTPUT_BUFFER, io::stdout().lock()),
         format: args.format,
-        text: Text::new(style),
+        text: Text::with_blocks(style, &args.show),
         dashboard: None,
         progress: None,
+        geo: None,
     };
     // Before anything starts: without a LOG_FILE, there may be no log to
     // read at all.
@@ -116,6 +118,9 @@ pub fn run(args: Args) -> Result<Outcome> {
         (true, true) => Vec::new(),
         (true, false) => vec![cli::default_log(|p| p.exists()).map_err(anyhow::Error::msg)?],
     };
+
+    // Before anything starts: a bad database is an error naming it.
+    out.geo = args.geoip.as_deref().map(Geo::open).transpose()?;
 
     let (tx, rx) = mpsc::sync_channel(CHANNEL_DEPTH);
     let stop = on_signal(tx.clone())?;
@@ -161,6 +166,9 @@ pub fn run(args: Args) -> Result<Outcome> {
         true => start_replay(&args, cfg, input, &mut out, tx)?,
         false => start_following(&args, cfg, input, &mut out, tx)?,
     };
+    if out.geo.is_some() {
+        monitor = monitor.with_countries();
+    }
 
     let mut events = Vec::new();
     let mut notices = Notices::new();
@@ -702,8 +710,10 @@ impl<W: Write> Pump<'_, W> {
     fn handle(&mut self, msg: Msg) -> Result<Flow> {
         let (args, monitor, events) = (self.args, &mut *self.monitor, &mut *self.events);
         match msg {
-            Msg::Batch(batch) => self.out.add(monitor, &batch, events),
-            Msg::Raw(raw) => self.out.add(monitor, &self.decoder.decode(&raw), events),
+            Msg::Batch(mut batch) => self.out.add(monitor, &mut batch, events),
+            Msg::Raw(raw) => self
+                .out
+                .add(monitor, &mut self.decoder.decode(&raw), events),
             Msg::Backfill(batch) => monitor.backfill(&batch),
             Msg::BackfillDone => monitor.backfill_done(events),
             Msg::BacklogDone => {
@@ -872,12 +882,17 @@ struct Output<W: Write> {
     dashboard: Option<Dashboard>,
     /// The replay progress bar on stderr, while one is shown.
     progress: Option<Progress>,
+    /// `--geoip`: the clients' countries.
+    geo: Option<Geo>,
 }
 
 impl<W: Write> Output<W> {
-    /// Count `batch`: on the dashboard, in the monitor and on the
-    /// progress bar.
-    fn add(&mut self, monitor: &mut Monitor, batch: &Batch, events: &mut Vec<Event>) {
+    /// Count `batch`: on the dashboard, in the monitor (with its clients'
+    /// countries, with `--geoip`) and on the progress bar.
+    fn add(&mut self, monitor: &mut Monitor, batch: &mut Batch, events: &mut Vec<Event>) {
+        if let Some(geo) = &mut self.geo {
+            geo.annotate(batch);
+        }
         if let Some(dashboard) = &self.dashboard {
             dashboard.count(batch);
         }

@@ -7,7 +7,16 @@
 //!
 //! Sections are normalised (`parse::normalize_section`: `/%7Eu` and `/~u`
 //! are one section) and sanitized here, once, as they enter the
-//! statistics: every later output (text, JSON) prints the same safe string. The text arena is
+//! statistics: every later output (text, JSON) prints the same safe string.
+//!
+//! The drill-down tables (clients, paths, user agents, referring hosts)
+//! need more of each line. Copying their text and hashing it happens here,
+//! on the reader thread; checking and escaping it does not: each hit
+//! carries [`Keys`], a hash and a range per key into a second arena of raw
+//! bytes, and the text is sanitized only when a key enters a table
+//! (`stats`), which a key already listed never does again.
+//!
+//! The section text arena is
 //! bytes, UTF-8 by construction (printable ASCII or `sanitize`'s output), so
 //! the reader appends a section without validating it as a `str`; the main
 //! loop validates the whole arena once per batch ([`Batch::sections`]), at
@@ -16,7 +25,10 @@
 use std::borrow::Cow;
 use std::hash::BuildHasher;
 
-use crate::parse::{normalize_section, Method, Record};
+use memchr::memchr2;
+
+use crate::drill::Country;
+use crate::parse::{normalize_section, Method, Record, Syntax};
 use crate::text::sanitize;
 
 /// [`BYTE_CLASS`]: the byte is not printable ASCII.
@@ -74,6 +86,107 @@ pub struct Batch {
     /// overlap): `(file, end)` for each run of hits from one file, in
     /// order, `end` exclusive. Empty otherwise.
     pub runs: Vec<(u32, u32)>,
+    /// The drill-down keys of each hit, in the order of `hits` (a batch
+    /// built by hand may have fewer: its hits have no keys).
+    pub keys: Vec<Keys>,
+    /// The raw text of the keys, referenced by [`Key`]: bytes as the log
+    /// wrote them, to be sanitized when printed or stored.
+    raw: Vec<u8>,
+}
+
+/// One key of a drill-down table: a hash of its text (the table's key) and
+/// where the text lies in its batch's raw arena.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Key {
+    pub hash: u64,
+    start: u32,
+    /// 0 when the hit has no such key.
+    len: u32,
+}
+
+/// The drill-down keys of one hit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Keys {
+    /// The client address as the log wrote it (hashed as `Hit::client`).
+    pub client: Key,
+    /// The target without its query or fragment.
+    pub path: Key,
+    pub agent: Key,
+    /// The host of the referrer URL, lower-cased, without port or user.
+    pub referrer: Key,
+    /// The client's country, once looked up (`--geoip`).
+    pub country: Country,
+}
+
+/// A key's hash and its raw text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keyed<'a> {
+    pub hash: u64,
+    pub text: &'a [u8],
+}
+
+/// The drill-down keys of one hit, with their text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HitKeys<'a> {
+    /// The client address (its hash is `Hit::client`).
+    pub client: Option<&'a [u8]>,
+    pub path: Option<Keyed<'a>>,
+    pub agent: Option<Keyed<'a>>,
+    pub referrer: Option<Keyed<'a>>,
+    pub country: Country,
+}
+
+/// The keys of one hit with a copy of their text, for a hit kept apart
+/// from its batch.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OwnedKeys {
+    keys: Keys,
+    raw: Vec<u8>,
+}
+
+impl OwnedKeys {
+    pub fn view(&self) -> HitKeys<'_> {
+        keys_in(&self.keys, &self.raw)
+    }
+}
+
+impl HitKeys<'_> {
+    /// These keys with a copy of their text.
+    pub fn to_owned(&self) -> OwnedKeys {
+        let mut raw = Vec::new();
+        let mut copy = |text: &[u8], hash: u64| {
+            let start = raw.len() as u32;
+            raw.extend_from_slice(text);
+            Key {
+                hash,
+                start,
+                len: text.len() as u32,
+            }
+        };
+        let mut keyed = |k: Option<Keyed<'_>>| k.map_or(Key::default(), |k| copy(k.text, k.hash));
+        let keys = Keys {
+            path: keyed(self.path),
+            agent: keyed(self.agent),
+            referrer: keyed(self.referrer),
+            client: keyed(self.client.map(|text| Keyed { hash: 0, text })),
+            country: self.country,
+        };
+        OwnedKeys { keys, raw }
+    }
+}
+
+/// `keys` with their text from `raw`.
+fn keys_in<'a>(keys: &Keys, raw: &'a [u8]) -> HitKeys<'a> {
+    let text =
+        |k: &Key| (k.len > 0).then(|| &raw[k.start as usize..k.start as usize + k.len as usize]);
+    let keyed = |k: &Key| text(k).map(|text| Keyed { hash: k.hash, text });
+    HitKeys {
+        client: text(&keys.client),
+        path: keyed(&keys.path),
+        agent: keyed(&keys.agent),
+        referrer: keyed(&keys.referrer),
+        country: keys.country,
+    }
 }
 
 impl Batch {
@@ -84,7 +197,18 @@ impl Batch {
             invalid_at: Vec::new(),
             file: 0,
             runs: Vec::new(),
+            keys: Vec::with_capacity(hits),
+            // A CLF line's client and path; see `reserve_keys_like`.
+            raw: Vec::with_capacity(hits * 48),
         }
+    }
+
+    /// Room for as much key text as `other` held (a Combined line's agent
+    /// and referrer make it ~150 bytes, a CLF line's ~40), so that a batch
+    /// like the last one does not grow its arena line by line.
+    pub fn reserve_keys_like(&mut self, other: &Batch) {
+        self.raw
+            .reserve(other.raw.len().saturating_sub(self.raw.len()));
     }
 
     /// The runs of hits from one file, in order, as `(file, hits)`: one
@@ -107,7 +231,7 @@ impl Batch {
     /// Append the hits `hits` of `from` (from file `file`) as a run of
     /// this batch, with their sections and the invalid lines among them
     /// (those before each hit; and those after the last, when `hits` ends
-    /// `from`). Copies hits and section text, never lines.
+    /// `from`). Copies hits, their keys and their text, never lines.
     pub fn append_run(&mut self, from: &Batch, file: u32, hits: std::ops::Range<usize>) {
         if self.runs.is_empty() && !self.is_empty() {
             self.runs.push((self.file, self.hits.len() as u32));
@@ -123,7 +247,10 @@ impl Batch {
         // The bytes of each section, which are UTF-8 as they were in
         // `from`: validating `from`'s whole text for each run would cost
         // more than the copy.
-        for hit in &from.hits[hits] {
+        // Hits built by hand have no keys: keep `keys` in step with `hits`.
+        self.keys.resize(base, Keys::default());
+        for i in hits {
+            let hit = &from.hits[i];
             let section = hit.section.map(|(start, len)| {
                 let at = self.text.len() as u32;
                 self.text
@@ -131,6 +258,14 @@ impl Batch {
                 (at, len)
             });
             self.hits.push(Hit { section, ..*hit });
+            let keys = from.keys.get(i).map_or(Keys::default(), |k| Keys {
+                client: self.copy_key(k.client, &from.raw),
+                path: self.copy_key(k.path, &from.raw),
+                agent: self.copy_key(k.agent, &from.raw),
+                referrer: self.copy_key(k.referrer, &from.raw),
+                country: k.country,
+            });
+            self.keys.push(keys);
         }
         self.runs.push((file, self.hits.len() as u32));
     }
@@ -153,15 +288,119 @@ impl Batch {
     /// per run keeps the hashes comparable across batches.
     pub fn push(&mut self, record: &Record<'_>, clients: &impl BuildHasher) {
         let section = record.section().map(|s| self.push_section(s));
+        let client = clients.hash_one(record.host);
         self.hits.push(Hit {
             time: record.time,
             bytes: record.bytes,
-            client: clients.hash_one(record.host),
+            client,
             section,
             status: record.status,
             method: record.method,
             request_us: record.request_time_us,
         });
+        self.push_keys(record, client, clients);
+    }
+
+    /// Copy and hash the drill-down keys of `record`, whose client hashed
+    /// to `client`, with `hasher`.
+    fn push_keys(&mut self, record: &Record<'_>, client: u64, hasher: &impl BuildHasher) {
+        let client = match record.host {
+            [] => Key::default(),
+            host => Key {
+                hash: client,
+                ..self.push_raw(host)
+            },
+        };
+        let mut keys = Keys {
+            client,
+            ..Keys::default()
+        };
+        if let Some(target) = record.target {
+            keys.path = self.push_path(target, hasher);
+        }
+        if let Some(agent) = record.user_agent.filter(|&a| a != b"" && a != b"-") {
+            let start = self.raw.len();
+            if record.syntax == Syntax::W3c {
+                // IIS writes the agent's spaces as `+`, CloudFront
+                // percent-encodes them (`%20`): one agent either way.
+                push_w3c_agent(&mut self.raw, agent);
+            } else {
+                self.raw.extend_from_slice(agent);
+            }
+            keys.agent = self.hashed(start, hasher);
+        }
+        if let Some(host) = record.referer.and_then(referrer_host) {
+            let start = self.raw.len();
+            self.raw.extend_from_slice(host);
+            self.raw[start..].make_ascii_lowercase();
+            keys.referrer = self.hashed(start, hasher);
+        }
+        self.keys.push(keys);
+    }
+
+    /// The path of `target` (its query and fragment cut off, normalised), as
+    /// a key.
+    fn push_path(&mut self, target: &[u8], hasher: &impl BuildHasher) -> Key {
+        let path = match memchr2(b'?', b'#', target) {
+            Some(end) => &target[..end],
+            None => target,
+        };
+        if path.is_empty() {
+            return Key::default();
+        }
+        // Normalised as sections are, so that `/%7Eu/a` and `/~u/a` are one
+        // path (borrowed, and so free, when there is nothing to change).
+        let path = normalize_section(path);
+        let key = self.push_raw(&path);
+        Key {
+            hash: hasher.hash_one(&*path),
+            ..key
+        }
+    }
+
+    /// `key` of a hit from another batch, whose raw arena is `from`, with
+    /// its text copied into this batch's.
+    fn copy_key(&mut self, key: Key, from: &[u8]) -> Key {
+        if key.len == 0 {
+            return key;
+        }
+        let start = self.raw.len();
+        self.raw
+            .extend_from_slice(&from[key.start as usize..(key.start + key.len) as usize]);
+        Key {
+            start: start as u32,
+            ..key
+        }
+    }
+
+    /// Append `bytes` to the raw arena, unhashed.
+    fn push_raw(&mut self, bytes: &[u8]) -> Key {
+        let start = self.raw.len();
+        self.raw.extend_from_slice(bytes);
+        Key {
+            hash: 0,
+            start: start as u32,
+            len: bytes.len() as u32,
+        }
+    }
+
+    /// The key of the raw text from `start` to the end, hashed.
+    fn hashed(&self, start: usize, hasher: &impl BuildHasher) -> Key {
+        let text = &self.raw[start..];
+        Key {
+            hash: hasher.hash_one(text),
+            start: start as u32,
+            len: text.len() as u32,
+        }
+    }
+
+    /// The drill-down keys of hit `i`, with their text (none for a hit
+    /// built by hand without them).
+    pub fn keys_of(&self, i: usize) -> HitKeys<'_> {
+        match self.keys.get(i) {
+            Some(keys) => keys_in(keys, &self.raw),
+            None => HitKeys::default(),
+        }
     }
 
     /// Append the normalised, sanitized `raw` section to the text; its
@@ -200,6 +439,78 @@ impl Batch {
     }
 }
 
+/// The host of a referrer URL: `https://user@Example.com:8443/a?b` ->
+/// `Example.com` (lower-cased as it is copied). `None` for `-`, an empty
+/// referrer, or one without a host (a bare path).
+///
+/// One pass over the scheme and one over the authority, both short: a
+/// general substring search (`memmem`) cost several times as much a line.
+pub fn referrer_host(referrer: &[u8]) -> Option<&[u8]> {
+    // `scheme://`: a scheme is letters, digits, `+`, `-` and `.`.
+    let mut scheme = 0;
+    while scheme < referrer.len() && URL[usize::from(referrer[scheme])] & SCHEME != 0 {
+        scheme += 1;
+    }
+    let rest = if scheme > 0 && referrer[scheme..].starts_with(b"://") {
+        &referrer[scheme + 3..]
+    } else if let Some(rest) = referrer.strip_prefix(b"//") {
+        // `//host/path`, scheme-relative.
+        rest
+    } else if matches!(referrer.first(), None | Some(b'/' | b'-')) {
+        // A path, `-`, or nothing: no host.
+        return None;
+    } else {
+        // `example.com/page`, written without a scheme.
+        referrer
+    };
+    // The authority runs to the first of `/?#`; a `@` ends a user (the
+    // host starts after it) and a `:` starts a port, unless it is inside
+    // an IPv6 address in brackets.
+    let (mut start, mut port, mut i) = (0, None, 0);
+    loop {
+        while i < rest.len() && URL[usize::from(rest[i])] & HOST_END == 0 {
+            i += 1;
+        }
+        match rest.get(i) {
+            Some(b'@') => (start, port) = (i + 1, None),
+            Some(b':') => port = port.or(Some(i)),
+            Some(b'[') if i == start => {
+                if let Some(close) = memchr::memchr(b']', &rest[i..]) {
+                    i += close;
+                }
+            }
+            Some(b'[') => {}
+            _ => break,
+        }
+        i += 1;
+    }
+    let host = &rest[start..port.unwrap_or(i)];
+    (!host.is_empty()).then_some(host)
+}
+
+/// [`URL`]: the byte may be in a scheme.
+const SCHEME: u8 = 1;
+/// [`URL`]: the byte ends a host (or starts something inside it).
+const HOST_END: u8 = 2;
+
+/// What each byte may be in a URL, for [`referrer_host`]: a table read a
+/// byte where matching several bytes costs a compare each.
+const URL: [u8; 256] = {
+    let mut table = [0; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() || c == b'+' || c == b'-' || c == b'.' {
+            table[b] |= SCHEME;
+        }
+        if matches!(c, b'/' | b'?' | b'#' | b'@' | b':' | b'[') {
+            table[b] |= HOST_END;
+        }
+        b += 1;
+    }
+    table
+};
+
 /// The text of a batch's sections, to look them up hit by hit.
 #[derive(Debug, Clone, Copy)]
 pub struct Sections<'a>(&'a str);
@@ -212,10 +523,101 @@ impl<'a> Sections<'a> {
     }
 }
 
+/// Append a W3C user agent to `out` as the client sent it: `+` is a space
+/// (IIS) and `%HH` the byte it encodes (CloudFront). A `%` that starts no
+/// encoding stays as it is.
+fn push_w3c_agent(out: &mut Vec<u8>, agent: &[u8]) {
+    let mut i = 0;
+    while i < agent.len() {
+        let b = agent[i];
+        let decoded = match (b, agent.get(i + 1..i + 3)) {
+            (b'%', Some(&[hi, lo])) => hex(hi).zip(hex(lo)).map(|(h, l)| h * 16 + l),
+            _ => None,
+        };
+        match decoded {
+            Some(byte) => {
+                out.push(byte);
+                i += 3;
+            }
+            None => {
+                out.push(if b == b'+' { b' ' } else { b });
+                i += 1;
+            }
+        }
+    }
+}
+
+/// The value of one hex digit.
+fn hex(b: u8) -> Option<u8> {
+    (b as char).to_digit(16).map(|d| d as u8)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::parse::Parser;
+
+    #[test]
+    fn w3c_agents_read_as_sent_whether_plus_or_percent_encoded() {
+        for (raw, sent) in [
+            ("Mozilla/5.0+(X11;+Linux)", "Mozilla/5.0 (X11; Linux)"),
+            ("Mozilla/5.0%20(X11;%20Linux)", "Mozilla/5.0 (X11; Linux)"),
+            ("100%25+sure", "100% sure"),
+            ("50%+off%zz%4", "50% off%zz%4"),
+        ] {
+            let mut out = Vec::new();
+            push_w3c_agent(&mut out, raw.as_bytes());
+            assert_eq!(String::from_utf8(out).unwrap(), sent, "{raw}");
+        }
+    }
+
+    #[test]
+    fn a_referrer_is_listed_by_its_host() {
+        for (referrer, host) in [
+            ("https://www.example.com/a/b?c=d", Some("www.example.com")),
+            ("http://user:pw@Example.COM:8080/", Some("Example.COM")),
+            ("https://[2001:db8::1]:8443/x", Some("[2001:db8::1]")),
+            ("android-app://com.example.app/", Some("com.example.app")),
+            ("//cdn.example.net/lib.js", Some("cdn.example.net")),
+            ("example.org/page", Some("example.org")),
+            ("https://example.com", Some("example.com")),
+            ("https://example.com?q=1", Some("example.com")),
+            ("-", None),
+            ("", None),
+            ("/relative/path", None),
+            ("https:///nohost", None),
+        ] {
+            let got = referrer_host(referrer.as_bytes()).map(|h| std::str::from_utf8(h).unwrap());
+            assert_eq!(got, host, "{referrer}");
+        }
+    }
+
+    #[test]
+    fn each_hit_carries_its_keys_and_a_kept_copy_reads_the_same() {
+        let hasher = foldhash::quality::RandomState::default();
+        let mut batch = Batch::default();
+        for line in [
+            r#"203.0.113.7 - - [01/Mar/2026:12:00:00 +0000] "GET /a/b?x=1 HTTP/1.1" 200 1 "https://Ref.Example/p" "curl/8""#,
+            r#"203.0.113.7 - - [01/Mar/2026:12:00:01 +0000] "GET /a/b HTTP/1.1" 200 1 "-" "-""#,
+            r#"198.51.100.2 - - [01/Mar/2026:12:00:02 +0000] "-" 408 0"#,
+        ] {
+            let record = Parser::new().parse(line.as_bytes()).unwrap();
+            batch.push(&record, &hasher);
+        }
+        let k = batch.keys_of(0);
+        assert_eq!(k.client, Some(&b"203.0.113.7"[..]));
+        assert_eq!(k.path.unwrap().text, b"/a/b");
+        assert_eq!(k.agent.unwrap().text, b"curl/8");
+        assert_eq!(k.referrer.unwrap().text, b"ref.example");
+        let same = batch.keys_of(1);
+        assert_eq!(same.path.unwrap().hash, k.path.unwrap().hash, "same path");
+        assert_eq!((same.agent, same.referrer), (None, None), "`-` is none");
+        let bare = batch.keys_of(2);
+        assert_eq!(bare.path, None, "no target, no path");
+        assert_eq!(bare.client, Some(&b"198.51.100.2"[..]));
+        assert_eq!(k.to_owned().view(), k);
+        assert_eq!(batch.keys_of(3), HitKeys::default(), "past the end: none");
+    }
 
     #[test]
     fn spellings_of_one_path_share_one_section() {

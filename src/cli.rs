@@ -18,6 +18,7 @@ use clap::{CommandFactory as _, Parser, ValueEnum};
 use clap_complete::Shell;
 
 pub use crate::parse::LogFormat;
+pub use crate::render::Block;
 
 /// Follow an HTTP access log and report its traffic.
 ///
@@ -77,7 +78,10 @@ pub struct Args {
           allow_negative_numbers = true, env = "LOGMON_WINDOW")]
     pub window: u32,
 
-    /// Sections to list in each report (0 lists none)
+    /// Rows to list in each report's tables (0 lists none)
+    ///
+    /// Sections, clients, paths, user agents, referring hosts and
+    /// countries, in text and in JSON.
     #[arg(short = 'n', long, value_name = "N", default_value = "5", value_parser = parse_top,
           allow_negative_numbers = true, env = "LOGMON_TOP")]
     pub top: usize,
@@ -148,6 +152,33 @@ pub struct Args {
     #[arg(long, value_name = "WHEN", value_enum, default_value_t = ColorChoice::Auto,
           env = "LOGMON_COLOR")]
     pub color: ColorChoice,
+
+    /// Blocks to print after each report's summary lines, in this order
+    ///
+    /// A comma-separated list of: sections (the top sections), codes
+    /// (hits by exact status code), clients (the top client addresses),
+    /// paths (the top paths, without the query), agents (the top user
+    /// agents, crawlers and scripts flagged), referrers (the top referring
+    /// hosts) and countries (hits by country, with --geoip). JSON reports
+    /// carry every table whatever this says.
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_enum,
+        value_delimiter = ',',
+        default_value = "sections,codes,clients",
+        env = "LOGMON_SHOW"
+    )]
+    pub show: Vec<Block>,
+
+    /// Look up each client's country in a MaxMind DB file
+    ///
+    /// FILE is a .mmdb country or city database (GeoLite2-Country or
+    /// -City, DB-IP Lite, ...). Clients gain a country code, and reports
+    /// the hits by country (the countries block, top_countries in JSON).
+    /// A database without country.iso_code (an ASN database) is an error.
+    #[arg(long, value_name = "FILE", env = "LOGMON_GEOIP")]
+    pub geoip: Option<PathBuf>,
 
     /// Print times in UTC instead of the local time zone
     ///
@@ -516,6 +547,17 @@ mod tests {
         assert_eq!(args.format, Format::Text);
         assert_eq!(args.color, ColorChoice::Auto);
         assert_eq!(args.log_format, LogFormat::Auto);
+        assert_eq!(args.show, crate::render::DEFAULT_BLOCKS);
+        assert_eq!(args.geoip, None);
+    }
+
+    #[test]
+    fn show_takes_a_list_of_blocks() {
+        let args = Args::try_parse_from(["logmon", "--show", "agents,codes,referrers"]).unwrap();
+        assert_eq!(args.show, [Block::Agents, Block::Codes, Block::Referrers]);
+        let e = Args::try_parse_from(["logmon", "--show", "sections,bogus"]).unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::InvalidValue);
+        assert!(e.to_string().contains("countries"), "lists the blocks: {e}");
     }
 
     #[test]

@@ -18,6 +18,10 @@
 //! own first, as on the log clock, so a stall delays events but does not
 //! change them.
 //!
+//! Each report carries its period's drill-down tables (`drill`), and an
+//! alert the sections and clients that drove it (`drivers`), from a
+//! bounded history of the recent periods' top keys.
+//!
 //! Invariants: every second is evaluated for the alert exactly once, after
 //! it is complete (the clock has passed it), in order; quiet stretches in a
 //! replay are skipped once the window is empty, since nothing can fire then.
@@ -26,7 +30,9 @@
 
 use std::sync::Arc;
 
-use crate::batch::{Batch, Hit};
+use crate::batch::{Batch, Hit, HitKeys, OwnedKeys};
+use crate::drill::Drill;
+use crate::drivers::{Drivers, History};
 use crate::stats::{Latency, SectionRow, Sketch, Stats};
 use crate::window::{Alert, Transition, Window};
 
@@ -39,7 +45,8 @@ pub struct Config {
     pub window_secs: u32,
     /// Alert above this average, in requests per second.
     pub threshold: f64,
-    /// Sections listed per report.
+    /// Rows listed per report in each table: sections, clients, paths,
+    /// user agents, referring hosts, countries.
     pub top: usize,
 }
 
@@ -89,6 +96,10 @@ pub struct Report {
     pub window_bars: Vec<u64>,
     /// Seconds per bar of `window_bars` (`window::bar_secs` of the window).
     pub bar_secs: u32,
+    /// Exact status codes, the top clients, paths, user agents and
+    /// referring hosts (and countries, with `--geoip`), each at most
+    /// `Config::top` long.
+    pub drill: Drill,
     /// When the run reads several files: the hits of each file that had
     /// any in the period, most first (then by name).
     pub files: Option<Vec<FileHits>>,
@@ -129,7 +140,7 @@ impl Report {
 }
 
 /// An alert firing or recovering.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AlertEvent {
     /// Hits in the window at `at`.
     pub hits: u64,
@@ -145,6 +156,9 @@ pub struct AlertEvent {
     /// Most hits in the window at any second while the alert was active
     /// (`hits` for an alert).
     pub peak_hits: u64,
+    /// An alert: the sections and clients whose hits grew most from the
+    /// window before (empty for a recovery).
+    pub drivers: Drivers,
 }
 
 impl AlertEvent {
@@ -191,8 +205,28 @@ impl Summary {
 struct Pending {
     hit: Hit,
     section: Option<Box<str>>,
+    keys: OwnedKeys,
     /// The file it came from.
     file: u32,
+}
+
+impl Pending {
+    fn seen(&self) -> Seen<'_> {
+        Seen {
+            hit: &self.hit,
+            section: self.section.as_deref(),
+            keys: self.keys.view(),
+        }
+    }
+}
+
+/// One valid line, as the monitor counts it.
+#[derive(Debug, Clone, Copy)]
+struct Seen<'a> {
+    hit: &'a Hit,
+    /// Its section, sanitized.
+    section: Option<&'a str>,
+    keys: HitKeys<'a>,
 }
 
 /// Hits per input file in the period, counted per run of hits from one
@@ -289,6 +323,11 @@ pub struct Monitor {
     first_hits_old: Option<bool>,
     /// Hits per file, when the run reads several (see `name_file`).
     files: Option<Files>,
+    /// The recent periods' top sections and clients, for an alert's
+    /// drivers.
+    history: History,
+    /// Whether reports list countries (`--geoip`).
+    countries: bool,
 }
 
 impl Monitor {
@@ -325,9 +364,18 @@ impl Monitor {
             far_ahead: 0,
             awaiting_backfill: false,
             first_hits_old: None,
+            history: History::new(cfg.window_secs, cfg.period_secs),
+            countries: false,
             wall_now: 0,
             files: None,
         }
+    }
+
+    /// Reports list the hits by country too (the hits' keys carry their
+    /// country: `--geoip`).
+    pub fn with_countries(mut self) -> Monitor {
+        self.countries = true;
+        self
     }
 
     fn start(&mut self, now: i64) {
@@ -501,7 +549,11 @@ impl Monitor {
                 while invalid.next_if(|&&at| at as usize <= i).is_some() {
                     self.count_invalid();
                 }
-                let section = sections.of(hit);
+                let line = Seen {
+                    hit,
+                    section: sections.of(hit),
+                    keys: batch.keys_of(i),
+                };
                 match self.clock {
                     Clock::Wall => {
                         if hit.time > self.window.now() && !self.awaiting_backfill {
@@ -514,9 +566,9 @@ impl Monitor {
                         if hit.time > now.saturating_add(self.window.span()) {
                             self.far_ahead += 1;
                         }
-                        self.count(hit, section, hit.time.min(now));
+                        self.count(line, hit.time.min(now));
                     }
-                    Clock::Log => self.log_hit(hit, file, section, out),
+                    Clock::Log => self.log_hit(line, file, out),
                 }
             }
             if let Some(files) = &mut self.files {
@@ -590,10 +642,10 @@ impl Monitor {
         if let Some(p) = self.pending.take() {
             if self.started {
                 // A jump that no later line confirmed.
-                self.count_outside(&p.hit, p.section.as_deref());
+                self.count_outside(p.seen());
             } else {
                 // The only line of the log: nothing contradicts it.
-                self.accept(&p.hit, p.section.as_deref(), out);
+                self.accept(p.seen(), out);
             }
             if let Some(files) = &mut self.files {
                 files.count_apart(p.file);
@@ -629,56 +681,61 @@ impl Monitor {
         self.far_ahead = 0;
     }
 
-    fn log_hit(&mut self, hit: &Hit, file: u32, section: Option<&str>, out: &mut Vec<Event>) {
+    fn log_hit(&mut self, line: Seen<'_>, file: u32, out: &mut Vec<Event>) {
         let span = self.window.span();
+        let time = line.hit.time;
         if let Some(p) = self.pending.take() {
-            if hit.time.abs_diff(p.hit.time) <= span as u64 {
-                self.accept(&p.hit, p.section.as_deref(), out);
+            if time.abs_diff(p.hit.time) <= span as u64 {
+                self.accept(p.seen(), out);
             } else {
-                self.count_outside(&p.hit, p.section.as_deref());
+                self.count_outside(p.seen());
             }
             if let Some(files) = &mut self.files {
                 files.count_apart(p.file);
             }
         }
-        let jumps = !self.started || hit.time > self.window.now().saturating_add(span);
+        let jumps = !self.started || time > self.window.now().saturating_add(span);
         if jumps {
             self.pending = Some(Pending {
-                hit: *hit,
-                section: section.map(Into::into),
+                hit: *line.hit,
+                section: line.section.map(Into::into),
+                keys: line.keys.to_owned(),
                 file,
             });
         } else {
-            self.accept(hit, section, out);
+            self.accept(line, out);
         }
     }
 
-    /// Move the log clock to `hit` if it is newer, then count it.
-    fn accept(&mut self, hit: &Hit, section: Option<&str>, out: &mut Vec<Event>) {
+    /// Move the log clock to `line` if it is newer, then count it.
+    fn accept(&mut self, line: Seen<'_>, out: &mut Vec<Event>) {
+        let time = line.hit.time;
         if !self.started {
-            self.start(hit.time);
+            self.start(time);
         }
-        if hit.time > self.window.now() {
-            self.close_until(hit.time, out);
+        if time > self.window.now() {
+            self.close_until(time, out);
         }
-        self.count(hit, section, hit.time);
+        self.count(line, time);
     }
 
-    /// Count `hit` in the period, and in the window at second `at`.
-    fn count(&mut self, hit: &Hit, section: Option<&str>, at: i64) {
+    /// Count `line` in the period, and in the window at second `at`.
+    fn count(&mut self, line: Seen<'_>, at: i64) {
         if !self.window.hit(at, 1) {
             self.outside_window += 1;
         }
-        self.count_in_period(hit, section);
+        self.count_in_period(line);
     }
 
-    fn count_outside(&mut self, hit: &Hit, section: Option<&str>) {
+    fn count_outside(&mut self, line: Seen<'_>) {
         self.outside_window += 1;
-        self.count_in_period(hit, section);
+        self.count_in_period(line);
     }
 
-    fn count_in_period(&mut self, hit: &Hit, section: Option<&str>) {
-        self.period.add(hit, section);
+    fn count_in_period(&mut self, line: Seen<'_>) {
+        let hit = line.hit;
+        self.period.add(hit, line.section);
+        self.period.add_keys(hit, &line.keys);
         self.total_hits += 1;
         self.total_bytes = self.total_bytes.saturating_add(hit.bytes);
     }
@@ -722,8 +779,10 @@ impl Monitor {
         let (hits, at) = match t {
             Transition::Triggered { hits, at } | Transition::Recovered { hits, at } => (hits, at),
         };
+        let mut drivers = Drivers::default();
         if let Transition::Triggered { .. } = t {
             self.peak_hits = hits;
+            drivers = self.history.drivers(at, &self.period);
         }
         let event = AlertEvent {
             hits,
@@ -733,6 +792,7 @@ impl Monitor {
             at,
             since: since.unwrap_or(at),
             peak_hits: self.peak_hits,
+            drivers,
         };
         out.push(match t {
             Transition::Triggered { .. } => {
@@ -749,7 +809,10 @@ impl Monitor {
         if self.clock == Clock::Wall || self.period.hits > 0 || self.period.invalid > 0 {
             self.report(end, out);
         } else {
+            // Nothing counted: the drill-down tables are empty, and kept.
+            let drill = std::mem::take(&mut self.period.drill);
             self.period = Stats::default();
+            self.period.drill = drill;
         }
         self.period_start = end;
     }
@@ -760,9 +823,14 @@ impl Monitor {
             files.settle(self.period.hits);
             files.take()
         });
+        self.history.add_period(self.period_start, &self.period);
+        let drill = self.period.drill.drill(self.cfg.top, self.countries);
         // The next period likely sees as many sections and clients: sizing
-        // its tables now saves growing them again, line by line.
-        let next = self.period.empty_like();
+        // its tables now saves growing them again, line by line; the
+        // drill-down tables are reused whole, strings and all.
+        let mut next = self.period.empty_like();
+        next.drill = std::mem::take(&mut self.period.drill);
+        next.drill.clear();
         let stats = std::mem::replace(&mut self.period, next);
         // Every hit is in exactly one report, so merging each period's
         // histogram gives the run's, at one merge per period.
@@ -785,6 +853,7 @@ impl Monitor {
             alert_since: self.alert.firing_since(),
             window_bars: self.window.bars().collect(),
             bar_secs: self.window.bar_secs(),
+            drill,
             files,
             files_shown: self.cfg.top,
         })));
@@ -1007,7 +1076,7 @@ mod tests {
             .filter(|e| matches!(e, Event::Alert(_) | Event::Recovered(_)))
             .collect::<Vec<_>>()[..]
         {
-            [Event::Alert(a), Event::Recovered(r)] => (*a, *r),
+            [Event::Alert(a), Event::Recovered(r)] => (a.clone(), r.clone()),
             other => panic!("expected an alert then a recovery: {other:?}"),
         };
         assert_eq!(
@@ -1291,6 +1360,116 @@ mod tests {
         assert_eq!(ends, [101, 102], "the held seconds are closed in order");
         m.finish(&mut out);
         assert_eq!(summary(&out).hits, 0);
+    }
+
+    /// A batch of CLF lines `(time, client, target, status)`, parsed, so
+    /// that the hits carry their drill-down keys.
+    fn parsed(lines: &[(i64, &str, &str, u16)]) -> Batch {
+        let hasher = foldhash::quality::RandomState::default();
+        let mut parser = crate::parse::Parser::new();
+        let mut b = Batch::default();
+        for &(time, client, target, status) in lines {
+            let stamp = chrono::DateTime::from_timestamp(time, 0).unwrap();
+            let line = format!(
+                "{client} - - {} \"GET {target} HTTP/1.1\" {status} 10 \"-\" \"curl/8\"",
+                stamp.format("[%d/%b/%Y:%H:%M:%S +0000]")
+            );
+            b.push(&parser.parse(line.as_bytes()).unwrap(), &hasher);
+        }
+        b
+    }
+
+    #[test]
+    fn reports_carry_the_drill_down_tables_of_their_period() {
+        let b = parsed(&[
+            (0, "10.0.0.1", "/a/x?q=1", 200),
+            (1, "10.0.0.1", "/a/x", 404),
+            (2, "10.0.0.2", "/b", 200),
+            (12, "10.0.0.3", "/c", 500),
+        ]);
+        let out = replay(&[b], CFG);
+        let r = reports(&out);
+        let d = &r[0].drill;
+        assert_eq!(d.codes, [(200, 2), (404, 1)]);
+        let clients: Vec<_> = d
+            .clients
+            .rows
+            .iter()
+            .map(|r| (r.name.as_str(), r.hits, r.errors))
+            .collect();
+        assert_eq!(clients, [("10.0.0.1", 2, 1), ("10.0.0.2", 1, 0)]);
+        assert_eq!(d.paths.rows[0].name, "/a/x");
+        assert_eq!(d.agents.rows[0].name, "curl/8");
+        assert!(d.agents.rows[0].bot);
+        assert!(d.referrers.rows.is_empty(), "`-` is no referrer");
+        assert_eq!(d.countries, None);
+        assert_eq!(r[1].drill.codes, [(500, 1)], "each period its own");
+        assert_eq!(r[1].drill.clients.rows[0].name, "10.0.0.3");
+    }
+
+    #[test]
+    fn a_line_that_jumped_the_clock_keeps_its_keys() {
+        // The first line waits for the second to confirm the clock.
+        let out = replay(&[parsed(&[(100, "10.0.0.9", "/first", 200)])], CFG);
+        assert_eq!(reports(&out)[0].drill.clients.rows[0].name, "10.0.0.9");
+        let out = replay(
+            &[parsed(&[
+                (100, "10.0.0.1", "/a", 200),
+                (101, "10.0.0.2", "/b", 200),
+            ])],
+            CFG,
+        );
+        let paths: Vec<_> = (reports(&out)[0].drill.paths.rows.iter())
+            .map(|r| r.name.as_str())
+            .collect();
+        assert_eq!(paths, ["/a", "/b"]);
+    }
+
+    #[test]
+    fn an_alert_names_the_sections_and_clients_that_drove_it() {
+        // 2 req/s of /home from ten clients for four minutes, then one
+        // client adds 10 req/s on /api: the alert (threshold 5 req/s over
+        // 60 s) names /api and that client.
+        let cfg = Config {
+            window_secs: 60,
+            threshold: 5.0,
+            ..CFG
+        };
+        let mut lines = Vec::new();
+        let clients: Vec<String> = (0..10).map(|i| format!("10.0.0.{i}")).collect();
+        for t in 0..300 {
+            for k in 0..2 {
+                lines.push((t, clients[(t as usize * 2 + k) % 10].as_str(), "/home", 200));
+            }
+            if t >= 240 {
+                for _ in 0..10 {
+                    lines.push((t, "203.0.113.7", "/api/login", 401));
+                }
+            }
+        }
+        let out = replay(&[parsed(&lines)], cfg);
+        let alert = out
+            .iter()
+            .find_map(|e| match e {
+                Event::Alert(a) => Some(a),
+                _ => None,
+            })
+            .expect("an alert");
+        let d = &alert.drivers;
+        assert_eq!(d.sections.len(), 1, "/home did not grow: {d:?}");
+        assert_eq!(d.sections[0].name, "/api");
+        assert_eq!(d.sections[0].previous_hits, 0);
+        assert_eq!(d.clients[0].name, "203.0.113.7");
+        assert_eq!(d.clients[0].hits, d.sections[0].hits);
+        // The alert fires once 2 + 10 req/s for s seconds pass 300 hits in
+        // the window: the flood's hits are all in the window.
+        assert_eq!(d.sections[0].hits, (alert.at - 240 + 1) as u64 * 10);
+        // The windows are whole periods (10 s): right to half a period.
+        assert!(d.window_hits.abs_diff(alert.hits) <= 5 * 12, "{d:?}");
+        assert!(out.iter().all(|e| match e {
+            Event::Recovered(r) => r.drivers.is_empty(),
+            _ => true,
+        }));
     }
 
     /// A wall monitor at 1003 with one-second reports turned off (period

@@ -382,7 +382,8 @@ impl Decoder {
         // 4,096): a batch of 4,096 hits is 229 KiB, which malloc served from
         // fresh pages each time and returned, at ~16 page faults a batch.
         let lines = self.sink.batch.hits.len() + self.sink.batch.invalid_at.len();
-        let next = Batch::with_capacity(lines.clamp(64, BATCH_LINES));
+        let mut next = Batch::with_capacity(lines.clamp(64, BATCH_LINES));
+        next.reserve_keys_like(&self.sink.batch);
         std::mem::replace(&mut self.sink.batch, next)
     }
 }

@@ -18,18 +18,23 @@
 //!   bars compare from one report to the next.
 //!
 //! A report is one compact block: a header (with the high-traffic state),
-//! totals, status classes and methods, a small table of the top sections,
-//! and a sparkline of the request rate over the alert window with the
-//! threshold marked on its scale.
+//! totals, status classes and methods, then the drill-down blocks chosen
+//! with `--show` ([`Block`]: the top sections, exact status codes, top
+//! clients, ...), each one line or a short table, and a sparkline of the
+//! request rate over the alert window with the threshold marked on its
+//! scale. An alert adds a line naming what drove it.
 //!
-//! Strings from the log (sections) were sanitized when they entered the
-//! statistics; text output also shortens overlong ones.
+//! Strings from the log (sections, addresses, paths, agents, hosts) were
+//! sanitized when they entered the statistics; text output also shortens
+//! overlong ones.
 
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Local, SecondsFormat, TimeZone, Utc};
 use serde::Serialize;
 
+use crate::drill::{Drill, Ranked, Row};
+use crate::drivers::{Driver, Drivers, DRIVERS};
 use crate::monitor::{AlertEvent, Event, Report, Summary};
 use crate::parse::Method;
 use crate::stats::{Latency, STATUS_CLASSES};
@@ -46,12 +51,36 @@ pub struct Style {
     pub ascii: bool,
 }
 
+/// A block of a text report, after its summary lines (`--show`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Block {
+    /// The top sections: hits, share, 4xx and 5xx
+    Sections,
+    /// Hits by exact status code, on one line
+    Codes,
+    /// The top client addresses: hits, share, errors (and country)
+    Clients,
+    /// The top paths, without the query: hits, share, errors
+    Paths,
+    /// The top user agents, crawlers and scripts flagged
+    Agents,
+    /// The top referring hosts
+    Referrers,
+    /// Hits by country, on one line (with --geoip)
+    Countries,
+}
+
+/// The blocks a text report shows unless `--show` says otherwise.
+pub const DEFAULT_BLOCKS: [Block; 3] = [Block::Sections, Block::Codes, Block::Clients];
+
 /// The terminal width every line fits, but the first line of an alert or a
 /// recovery.
 pub const WIDTH: usize = 80;
-/// Longest section name printed in text output, in characters (less when
-/// request-time columns need the room).
+/// Longest name (section, client, path, host) printed in a table, in
+/// characters (less when request-time columns need the room).
 const MAX_SECTION_WIDTH: usize = 48;
+/// Longest user agent printed in a table.
+const MAX_AGENT_WIDTH: usize = 56;
 /// Lines of the status and method counts longer than this are split in two,
 /// so that a report fits an 80-column terminal.
 const MAX_LINE: usize = 76;
@@ -118,17 +147,39 @@ impl Default for Scale {
 
 /// Text output for a run: the style, and what one report passes to the
 /// next (the sparkline's [`Scale`]).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Text {
     style: Style,
     scale: Scale,
+    /// The blocks after a report's summary lines, in this order.
+    blocks: Vec<Block>,
+}
+
+impl Default for Text {
+    fn default() -> Text {
+        Text::new(Style::default())
+    }
 }
 
 impl Text {
+    /// Text with the default blocks ([`DEFAULT_BLOCKS`]).
     pub fn new(style: Style) -> Text {
+        Text::with_blocks(style, &DEFAULT_BLOCKS)
+    }
+
+    /// Text whose reports show `blocks`, in this order (a block named
+    /// twice is shown once).
+    pub fn with_blocks(style: Style, blocks: &[Block]) -> Text {
+        let mut unique = Vec::new();
+        for &b in blocks {
+            if !unique.contains(&b) {
+                unique.push(b);
+            }
+        }
         Text {
             style,
             scale: Scale::default(),
+            blocks: unique,
         }
     }
 
@@ -140,7 +191,7 @@ impl Text {
     pub fn render(&mut self, event: &Event) -> String {
         let style = &self.style;
         match event {
-            Event::Report(r) => text_report(r, style, &mut self.scale),
+            Event::Report(r) => text_report(r, style, &mut self.scale, &self.blocks),
             // The first line holds the contract's words and the time, and
             // nothing else: scripts match it whole. The figures go below.
             Event::Alert(a) => {
@@ -155,7 +206,9 @@ impl Text {
                     a.window_secs,
                     a.threshold
                 );
-                paint_lines(style, RED, &[first, second])
+                let mut lines = vec![first, second];
+                lines.extend(drivers_line(&a.drivers));
+                paint_lines(style, RED, &lines)
             }
             Event::Recovered(a) => {
                 let first = format!(
@@ -181,7 +234,7 @@ pub fn text(event: &Event, style: &Style) -> String {
     Text::new(*style).render(event)
 }
 
-fn text_report(r: &Report, style: &Style, scale: &mut Scale) -> String {
+fn text_report(r: &Report, style: &Style, scale: &mut Scale, blocks: &[Block]) -> String {
     let s = &r.stats;
     let mut out = String::new();
 
@@ -263,7 +316,17 @@ fn text_report(r: &Report, style: &Style, scale: &mut Scale) -> String {
         }
     }
 
-    section_table(&mut out, r, style);
+    for block in blocks {
+        match block {
+            Block::Sections => section_table(&mut out, r, style),
+            Block::Codes => codes_line(&mut out, &r.drill),
+            Block::Clients => client_table(&mut out, r, style),
+            Block::Paths => ranked_table(&mut out, r, style, "path", &r.drill.paths),
+            Block::Agents => agent_table(&mut out, r, style),
+            Block::Referrers => ranked_table(&mut out, r, style, "referrer", &r.drill.referrers),
+            Block::Countries => countries_line(&mut out, &r.drill),
+        }
+    }
     files_table(&mut out, r, style);
     sparkline(&mut out, r, style, scale);
     out
@@ -322,7 +385,7 @@ fn section_table(out: &mut String, r: &Report, style: &Style) {
             let mut cells = vec![
                 row.section.clone(),
                 human_count(row.hits),
-                format!("{:.1}%", percent(row.hits, r.stats.hits)),
+                share(row.hits, r.stats.hits),
                 human_count(row.errors - row.server_errors),
                 human_count(row.server_errors),
             ];
@@ -335,15 +398,49 @@ fn section_table(out: &mut String, r: &Report, style: &Style) {
             cells
         })
         .collect();
-    let title = if r.top_exact { "section" } else { "section ~" };
-    let mut head: Vec<String> = [title, "hits", "share", "4xx", "5xx"]
-        .map(String::from)
-        .into();
+    let mut head = vec![
+        heading("section", r.top_exact),
+        "hits",
+        "share",
+        "4xx",
+        "5xx",
+    ];
     if timed {
-        head.extend(["p50", "p95", "p99"].map(String::from));
+        head.extend(["p50", "p95", "p99"]);
     }
+    table(out, &head, &rows, MAX_SECTION_WIDTH, style);
+}
+
+/// A table's first heading: `name`, or `name ~` when its counts are
+/// approximate (the table overflowed).
+fn heading(name: &'static str, exact: bool) -> &'static str {
+    match (name, exact) {
+        (name, true) => name,
+        ("section", false) => "section ~",
+        ("client", false) => "client ~",
+        ("path", false) => "path ~",
+        ("agent", false) => "agent ~",
+        ("referrer", false) => "referrer ~",
+        (name, false) => name,
+    }
+}
+
+/// `part` as a share of `whole`: `37.5%`.
+fn share(part: u64, whole: u64) -> String {
+    format!("{:.1}%", percent(part, whole))
+}
+
+/// A table under `head`: the first column a name, left-aligned and
+/// shortened to fit 80 columns (and at most `max_name` characters), the
+/// others right-aligned. Nothing when there is no row.
+fn table(out: &mut String, head: &[&str], rows: &[Vec<String>], max_name: usize, style: &Style) {
+    if rows.is_empty() {
+        return;
+    }
+    let head: Vec<String> = head.iter().map(|&h| h.to_owned()).collect();
+    let title = &head[0];
     let mut widths = vec![0; head.len()];
-    for row in std::iter::once(&head).chain(&rows) {
+    for row in std::iter::once(&head).chain(rows) {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
@@ -351,9 +448,9 @@ fn section_table(out: &mut String, r: &Report, style: &Style) {
     let numbers: usize = widths[1..].iter().map(|w| w + 2).sum();
     let room = WIDTH
         .saturating_sub(INDENT.len() + numbers)
-        .clamp(title.len(), MAX_SECTION_WIDTH);
+        .clamp(title.len(), max_name);
     widths[0] = widths[0].min(room);
-    for (i, row) in std::iter::once(&head).chain(&rows).enumerate() {
+    for (i, row) in std::iter::once(&head).chain(rows).enumerate() {
         let name = truncate(&row[0], room);
         let pad = widths[0] - name.chars().count();
         let mut line = format!("{INDENT}{name}{:pad$}", "");
@@ -420,6 +517,181 @@ fn files_table(out: &mut String, r: &Report, style: &Style) {
     for (name, cells) in names.iter().zip(&rows) {
         out.push_str(&line(name, cells));
     }
+}
+
+/// The top clients: address, hits, share, errors, and the country with
+/// `--geoip`.
+fn client_table(out: &mut String, r: &Report, style: &Style) {
+    let clients = &r.drill.clients;
+    let geo = r.drill.countries.is_some();
+    let rows: Vec<Vec<String>> = (clients.rows.iter())
+        .map(|row| {
+            let mut cells = vec![row.name.clone()];
+            if geo {
+                cells.push(row.country.code());
+            }
+            cells.extend(numbers(row, r.stats.hits));
+            cells
+        })
+        .collect();
+    let mut head = vec![heading("client", clients.exact)];
+    if geo {
+        head.push("country");
+    }
+    head.extend(["hits", "share", "errors"]);
+    table(out, &head, &rows, MAX_SECTION_WIDTH, style);
+}
+
+/// Hits, share of `total` and errors of a row.
+fn numbers(row: &Row, total: u64) -> [String; 3] {
+    [
+        human_count(row.hits),
+        share(row.hits, total),
+        human_count(row.errors),
+    ]
+}
+
+/// The top paths (with errors) or referring hosts.
+fn ranked_table(out: &mut String, r: &Report, style: &Style, name: &'static str, t: &Ranked) {
+    let errors = name == "path";
+    let rows: Vec<Vec<String>> = (t.rows.iter())
+        .map(|row| {
+            let [hits, share, errs] = numbers(row, r.stats.hits);
+            let mut cells = vec![row.name.clone(), hits, share];
+            if errors {
+                cells.push(errs);
+            }
+            cells
+        })
+        .collect();
+    let mut head = vec![heading(name, t.exact), "hits", "share"];
+    if errors {
+        head.push("errors");
+    }
+    table(out, &head, &rows, MAX_SECTION_WIDTH, style);
+}
+
+/// The top user agents, with `yes` under `bot` for crawlers and scripts.
+fn agent_table(out: &mut String, r: &Report, style: &Style) {
+    let agents = &r.drill.agents;
+    let rows: Vec<Vec<String>> = (agents.rows.iter())
+        .map(|row| {
+            let [hits, share, _] = numbers(row, r.stats.hits);
+            let bot = if row.bot { "yes" } else { "" };
+            vec![row.name.clone(), hits, share, bot.to_owned()]
+        })
+        .collect();
+    let head = [heading("agent", agents.exact), "hits", "share", "bot"];
+    table(out, &head, &rows, MAX_AGENT_WIDTH, style);
+}
+
+/// A status code as printed: `404`, or `-` for a hit without one.
+fn code_text(code: u16) -> String {
+    match code {
+        0 => "-".to_owned(),
+        code => code.to_string(),
+    }
+}
+
+/// `label` then `items` on one indented line of at most 80 columns; the
+/// items that do not fit are counted at its end: `(+3 more)`.
+fn one_line(out: &mut String, label: &str, items: &[String]) {
+    if items.is_empty() {
+        return;
+    }
+    let mut line = format!("{INDENT}{label}");
+    for (i, item) in items.iter().enumerate() {
+        let left = items.len() - i - 1;
+        let more = match left {
+            0 => String::new(),
+            n => format!("  (+{n} more)"),
+        };
+        let width = line.chars().count() + 2 + item.chars().count();
+        if width + more.len() > WIDTH {
+            let _ = write!(line, "  (+{} more)", items.len() - i);
+            break;
+        }
+        let _ = write!(line, "  {item}");
+    }
+    let _ = writeln!(out, "{line}");
+}
+
+/// Hits by exact status code, most first: `codes  200 28  304 6  404 3`.
+fn codes_line(out: &mut String, drill: &Drill) {
+    let mut codes = drill.codes.clone();
+    codes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let items: Vec<String> = (codes.iter())
+        .map(|&(code, hits)| format!("{} {}", code_text(code), human_count(hits)))
+        .collect();
+    one_line(out, "codes", &items);
+}
+
+/// Hits by country, most first: `countries  US 120  DE 40  - 3`.
+fn countries_line(out: &mut String, drill: &Drill) {
+    let Some(countries) = &drill.countries else {
+        return;
+    };
+    let items: Vec<String> = (countries.iter())
+        .map(|&(country, hits)| format!("{} {}", country.code(), human_count(hits)))
+        .collect();
+    one_line(out, "countries", &items);
+}
+
+/// The line after an alert's figures that says what drove it, when
+/// something grew: `driven by /api +1,840 (61%), client 203.0.113.7
+/// +1,210 (40%)`, each with its growth since the window before and its
+/// share of the window. The top section and the top client always (their
+/// names shortened if they must), then as many others as fit 80 columns.
+fn drivers_line(d: &Drivers) -> Option<String> {
+    // (is a section, rank, driver, most characters of its name)
+    type Item<'a> = (bool, usize, &'a Driver, usize);
+    let render = |items: &[Item<'_>]| {
+        let mut items = items.to_vec();
+        // Sections first, then clients, each by rank.
+        items.sort_by_key(|&(section, rank, _, _)| (!section, rank));
+        let parts: Vec<String> = (items.iter())
+            .map(|&(section, _, x, max)| {
+                format!(
+                    "{}{} +{} ({:.0}%)",
+                    if section { "" } else { "client " },
+                    truncate(&x.name, max),
+                    group(x.growth()),
+                    percent(x.hits, d.window_hits)
+                )
+            })
+            .collect();
+        format!("{INDENT}driven by {}", parts.join(", "))
+    };
+    let width = |items: &[Item<'_>]| render(items).chars().count();
+    let mut chosen: Vec<Item<'_>> = Vec::new();
+    chosen.extend(d.sections.first().map(|x| (true, 0, x, usize::MAX)));
+    chosen.extend(d.clients.first().map(|x| (false, 0, x, usize::MAX)));
+    if chosen.is_empty() {
+        return None;
+    }
+    // Shorten the longest name until the two fit.
+    while width(&chosen) > WIDTH {
+        let over = width(&chosen) - WIDTH;
+        let longest =
+            (chosen.iter_mut()).max_by_key(|item| item.2.name.chars().count().min(item.3))?;
+        let len = longest.2.name.chars().count().min(longest.3);
+        if len <= 1 {
+            break;
+        }
+        longest.3 = len.saturating_sub(over).max(1);
+    }
+    let rest = (1..DRIVERS).flat_map(|rank| {
+        let section = d.sections.get(rank).map(|x| (true, rank, x, usize::MAX));
+        let client = d.clients.get(rank).map(|x| (false, rank, x, usize::MAX));
+        section.into_iter().chain(client)
+    });
+    for item in rest {
+        chosen.push(item);
+        if width(&chosen) > WIDTH {
+            chosen.pop();
+        }
+    }
+    Some(render(&chosen))
 }
 
 /// The request rate over the alert window as a sparkline, on a scale where
@@ -704,9 +976,10 @@ fn human_duration(secs: i64) -> String {
     }
 }
 
-/// Room for a JSON report with a few sections of ordinary length (about
-/// 700 bytes), so that the line is written without growing its buffer.
-const JSON_LINE: usize = 1024;
+/// Room for a JSON report with its top lists of ordinary length (about
+/// 2,500 bytes with five user agents), so that the line is written without
+/// growing its buffer.
+const JSON_LINE: usize = 4096;
 
 /// Render `event` as one JSON object on one line, ending in a newline.
 pub fn json(event: &Event) -> String {
@@ -745,6 +1018,24 @@ struct JsonReport<'a> {
     alerting: bool,
     /// When the active alert fired (null when none is active).
     alert_since: Option<String>,
+    /// Hits by exact status code, `"-"` for a hit without one: they add
+    /// up to `hits`.
+    codes: Codes<'a>,
+    /// `client`, `hits`, `errors`, and `country` with `--geoip`.
+    top_clients: Vec<JsonRow<'a>>,
+    top_clients_exact: bool,
+    /// `path`, `hits`, `errors`.
+    top_paths: Vec<JsonRow<'a>>,
+    top_paths_exact: bool,
+    /// `agent`, `hits`, `bot`.
+    top_agents: Vec<JsonRow<'a>>,
+    top_agents_exact: bool,
+    /// `referrer`, `hits`.
+    top_referrers: Vec<JsonRow<'a>>,
+    top_referrers_exact: bool,
+    /// With `--geoip`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_countries: Option<Vec<JsonCountry>>,
     /// When the run reads several files: each file that had hits.
     #[serde(skip_serializing_if = "Option::is_none")]
     files: Option<Vec<JsonFile<'a>>>,
@@ -753,6 +1044,75 @@ struct JsonReport<'a> {
 #[derive(Serialize)]
 struct JsonFile<'a> {
     file: &'a str,
+    hits: u64,
+}
+
+/// Hits by status code, as an object keyed by the code.
+struct Codes<'a>(&'a [(u16, u64)]);
+
+impl Serialize for Codes<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for &(code, hits) in self.0 {
+            map.serialize_entry(&code_text(code), &hits)?;
+        }
+        map.end()
+    }
+}
+
+/// A row of a top list, keyed by what the list holds (`client`, `path`,
+/// ...), with the fields that list carries.
+struct JsonRow<'a> {
+    key: &'static str,
+    row: &'a Row,
+    /// `errors` (clients, paths), `bot` (agents), `country` (clients,
+    /// with `--geoip`).
+    errors: bool,
+    bot: bool,
+    country: bool,
+}
+
+impl Serialize for JsonRow<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry(self.key, &self.row.name)?;
+        map.serialize_entry("hits", &self.row.hits)?;
+        if self.errors {
+            map.serialize_entry("errors", &self.row.errors)?;
+        }
+        if self.bot {
+            map.serialize_entry("bot", &self.row.bot)?;
+        }
+        if self.country {
+            map.serialize_entry("country", &self.row.country.code())?;
+        }
+        map.end()
+    }
+}
+
+/// The rows of `table` as `key` rows with `errors` (and `country`).
+fn json_rows<'a>(
+    key: &'static str,
+    table: &'a Ranked,
+    errors: bool,
+    country: bool,
+) -> Vec<JsonRow<'a>> {
+    (table.rows.iter())
+        .map(|row| JsonRow {
+            key,
+            row,
+            errors,
+            bot: key == "agent",
+            country,
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+struct JsonCountry {
+    country: String,
     hits: u64,
 }
 
@@ -819,6 +1179,7 @@ struct JsonSection<'a> {
 impl<'a> From<&'a Report> for JsonReport<'a> {
     fn from(r: &'a Report) -> Self {
         let s = &r.stats;
+        let d = &r.drill;
         let (clients, clients_exact) = s.clients();
         let [c1, c2, c3, c4, c5, other] = s.status;
         JsonReport {
@@ -858,6 +1219,23 @@ impl<'a> From<&'a Report> for JsonReport<'a> {
             threshold: r.threshold,
             alerting: r.alerting,
             alert_since: r.alert_since.map(utc),
+            codes: Codes(&d.codes),
+            top_clients: json_rows("client", &d.clients, true, d.countries.is_some()),
+            top_clients_exact: d.clients.exact,
+            top_paths: json_rows("path", &d.paths, true, false),
+            top_paths_exact: d.paths.exact,
+            top_agents: json_rows("agent", &d.agents, false, false),
+            top_agents_exact: d.agents.exact,
+            top_referrers: json_rows("referrer", &d.referrers, false, false),
+            top_referrers_exact: d.referrers.exact,
+            top_countries: d.countries.as_ref().map(|countries| {
+                (countries.iter())
+                    .map(|&(country, hits)| JsonCountry {
+                        country: country.code(),
+                        hits,
+                    })
+                    .collect()
+            }),
             files: r.files.as_ref().map(|files| {
                 files
                     .iter()
@@ -872,7 +1250,7 @@ impl<'a> From<&'a Report> for JsonReport<'a> {
 }
 
 #[derive(Serialize)]
-struct JsonAlert {
+struct JsonAlert<'a> {
     r#type: &'static str,
     hits: u64,
     average: f64,
@@ -889,10 +1267,36 @@ struct JsonAlert {
     peak_hits: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     peak_average: Option<f64>,
+    /// Alerts only: the sections and clients whose hits grew most.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    drivers: Option<JsonDrivers<'a>>,
 }
 
-impl JsonAlert {
-    fn new(kind: &'static str, a: &AlertEvent) -> JsonAlert {
+#[derive(Serialize)]
+struct JsonDrivers<'a> {
+    sections: Vec<JsonDriver<'a>>,
+    clients: Vec<JsonDriver<'a>>,
+}
+
+/// A driver, keyed `section` or `client`.
+struct JsonDriver<'a> {
+    key: &'static str,
+    driver: &'a Driver,
+}
+
+impl Serialize for JsonDriver<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(3))?;
+        map.serialize_entry(self.key, &self.driver.name)?;
+        map.serialize_entry("hits", &self.driver.hits)?;
+        map.serialize_entry("previous_hits", &self.driver.previous_hits)?;
+        map.end()
+    }
+}
+
+impl<'a> JsonAlert<'a> {
+    fn new(kind: &'static str, a: &'a AlertEvent) -> JsonAlert<'a> {
         let recovered = kind == "recovered";
         JsonAlert {
             r#type: kind,
@@ -905,6 +1309,17 @@ impl JsonAlert {
             duration_secs: recovered.then(|| a.duration_secs()),
             peak_hits: recovered.then_some(a.peak_hits),
             peak_average: recovered.then(|| a.peak_average()),
+            drivers: (!recovered).then(|| {
+                let list = |key, drivers: &'a [Driver]| {
+                    (drivers.iter())
+                        .map(|driver| JsonDriver { key, driver })
+                        .collect()
+                };
+                JsonDrivers {
+                    sections: list("section", &a.drivers.sections),
+                    clients: list("client", &a.drivers.clients),
+                }
+            }),
         }
     }
 }
@@ -943,7 +1358,8 @@ impl From<&Summary> for JsonSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::batch::{Batch, Hit};
+    use crate::batch::{Batch, Hit, HitKeys, Keyed};
+    use crate::drill::Country;
     use crate::stats::Stats;
     use crate::window::Window;
 
@@ -958,9 +1374,16 @@ mod tests {
     /// 2026-03-01T12:00:00Z
     const T: i64 = 1_772_366_400;
 
+    /// Statistics of `n` hits for each `(n, status, method, section,
+    /// client)`; client `i` is the address `192.0.2.i`.
     fn stats(rows: &[(u64, u16, Method, &str, u64)]) -> Stats {
         let mut stats = Stats::default();
         for &(n, status, method, section, client) in rows {
+            let address = format!("192.0.2.{client}");
+            let keys = HitKeys {
+                client: Some(address.as_bytes()),
+                ..HitKeys::default()
+            };
             for _ in 0..n {
                 let hit = Hit {
                     time: T,
@@ -972,6 +1395,7 @@ mod tests {
                     request_us: None,
                 };
                 stats.add(&hit, Some(section));
+                stats.add_keys(&hit, &keys);
             }
         }
         stats
@@ -988,6 +1412,7 @@ mod tests {
         ]);
         stats.add_invalid(1);
         let (top, top_exact) = stats.top(5);
+        let drill = stats.drill.drill(5, false);
         let per_second: Vec<u64> = (0..120).map(|i| 2 + i / 6).collect();
         let (bar_secs, window_bars) = Window::bars_of(&per_second);
         Report {
@@ -1003,6 +1428,7 @@ mod tests {
             alert_since: Some(T - 150),
             window_bars,
             bar_secs,
+            drill,
             files: None,
             files_shown: 5,
         }
@@ -1010,12 +1436,13 @@ mod tests {
 
     /// A quiet period: steady traffic well below the threshold.
     fn quiet_report() -> Report {
-        let stats = stats(&[
+        let mut stats = stats(&[
             (1500, 200, Method::Get, "/static", 7),
             (12_345, 200, Method::Get, "/api", 8),
             (20, 500, Method::Put, "/api", 9),
         ]);
         let (top, top_exact) = stats.top(5);
+        let drill = stats.drill.drill(5, false);
         let (bar_secs, window_bars) = Window::bars_of(&[3; 60]);
         Report {
             start: T,
@@ -1030,6 +1457,7 @@ mod tests {
             alert_since: None,
             window_bars,
             bar_secs,
+            drill,
             files: None,
             files_shown: 5,
         }
@@ -1239,31 +1667,33 @@ mod tests {
             at: T + 80,
             since: T + 80,
             peak_hits: 1215,
+            drivers: Default::default(),
         };
         // The first line holds the contract's words and the time, and
         // nothing else; the figures are on an indented second line.
         assert_eq!(
-            text(&Event::Alert(a), &UTC),
+            text(&Event::Alert(a.clone()), &UTC),
             "High traffic generated an alert - hits = 1215, triggered at 2026-03-01T12:01:20Z\n   \
              10.1 req/s over 120s, threshold 10 req/s\n"
         );
         assert_eq!(
-            json(&Event::Alert(a)),
-            "{\"type\":\"alert\",\"hits\":1215,\"average\":10.125,\"threshold\":10.0,\"window_secs\":120,\"at\":\"2026-03-01T12:01:20Z\"}\n"
+            json(&Event::Alert(a.clone())),
+            "{\"type\":\"alert\",\"hits\":1215,\"average\":10.125,\"threshold\":10.0,\"window_secs\":120,\"at\":\"2026-03-01T12:01:20Z\",\"drivers\":{\"sections\":[],\"clients\":[]}}\n"
         );
         let r = AlertEvent {
             hits: 1189,
             average: 1189.0 / 120.0,
             at: T + 346,
             peak_hits: 1800,
-            ..a
+            ..a.clone()
         };
         assert_eq!(
-            text(&Event::Recovered(r), &UTC),
+            text(&Event::Recovered(r.clone()), &UTC),
             "High traffic alert recovered - hits = 1189, recovered at 2026-03-01T12:05:46Z\n   \
              lasted 4m 26s, peak 15.0 req/s\n"
         );
-        let v: serde_json::Value = serde_json::from_str(&json(&Event::Recovered(r))).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&json(&Event::Recovered(r.clone()))).unwrap();
         assert_eq!(v["type"], "recovered");
         assert_eq!(v["hits"], 1189);
         assert_eq!(v["at"], "2026-03-01T12:05:46Z");
@@ -1305,12 +1735,13 @@ mod tests {
             at: T,
             since: T,
             peak_hits: 1215,
+            drivers: Default::default(),
         };
         let colour = Style { color: true, ..UTC };
-        assert!(text(&Event::Alert(a), &colour).starts_with("\x1b[1;31mHigh traffic"));
-        assert!(text(&Event::Recovered(a), &colour).starts_with("\x1b[32mHigh traffic"));
-        assert!(text(&Event::Alert(a), &colour).ends_with("\x1b[0m\n"));
-        assert!(!text(&Event::Alert(a), &UTC).contains('\x1b'));
+        assert!(text(&Event::Alert(a.clone()), &colour).starts_with("\x1b[1;31mHigh traffic"));
+        assert!(text(&Event::Recovered(a.clone()), &colour).starts_with("\x1b[32mHigh traffic"));
+        assert!(text(&Event::Alert(a.clone()), &colour).ends_with("\x1b[0m\n"));
+        assert!(!text(&Event::Alert(a.clone()), &UTC).contains('\x1b'));
     }
 
     #[test]
@@ -1448,6 +1879,7 @@ mod tests {
             alert_since: None,
             window_bars: [vec![0; 23], vec![12]].concat(),
             bar_secs: 5,
+            drill: Default::default(),
             files: None,
             files_shown: 5,
         }
@@ -1660,6 +2092,346 @@ mod tests {
         assert_eq!(said.len(), 2, "{said:#?}");
         assert!(said[0].starts_with("High traffic generated an alert - "));
         assert!(said[1].starts_with("High traffic alert recovered - "));
+    }
+
+    /// A report with every drill-down table full, names long and short,
+    /// hostile text included, and countries.
+    fn drilled_report() -> Report {
+        use std::hash::BuildHasher;
+        let hasher = foldhash::fast::FixedState::with_seed(7);
+        let mut stats = Stats::default();
+        let agents = [
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+            "Googlebot/2.1 (+http://www.google.com/bot.html)",
+            "curl/8.5.0",
+            "evil\x1b]0;owned\x07",
+        ];
+        let paths = [
+            "/api/v2/users/12345/preferences/notifications/email/weekly-digest",
+            "/index.html",
+            "/api/login",
+        ];
+        let referrers = ["www.example.com", "search.example.org", "news.example.net"];
+        let clients = [
+            ("203.0.113.7", "FR"),
+            ("2001:db8:85a3:8d3:1319:8a2e:370:7348", "DE"),
+            ("198.51.100.23", ""),
+        ];
+        let codes = [
+            200, 200, 200, 304, 404, 401, 500, 502, 503, 204, 206, 301, 302, 403, 429,
+        ];
+        let mut n = 0u64;
+        for i in 0..600u64 {
+            let (client, country) = clients[(i % 7 % 3) as usize];
+            let path = paths[(i % 5 % 3) as usize];
+            let agent = agents[(i % 11 % 4) as usize];
+            let referrer = referrers[(i % 3) as usize];
+            let keyed = |text: &'static str| Keyed {
+                hash: hasher.hash_one(text),
+                text: text.as_bytes(),
+            };
+            let hit = Hit {
+                time: T,
+                bytes: 1000,
+                client: hasher.hash_one(client),
+                section: None,
+                status: codes[(i % codes.len() as u64) as usize],
+                method: Method::Get,
+                request_us: None,
+            };
+            let keys = HitKeys {
+                client: Some(client.as_bytes()),
+                path: Some(keyed(path)),
+                agent: Some(keyed(agent)),
+                referrer: (i % 4 != 0).then(|| keyed(referrer)),
+                country: match country {
+                    "" => Country::UNKNOWN,
+                    code => Country::from_code(code),
+                },
+            };
+            stats.add(&hit, Some("/api"));
+            stats.add_keys(&hit, &keys);
+            n += 1;
+        }
+        assert_eq!(stats.hits, n);
+        let (top, top_exact) = stats.top(5);
+        let drill = stats.drill.drill(5, true);
+        Report {
+            start: T,
+            end: T + 10,
+            stats,
+            top,
+            top_exact,
+            window_hits: 600,
+            window_secs: 120,
+            threshold: 10.0,
+            alerting: false,
+            alert_since: None,
+            window_bars: [vec![0; 23], vec![600]].concat(),
+            bar_secs: 5,
+            drill,
+            files: None,
+            files_shown: 5,
+        }
+    }
+
+    /// Every block, in the order `--show` lists them.
+    const ALL_BLOCKS: [Block; 7] = [
+        Block::Sections,
+        Block::Codes,
+        Block::Clients,
+        Block::Paths,
+        Block::Agents,
+        Block::Referrers,
+        Block::Countries,
+    ];
+
+    #[test]
+    fn every_drill_down_block_renders_as_pinned_in_80_columns() {
+        let mut text = Text::with_blocks(UTC, &ALL_BLOCKS);
+        let out = text.render(&Event::Report(Box::new(drilled_report())));
+        for line in out.lines() {
+            assert!(line.chars().count() <= WIDTH, "{line:?}");
+        }
+        assert!(!out.contains('\x1b'), "log text is escaped: {out}");
+        assert!(!out.to_lowercase().contains("alert"), "{out}");
+        insta::assert_snapshot!(out);
+    }
+
+    #[test]
+    fn show_chooses_the_blocks_and_their_order() {
+        let r = drilled_report();
+        let render = |blocks: &[Block]| {
+            Text::with_blocks(UTC, blocks).render(&Event::Report(Box::new(r.clone())))
+        };
+        let firsts = |out: &str| -> Vec<String> {
+            out.lines()
+                .skip(3)
+                .filter(|l| !l.starts_with("      ") && !l.starts_with("   window"))
+                .map(|l| l.split_whitespace().next().unwrap_or("").to_owned())
+                .collect()
+        };
+        let default = render(&DEFAULT_BLOCKS);
+        assert_eq!(default, text(&Event::Report(Box::new(r.clone())), &UTC));
+        let heads: Vec<String> = firsts(&default)
+            .into_iter()
+            .filter(|w| ["section", "codes", "client", "path", "agent"].contains(&w.as_str()))
+            .collect();
+        assert_eq!(heads, ["section", "codes", "client"]);
+        let out = render(&[Block::Agents, Block::Codes, Block::Agents]);
+        let heads: Vec<String> = firsts(&out)
+            .into_iter()
+            .filter(|w| ["section", "codes", "client", "agent"].contains(&w.as_str()))
+            .collect();
+        assert_eq!(heads, ["agent", "codes"], "in the order given, once");
+        assert!(!render(&[]).contains("section"), "no block at all");
+        // Without --geoip the countries block and column are left out.
+        let plain = Report {
+            drill: Drill {
+                countries: None,
+                ..r.drill.clone()
+            },
+            ..r.clone()
+        };
+        let out = Text::with_blocks(UTC, &ALL_BLOCKS).render(&Event::Report(Box::new(plain)));
+        assert!(
+            !out.contains("countries") && !out.contains("country"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn the_codes_line_counts_what_does_not_fit() {
+        let mut out = String::new();
+        let drill = Drill {
+            codes: (200..240)
+                .map(|c| (c, 1000 + u64::from(c)))
+                .chain([(0, 7)])
+                .collect(),
+            ..Drill::default()
+        };
+        codes_line(&mut out, &drill);
+        assert!(out.len() <= WIDTH + 1, "{out}");
+        assert!(out.starts_with("   codes  239 1.2k  238 1.2k"), "{out}");
+        assert!(out.trim_end().ends_with("more)"), "{out}");
+        let shown = out.matches(" 1.2k").count();
+        assert!(out.contains(&format!("(+{} more)", 41 - shown)), "{out}");
+        let mut out = String::new();
+        codes_line(
+            &mut out,
+            &Drill {
+                codes: vec![(0, 2), (200, 5)],
+                ..Drill::default()
+            },
+        );
+        assert_eq!(out, "   codes  200 5  - 2\n", "a hit without a status is -");
+    }
+
+    #[test]
+    fn report_json_carries_every_table_next_to_the_old_fields() {
+        let v: serde_json::Value =
+            serde_json::from_str(&json(&Event::Report(Box::new(drilled_report())))).unwrap();
+        let codes = v["codes"].as_object().unwrap();
+        let sum: u64 = codes.values().map(|n| n.as_u64().unwrap()).sum();
+        assert_eq!(sum, v["hits"].as_u64().unwrap(), "codes add up to hits");
+        assert_eq!(codes["200"], 120);
+        assert_eq!(v["top_clients"][0]["client"], "203.0.113.7");
+        assert_eq!(v["top_clients"][0]["country"], "FR");
+        assert_eq!(v["top_clients"][2]["country"], "-");
+        assert!(v["top_clients"][0]["errors"].as_u64().unwrap() > 0);
+        assert_eq!(
+            v["top_paths"][0]["path"],
+            "/api/v2/users/12345/preferences/notifications/email/weekly-digest"
+        );
+        let bots: Vec<(&str, bool)> = (v["top_agents"].as_array().unwrap().iter())
+            .map(|a| {
+                (
+                    &a["agent"].as_str().unwrap()[..4],
+                    a["bot"].as_bool().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            bots,
+            [
+                ("Mozi", false),
+                ("Goog", true),
+                ("curl", true),
+                ("evil", false)
+            ]
+        );
+        assert_eq!(v["top_referrers"][0]["hits"], 150);
+        assert_eq!(v["top_countries"][0]["country"], "FR");
+        for flag in [
+            "top_clients_exact",
+            "top_paths_exact",
+            "top_agents_exact",
+            "top_referrers_exact",
+        ] {
+            assert_eq!(v[flag], true, "{flag}");
+        }
+        // The old fields are all still there.
+        for field in [
+            "type",
+            "start",
+            "end",
+            "hits",
+            "bytes",
+            "invalid",
+            "clients",
+            "clients_exact",
+            "status",
+            "methods",
+            "sections",
+            "sections_exact",
+            "rate",
+            "window_hits",
+            "window_average",
+            "threshold",
+            "alerting",
+            "alert_since",
+        ] {
+            assert!(v.get(field).is_some(), "{field}");
+        }
+        // Without --geoip, no countries and no country per client.
+        let plain: serde_json::Value =
+            serde_json::from_str(&json(&Event::Report(Box::new(report())))).unwrap();
+        assert!(plain.get("top_countries").is_none());
+        assert!(plain["top_clients"][0].get("country").is_none());
+        assert_eq!(plain["top_paths"], serde_json::json!([]));
+    }
+
+    fn driver(name: &str, hits: u64, previous_hits: u64) -> Driver {
+        Driver {
+            name: name.into(),
+            hits,
+            previous_hits,
+        }
+    }
+
+    fn flood_alert(drivers: Drivers) -> AlertEvent {
+        AlertEvent {
+            hits: 3000,
+            average: 25.0,
+            threshold: 10.0,
+            window_secs: 120,
+            at: T,
+            since: T,
+            peak_hits: 3000,
+            drivers,
+        }
+    }
+
+    #[test]
+    fn an_alert_says_what_drove_it_on_a_line_of_its_own() {
+        let a = flood_alert(Drivers {
+            sections: vec![driver("/api", 2000, 160), driver("/login", 300, 100)],
+            clients: vec![driver("203.0.113.7", 1220, 10)],
+            window_hits: 3000,
+        });
+        let out = text(&Event::Alert(a.clone()), &UTC);
+        assert_eq!(
+            out,
+            "High traffic generated an alert - hits = 3000, triggered at 2026-03-01T12:00:00Z\n   \
+             25.0 req/s over 120s, threshold 10 req/s\n   \
+             driven by /api +1,840 (67%), client 203.0.113.7 +1,210 (41%)\n",
+            "/login would pass 80 columns"
+        );
+        let v: serde_json::Value = serde_json::from_str(&json(&Event::Alert(a.clone()))).unwrap();
+        assert_eq!(
+            v["drivers"],
+            serde_json::json!({
+                "sections": [
+                    {"section": "/api", "hits": 2000, "previous_hits": 160},
+                    {"section": "/login", "hits": 300, "previous_hits": 100},
+                ],
+                "clients": [{"client": "203.0.113.7", "hits": 1220, "previous_hits": 10}],
+            })
+        );
+        let coloured = text(&Event::Alert(a), &Style { color: true, ..UTC });
+        assert!(
+            coloured.lines().all(|l| l.starts_with("\x1b[1;31m")),
+            "{coloured}"
+        );
+        // Nothing grew: no line.
+        let quiet = text(&Event::Alert(flood_alert(Drivers::default())), &UTC);
+        assert_eq!(quiet.lines().count(), 2, "{quiet}");
+    }
+
+    #[test]
+    fn the_drivers_line_fits_80_columns_keeping_the_top_section_and_client() {
+        let long = format!("/{}", "x".repeat(200));
+        let a = flood_alert(Drivers {
+            sections: vec![
+                driver("/api", 2000, 0),
+                driver("/checkout-and-payments", 900, 0),
+            ],
+            clients: vec![
+                driver("2001:db8:85a3:8d3:1319:8a2e:370:7348", 1500, 0),
+                driver("198.51.100.23", 100, 0),
+            ],
+            window_hits: 3000,
+        });
+        let line = drivers_line(&a.drivers).unwrap();
+        assert_eq!(
+            line,
+            "   driven by /api +2,000 (67%), client 2001:db8:85a3:8d3:1319:8a2e:370:7348 +1,500 (50%)"
+                .replace("2001:db8:85a3:8d3:1319:8a2e:370:7348", "2001:db8:85a3:8d3:1319:8a2e…"),
+            "the top section and client, the longer name shortened"
+        );
+        assert_eq!(line.chars().count(), WIDTH);
+        let one = Drivers {
+            sections: vec![driver(&long, 2000, 0)],
+            clients: vec![],
+            window_hits: 3000,
+        };
+        let line = drivers_line(&one).unwrap();
+        assert_eq!(line.chars().count(), WIDTH, "{line}");
+        assert!(
+            line.contains("…") && line.ends_with(" +2,000 (67%)"),
+            "{line}"
+        );
+        assert_eq!(drivers_line(&Drivers::default()), None);
     }
 
     #[test]

@@ -18,8 +18,10 @@
 //!   `Host` that is not an IP address or `localhost` is answered 421.
 //! - At most `MAX_STREAMS` `/events` clients at once; more are answered 503.
 //! - An `/events` client sees the state, then every report, alert and
-//!   recovery after it, each exactly once and in order: it subscribes and
+//!   recovery after it, and a `second` event for each second the monitor
+//!   closes after it, each exactly once and in order: it subscribes and
 //!   takes the state under the lock that `update` broadcasts under.
+//!   `second` events go to `/events` only, never to stdout.
 //! - A slow client never holds up the main loop or other clients: when it
 //!   falls `EVENT_QUEUE` events behind, it is sent the current state
 //!   instead of what it missed, which the page applies like the first
@@ -107,8 +109,8 @@ pub struct Dashboard {
 
 struct Shared {
     state: Mutex<State>,
-    /// Every report, alert and recovery as an SSE message, sent under the
-    /// state's lock.
+    /// Every report, alert, recovery and closed second as an SSE message,
+    /// sent under the state's lock.
     events: broadcast::Sender<Bytes>,
     /// A permit per `/events` client.
     streams: Arc<Semaphore>,
@@ -183,10 +185,18 @@ impl Dashboard {
         self.shared.lock().count(batch);
     }
 
-    /// Take the monitor's gauges, then keep and broadcast `events`.
+    /// Take the monitor's gauges, broadcast a `second` event for each
+    /// second it closed, then keep and broadcast `events`.
     pub fn update(&self, monitor: &Monitor, events: &[Event]) {
         let mut state = self.shared.lock();
-        state.observe(monitor);
+        let closed = state.observe(monitor);
+        // Formatted only for someone: a replay closes seconds by the
+        // thousand, usually with no page open.
+        if self.shared.events.receiver_count() > 0 {
+            for (at, hits) in closed {
+                let _ = self.shared.events.send(sse(&state.second_json(at, hits)));
+            }
+        }
         for event in events {
             if let Some(line) = state.event(event) {
                 // Fails only when no client listens.

@@ -28,7 +28,8 @@ use foldhash::fast::RandomState;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
-use crate::batch::Hit;
+use crate::batch::{Hit, HitKeys};
+use crate::drill::Tables;
 use crate::parse::{Method, NO_STATUS};
 
 /// Most distinct sections tracked in one period.
@@ -169,6 +170,9 @@ pub struct Stats {
     sketches: Vec<Sketch>,
     /// Indices of `sketches` freed by pruning, already reset.
     free_sketches: Vec<u16>,
+    /// Exact status codes, and the top clients, paths, agents, referring
+    /// hosts and countries.
+    pub drill: Tables,
 }
 
 impl Stats {
@@ -197,6 +201,7 @@ impl Stats {
         self.hits += 1;
         self.bytes = self.bytes.saturating_add(hit.bytes);
         self.status[status_class(hit.status)] += 1;
+        self.drill.add_code(hit.status);
         self.methods[hit.method as usize] += 1;
         self.clients.insert(hit.client);
         let is_error = hit.status >= 400;
@@ -234,6 +239,11 @@ impl Stats {
             }
             None => self.no_section += 1,
         }
+    }
+
+    /// Count the drill-down keys of a hit already counted with `add`.
+    pub fn add_keys(&mut self, hit: &Hit, keys: &HitKeys<'_>) {
+        self.drill.add(hit, keys);
     }
 
     /// Count lines that did not parse.
@@ -286,6 +296,19 @@ impl Stats {
             })
             .collect();
         (rows, !self.sections_pruned)
+    }
+
+    /// The `n` most hit sections and their hits, by hits descending (ties
+    /// in no set order): the cheap form of [`Stats::top`].
+    pub fn top_sections(&self, n: usize) -> Vec<(&str, u64)> {
+        let mut rows: Vec<(&str, u64)> = (self.sections.iter())
+            .map(|(k, v)| (&**k, v.hits))
+            .collect();
+        if n < rows.len() {
+            rows.select_nth_unstable_by(n, |a, b| b.1.cmp(&a.1));
+            rows.truncate(n);
+        }
+        rows
     }
 
     /// Drop the less-hit half of the section table. Sections that come back

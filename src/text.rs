@@ -53,6 +53,31 @@ pub fn sanitize(bytes: &[u8]) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Whether every byte is printable ASCII (`' '..='~'`), so that `bytes` is
+/// safe to print and UTF-8 as it is.
+///
+/// Eight bytes at a time (SWAR): a byte-by-byte check costs several
+/// instructions a byte, and the drill-down tables check every key that
+/// enters them.
+pub fn is_printable_ascii(bytes: &[u8]) -> bool {
+    const ONES: u64 = u64::MAX / 255;
+    const HIGH: u64 = ONES * 0x80;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut bad = 0;
+    for chunk in &mut chunks {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let del = w ^ (ONES * 0x7f);
+        // A byte >= 0x80, a byte below 0x20, a byte equal to 0x7f (DEL):
+        // the "has less than" and "has zero" tests are exact for "any".
+        bad |= (w & HIGH)
+            | (w.wrapping_sub(ONES * 0x20) & !w & HIGH)
+            | (del.wrapping_sub(ONES) & !del & HIGH);
+    }
+    bad == 0 && chunks.remainder().iter().all(|b| (b' '..=b'~').contains(b))
+}
+
 /// Whether `c` could drive a terminal or hide or reorder text around it.
 fn needs_escape(c: char) -> bool {
     matches!(
@@ -113,6 +138,29 @@ pub fn truncate_start(s: &str, max: usize) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn printable_ascii_is_told_apart_eight_bytes_at_a_time() {
+        let line = b"GET /api/user?id=1 HTTP/1.1 \\ ~!abcdefghijklmnop";
+        for len in 0..line.len() {
+            assert!(is_printable_ascii(&line[..len]), "{len}");
+            for bad in [0x00, 0x1f, 0x7f, 0x80, 0xff, b'\n', 0x1b] {
+                let mut text = line[..=len].to_vec();
+                text[len] = bad;
+                assert!(!is_printable_ascii(&text), "{len} {bad:#x}");
+                text.rotate_right(len / 2);
+                assert!(!is_printable_ascii(&text), "{len} {bad:#x} moved");
+            }
+        }
+        for b in 0..=255u8 {
+            let text = [b' ', b, b'~', b' ', b' ', b' ', b' ', b' ', b'x'];
+            assert_eq!(
+                is_printable_ascii(&text),
+                (b' '..=b'~').contains(&b),
+                "{b:#x}"
+            );
+        }
+    }
 
     #[test]
     fn printable_ascii_is_borrowed_unchanged() {

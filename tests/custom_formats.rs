@@ -71,6 +71,18 @@ fn close(got: &Value, exact: f64) -> bool {
         .is_some_and(|g| (g - exact).abs() <= exact * 0.01)
 }
 
+/// `events` without the reports' user agents: nginx-json.log's differ from
+/// the others' on purpose (an agent holding `"`, escaped as JSON escapes
+/// it, which logmon lists as the log wrote it, like any agent).
+fn without_agents(mut events: Vec<Value>) -> Vec<Value> {
+    for e in &mut events {
+        if let Some(e) = e.as_object_mut() {
+            e.remove("top_agents");
+        }
+    }
+    events
+}
+
 /// The report of `nginx-latency.log`'s six requests, checked field by field
 /// once here: the others are compared with it whole.
 fn six_requests() -> Vec<Value> {
@@ -125,6 +137,17 @@ fn each_layout_of_the_six_requests_gives_their_report() {
         ("bom.log", "clf"),
     ] {
         let got = events(name, format);
+        if name == "nginx-json.log" {
+            let agents = &report(&got)["top_agents"];
+            assert!(
+                agents.as_array().unwrap().iter().any(|a| a["agent"]
+                    .as_str()
+                    .is_some_and(|a| a.ends_with(r#" \"quoted\""#))),
+                "{agents}"
+            );
+            assert_eq!(without_agents(got), without_agents(want.clone()));
+            continue;
+        }
         assert_eq!(got, want, "{name} as {format}");
     }
 }
@@ -223,7 +246,10 @@ fn a_format_string_applies_on_stdin() {
     child.stdin.take().unwrap().write_all(&input).unwrap();
     let o = child.wait_with_output().unwrap();
     assert!(o.status.success(), "{o:?}");
-    assert_eq!(parse_events(&o), six_requests());
+    assert_eq!(
+        without_agents(parse_events(&o)),
+        without_agents(six_requests())
+    );
     // A given format is not announced in a replay: the user named it.
     assert_eq!(String::from_utf8_lossy(&o.stderr), "");
 }
@@ -259,7 +285,10 @@ fn a_format_string_that_cannot_work_is_a_usage_error_naming_why() {
         .env("LOGMON_LOG_FORMAT", NGINX_JSON)
         .args(["--replay", "--format", "json"])
         .arg(fixture("nginx-json.log")));
-    assert_eq!(parse_events(&o), six_requests());
+    assert_eq!(
+        without_agents(parse_events(&o)),
+        without_agents(six_requests())
+    );
 }
 
 #[test]

@@ -4,6 +4,10 @@
 //! huge or missing bodies, endless heads, slowloris, more connections than
 //! file descriptors, too many event streams, and clients that stall.
 
+// A test's notes (a skip, a caveat) go to the harness, which captures them:
+// the printing macros refused in the crate (clippy.toml) are fine here.
+#![allow(clippy::disallowed_macros)]
+
 mod support;
 
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
@@ -230,6 +234,17 @@ fn live_metrics_state_and_events_match_what_was_written() {
         metric(&metrics, "logmon_alert_threshold_requests_per_second", None),
         Some(0.5)
     );
+    let code = |c| metric(&metrics, "logmon_responses_total", Some(("code", c)));
+    assert_eq!(
+        ["200", "201", "204", "301", "302", "404", "500", "503"].map(code),
+        [3.0, 1.0, 1.0, 1.0, 1.0, 3.0, 1.0, 1.0].map(Some)
+    );
+    assert_eq!(metric(&metrics, "logmon_responses_total", None), Some(12.0));
+    assert_eq!(
+        metric(&metrics, "logmon_request_duration_seconds_count", None),
+        Some(0.0),
+        "these lines carry no request time"
+    );
 
     let alert = next_of(&rx, "alert");
     assert_eq!(alert["hits"], 32, "{alert}");
@@ -349,6 +364,165 @@ fn replay_keeps_serving_the_final_state_until_ctrl_c() {
 
     lm.signal("INT");
     assert!(lm.wait_exit().success());
+}
+
+#[test]
+fn response_codes_and_request_times_reach_the_metrics() {
+    // Six lines with Apache's %D: 12 ms, 20 ms, 150 ms, 3 ms, 1.25 s, 5 ms.
+    let lm = replay(&fixture("apache-latency.log"), &[]);
+    let m = parse_metrics(&get(lm.addr, "/metrics").body);
+    let code = |c| metric(&m, "logmon_responses_total", Some(("code", c)));
+    assert_eq!(
+        (code("200"), code("201"), code("500")),
+        (Some(4.0), Some(1.0), Some(1.0))
+    );
+    let bucket = |le| {
+        metric(
+            &m,
+            "logmon_request_duration_seconds_bucket",
+            Some(("le", le)),
+        )
+        .unwrap()
+    };
+    let le = [
+        "0.005", "0.01", "0.025", "0.1", "0.25", "1", "2.5", "10", "+Inf",
+    ];
+    assert_eq!(
+        le.map(bucket),
+        [2.0, 2.0, 4.0, 4.0, 5.0, 5.0, 6.0, 6.0, 6.0]
+    );
+    assert_eq!(
+        metric(&m, "logmon_request_duration_seconds_count", None),
+        Some(6.0)
+    );
+    let sum = metric(&m, "logmon_request_duration_seconds_sum", None).unwrap();
+    assert!((sum - 1.44).abs() < 1e-9, "{sum}");
+}
+
+/// promtool, when it is on PATH.
+fn promtool() -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join("promtool"))
+        .find(|p| p.is_file())
+}
+
+#[test]
+fn metrics_pass_promtool_check_metrics() {
+    let Some(promtool) = promtool() else {
+        println!("note: promtool is not installed; skipping `promtool check metrics`");
+        return;
+    };
+    // Codes, request times and sections, and a section name that needs
+    // escaping in a label.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    let mut text = std::fs::read_to_string(fixture("apache-latency.log")).unwrap();
+    text.push_str(&clf(1_772_366_410, "/a\"b\\c/d", 404, 10));
+    append(&log, &text);
+    let lm = replay(log.to_str().unwrap(), &[]);
+    let metrics = get(lm.addr, "/metrics").body;
+    assert!(metrics.contains("logmon_request_duration_seconds_bucket{le=\"+Inf\"} 6\n"));
+    let mut check = Command::new(promtool)
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run promtool");
+    check
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(metrics.as_bytes())
+        .unwrap();
+    let out = check.wait_with_output().unwrap();
+    // It also lints (names, units, help); any finding is printed and fails.
+    assert!(
+        out.status.success() && out.stdout.is_empty() && out.stderr.is_empty(),
+        "promtool check metrics: {}{}\n{metrics}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn the_chart_moves_every_second_on_events_and_never_on_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    let out = dir.path().join("stdout");
+    append(&log, "");
+    // No report for an hour: only `second` events can move the chart.
+    let mut sh = pinned(Command::new("sh"));
+    sh.arg("-c")
+        .arg(r#"out=$1; shift; exec "$@" >"$out""#)
+        .arg("sh")
+        .arg(&out)
+        .arg(env!("CARGO_BIN_EXE_logmon"))
+        .args([
+            "--format",
+            "json",
+            "--serve",
+            "127.0.0.1:0",
+            "--poll-ms",
+            "50",
+        ])
+        .args(["--period", "3600", "--window", "30"])
+        .arg(&log);
+    let lm = Logmon::spawn(&mut sh);
+    let rx = events(lm.addr);
+    let first = rx.recv_timeout(WAIT).expect("a first event");
+    assert_eq!(first["type"], "state");
+
+    let a = next_of(&rx, "second");
+    let mut seconds = vec![a];
+    // Written now, so counted in the second that is open: its event
+    // carries them once it closes.
+    for _ in 0..7 {
+        append(&log, &clf(unix_now(), "/api/x", 200, 10));
+    }
+    let deadline = Instant::now() + WAIT;
+    while seconds
+        .iter()
+        .map(|e| e["hits"].as_u64().unwrap())
+        .sum::<u64>()
+        < 7
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the hits never came: {seconds:?}"
+        );
+        seconds.push(next_of(&rx, "second"));
+    }
+    seconds.push(next_of(&rx, "second"));
+    let at: Vec<i64> = seconds
+        .iter()
+        .map(|e| {
+            let t = e["at"].as_str().unwrap();
+            chrono::DateTime::parse_from_rfc3339(t).unwrap().timestamp()
+        })
+        .collect();
+    assert!(
+        at.windows(2).all(|w| w[1] == w[0] + 1),
+        "one event per second, in order: {at:?}"
+    );
+    let last = seconds.last().unwrap();
+    assert_eq!(last["window_hits"], 7, "{last}");
+    let average = last["window_average"].as_f64().unwrap();
+    assert!((average - 7.0 / 30.0).abs() < 1e-9, "{last}");
+    // The state's chart ends where the events are.
+    let s = state(lm.addr);
+    let end = chrono::DateTime::parse_from_rfc3339(s["chart"]["end"].as_str().unwrap())
+        .unwrap()
+        .timestamp();
+    assert!(end >= *at.last().unwrap(), "{s}");
+
+    lm.signal("INT");
+    let mut lm = lm;
+    assert!(lm.wait_exit().success());
+    let printed = std::fs::read_to_string(&out).unwrap();
+    assert!(printed.contains("\"type\":\"report\""), "{printed}");
+    assert!(!printed.contains("\"second\""), "{printed}");
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! The Prometheus text exposition format (version 0.0.4), written by hand.
 //!
 //! Pure: builds a `String`. Label values come from the log (section names),
-//! so they are always escaped; metric names and help texts are constants of
+//! so they are always escaped (status codes and bucket bounds too, though
+//! they need none); metric names and help texts are constants of
 //! this crate. A family's `# HELP` and `# TYPE` lines come before its
 //! samples, and each family appears once.
 
@@ -18,6 +19,9 @@ pub enum Kind {
     Counter,
     /// Goes up and down.
     Gauge,
+    /// Counts of observations in cumulative buckets, with their sum and
+    /// count (`_bucket{le}`, `_sum`, `_count`): see `histogram`.
+    Histogram,
 }
 
 /// An exposition being written.
@@ -32,6 +36,7 @@ impl Exposition {
         let kind = match kind {
             Kind::Counter => "counter",
             Kind::Gauge => "gauge",
+            Kind::Histogram => "histogram",
         };
         let _ = writeln!(self.out, "# HELP {name} {}", escape_help(help));
         let _ = writeln!(self.out, "# TYPE {name} {kind}");
@@ -52,6 +57,24 @@ impl Exposition {
             self.out.push('}');
         }
         let _ = writeln!(self.out, " {}", value.into());
+    }
+
+    /// The samples of the histogram family last started: `counts[i]`
+    /// observations of at most `bounds[i]` and above `bounds[i - 1]`,
+    /// then `counts[bounds.len()]` above the last bound, and the sum of
+    /// all observations. Buckets are written cumulative, ending with
+    /// `le="+Inf"`, which equals `_count`.
+    pub fn histogram(&mut self, name: &str, bounds: &[f64], counts: &[u64], sum: f64) {
+        debug_assert_eq!(counts.len(), bounds.len() + 1);
+        let bucket = format!("{name}_bucket");
+        let mut total = 0u64;
+        for (i, &n) in counts.iter().enumerate() {
+            total = total.saturating_add(n);
+            let le = bounds.get(i).map_or(f64::INFINITY, |&b| b);
+            self.sample(&bucket, &[("le", &Value::from(le).to_string())], total);
+        }
+        self.sample(&format!("{name}_sum"), &[], sum);
+        self.sample(&format!("{name}_count"), &[], total);
     }
 
     /// The finished text.
@@ -152,6 +175,24 @@ mod tests {
              # HELP y A level.\n\
              # TYPE y gauge\n\
              y 0.5\n"
+        );
+    }
+
+    #[test]
+    fn a_histogram_writes_cumulative_buckets_then_sum_and_count() {
+        let mut e = Exposition::default();
+        e.family("d_seconds", Kind::Histogram, "Durations.");
+        e.histogram("d_seconds", &[0.5, 1.0, 2.5], &[3, 0, 2, 1], 7.25);
+        assert_eq!(
+            e.finish(),
+            "# HELP d_seconds Durations.\n\
+             # TYPE d_seconds histogram\n\
+             d_seconds_bucket{le=\"0.5\"} 3\n\
+             d_seconds_bucket{le=\"1\"} 3\n\
+             d_seconds_bucket{le=\"2.5\"} 5\n\
+             d_seconds_bucket{le=\"+Inf\"} 6\n\
+             d_seconds_sum 7.25\n\
+             d_seconds_count 6\n"
         );
     }
 

@@ -6,7 +6,10 @@
 //! - `count(batch)` with every batch read since start. Backfilled lines are
 //!   not given to it: they feed only the window, which `observe` reads.
 //! - `observe(monitor)` on every wake of the main loop: the window gauges,
-//!   the per-second counts for the chart and the alert state.
+//!   the per-second counts for the chart and the alert state. It returns
+//!   the seconds the monitor closed since the last call, each once and in
+//!   order, which `second_json` turns into the `/events`-only `second`
+//!   event that moves the page's chart every second.
 //! - `event(event)` with every event the loop prints. Reports and alert
 //!   transitions are kept, and come back as the `--format json` line to
 //!   send to live clients, so `render::json` stays the one source of event
@@ -14,14 +17,19 @@
 //!
 //! Memory is bounded: at most `MAX_SECTION_SERIES` section series,
 //! `MAX_HISTORY` history entries and `MAX_CHART_POINTS` chart points,
-//! whatever the log holds and however long the window is.
+//! whatever the log holds and however long the window is; status codes are
+//! three digits (the parsers take 100 to 599) or `-`, so at most 501
+//! `logmon_responses_total` series (a code outside that range, which only
+//! a hand-built batch holds, still gets its own); the latency histogram is
+//! a fixed array.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use serde_json::{json, Value};
 
 use crate::batch::Batch;
 use crate::monitor::{Event, Monitor, Report};
+use crate::parse::NO_STATUS;
 use crate::render;
 use crate::stats::{status_class, STATUS_CLASSES};
 
@@ -39,6 +47,18 @@ pub const MAX_CHART_POINTS: usize = 600;
 /// The label of the series that counts every section without its own.
 pub const OTHER_SECTION: &str = "other";
 
+/// Upper bounds of `logmon_request_duration_seconds`, in seconds: the
+/// Prometheus client libraries' defaults, so fleet-wide queries
+/// (`histogram_quantile`) line up with other services' histograms.
+pub const DURATION_BOUNDS_SECS: [f64; 11] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+/// The same bounds in microseconds, the unit of `Hit::request_us`.
+const DURATION_BOUNDS_US: [u64; 11] = [
+    5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_500_000, 5_000_000,
+    10_000_000,
+];
+
 /// The dashboard's view of the run.
 #[derive(Debug)]
 pub struct State {
@@ -48,9 +68,14 @@ pub struct State {
     requests: [u64; 6],
     bytes: u64,
     invalid: u64,
+    codes: Codes,
+    durations: Durations,
     sections: Sections,
     /// The monitor's current second, once its clock has started.
     now: Option<i64>,
+    /// The newest second returned by `observe` as closed (or, at the
+    /// first observation, the newest second the state already charts).
+    closed: Option<i64>,
     /// Hits per second over the window, oldest first, ending with the
     /// clock's current second.
     per_second: Vec<u64>,
@@ -71,8 +96,11 @@ impl State {
             requests: [0; 6],
             bytes: 0,
             invalid: 0,
+            codes: Codes::default(),
+            durations: Durations::default(),
             sections: Sections::default(),
             now: None,
+            closed: None,
             per_second: Vec::new(),
             window_hits: 0,
             alerting: false,
@@ -86,18 +114,54 @@ impl State {
         for hit in &batch.hits {
             // The same classes as `Stats`.
             self.requests[status_class(hit.status)] += 1;
+            self.codes.count(hit.status);
             self.bytes = self.bytes.saturating_add(hit.bytes);
+            if let Some(us) = hit.request_us {
+                self.durations.observe(us);
+            }
         }
         self.invalid = self.invalid.saturating_add(batch.invalid());
     }
 
-    /// Take the window's gauges and the alert state from the monitor.
-    pub fn observe(&mut self, monitor: &Monitor) {
+    /// Take the window's gauges and the alert state from the monitor, and
+    /// return the seconds it closed since the last call as `(second,
+    /// hits)`, oldest first: each second once, and only those still in the
+    /// window (a longer jump of the clock closes seconds that are gone).
+    /// The first call returns none: the state charts them already.
+    pub fn observe(&mut self, monitor: &Monitor) -> Vec<(i64, u64)> {
         self.now = monitor.now();
         self.per_second.clear();
         self.per_second.extend(monitor.window_per_second());
         self.window_hits = monitor.window_hits();
         self.alerting = monitor.alerting();
+        let Some(now) = self.now else {
+            return Vec::new();
+        };
+        // `per_second` ends with `now`, which is still open.
+        let newest = now - 1;
+        let Some(closed) = self.closed.replace(newest) else {
+            return Vec::new();
+        };
+        let oldest = now - self.per_second.len() as i64 + 1;
+        (closed.max(oldest - 1) + 1..=newest)
+            .filter_map(|s| {
+                let i = usize::try_from(s - oldest).ok()?;
+                Some((s, *self.per_second.get(i)?))
+            })
+            .collect()
+    }
+
+    /// The `second` event of a second `observe` returned, as one JSON line
+    /// (without the newline): its hits, and the window's gauges now.
+    pub fn second_json(&self, at: i64, hits: u64) -> String {
+        json!({
+            "type": "second",
+            "at": render::utc(at),
+            "hits": hits,
+            "window_hits": self.window_hits,
+            "window_average": self.window_average(),
+        })
+        .to_string()
     }
 
     /// Keep what `event` says. Returns its JSON line (without the newline)
@@ -144,6 +208,9 @@ impl State {
             .zip(self.requests)
             .map(|(class, n)| ((*class).to_owned(), n.into()))
             .collect();
+        let codes: serde_json::Map<String, Value> = (self.codes.seen())
+            .map(|(code, n)| (code_label(code), n.into()))
+            .collect();
         json!({
             "type": "state",
             "at": self.now.map(render::utc),
@@ -152,12 +219,18 @@ impl State {
             "window_hits": self.window_hits,
             "window_average": self.window_average(),
             "alerting": self.alerting,
-            "chart": { "bucket_secs": bucket_secs, "rates": rates },
+            "chart": {
+                "bucket_secs": bucket_secs,
+                "rates": rates,
+                // The newest point's second (its bucket's last).
+                "end": self.now.filter(|_| !rates.is_empty()).map(|now| render::utc(now - 1)),
+            },
             "totals": {
                 "hits": self.requests(),
                 "bytes": self.bytes,
                 "invalid": self.invalid,
                 "status": status,
+                "codes": codes,
             },
             "report": self.report,
             "history": self.history,
@@ -176,6 +249,27 @@ impl State {
         for (class, n) in STATUS_CLASSES.iter().zip(self.requests) {
             e.sample(name, &[("class", class)], n);
         }
+        let name = "logmon_responses_total";
+        e.family(
+            name,
+            Kind::Counter,
+            "Requests read since start, by exact status code (code=\"-\" when the log wrote none); a series per code seen.",
+        );
+        for (code, n) in self.codes.seen() {
+            e.sample(name, &[("code", &code_label(code))], n);
+        }
+        let name = "logmon_request_duration_seconds";
+        e.family(
+            name,
+            Kind::Histogram,
+            "Request times of the requests read since start whose line carries one (nginx $request_time, Apache %D, W3C time-taken, JSON).",
+        );
+        e.histogram(
+            name,
+            &DURATION_BOUNDS_SECS,
+            &self.durations.counts,
+            self.durations.sum_us as f64 / 1e6,
+        );
         let name = "logmon_bytes_total";
         e.family(
             name,
@@ -231,6 +325,67 @@ impl State {
 
     fn window_average(&self) -> f64 {
         self.window_hits as f64 / f64::from(self.window_secs.max(1))
+    }
+}
+
+/// A status code as a label: `404`, or `-` for a hit without one.
+fn code_label(code: u16) -> String {
+    match code {
+        NO_STATUS => "-".to_owned(),
+        code => code.to_string(),
+    }
+}
+
+/// Requests by exact status code (`NO_STATUS` for `-`): an array indexed
+/// by the code, as this is counted for every hit, and a map for codes
+/// outside it, which the parsers never give.
+#[derive(Debug)]
+struct Codes {
+    common: Box<[u64; 600]>,
+    rare: BTreeMap<u16, u64>,
+}
+
+impl Default for Codes {
+    fn default() -> Codes {
+        Codes {
+            common: Box::new([0; 600]),
+            rare: BTreeMap::new(),
+        }
+    }
+}
+
+impl Codes {
+    fn count(&mut self, status: u16) {
+        match self.common.get_mut(usize::from(status)) {
+            Some(n) => *n += 1,
+            None => *self.rare.entry(status).or_default() += 1,
+        }
+    }
+
+    /// `(code, requests)` of each code seen, in code order.
+    fn seen(&self) -> impl Iterator<Item = (u16, u64)> + '_ {
+        let common = (0u16..).zip(self.common.iter().copied());
+        let rare = self.rare.iter().map(|(&code, &n)| (code, n));
+        common.chain(rare).filter(|&(_, n)| n > 0)
+    }
+}
+
+/// Request times in the buckets of `DURATION_BOUNDS_US`.
+#[derive(Debug, Default)]
+struct Durations {
+    /// Observations per bucket (not cumulative); the last is above 10 s.
+    counts: [u64; DURATION_BOUNDS_US.len() + 1],
+    /// Sum of all observations, in microseconds (584,000 years of them
+    /// fit).
+    sum_us: u64,
+}
+
+impl Durations {
+    fn observe(&mut self, us: u64) {
+        // A bucket holds the times at most its bound (`le`).
+        let i = DURATION_BOUNDS_US.partition_point(|&bound| bound < us);
+        self.counts[i] += 1;
+        self.sum_us = self.sum_us.saturating_add(us);
     }
 }
 
@@ -293,7 +448,7 @@ mod tests {
     use super::*;
     use crate::batch::Hit;
     use crate::monitor::AlertEvent;
-    use crate::parse::{Method, NO_STATUS};
+    use crate::parse::Method;
     use crate::stats::Stats;
 
     fn hit(status: u16, bytes: u64) -> Hit {
@@ -330,6 +485,7 @@ mod tests {
             alert_since: None,
             window_bars: vec![0; 24],
             bar_secs: 5,
+            drill: Default::default(),
             files: None,
             files_shown: 5,
         }))
@@ -344,6 +500,7 @@ mod tests {
             at,
             since: at,
             peak_hits: 1215,
+            drivers: Default::default(),
         }
     }
 
@@ -537,6 +694,188 @@ mod tests {
         assert!(metrics.contains("\nlogmon_window_average_requests_per_second 2\n"));
         assert!(metrics.contains("\nlogmon_alert_threshold_requests_per_second 1\n"));
         assert!(metrics.contains("\nlogmon_alert_active 0\n"));
+    }
+
+    #[test]
+    fn responses_count_by_exact_code_with_a_dash_for_no_status() {
+        let mut s = State::new(120, 10.0);
+        let mut b = Batch::default();
+        for status in [200, 200, 404, 503, 502, 200, NO_STATUS, 1000] {
+            b.hits.push(hit(status, 0));
+        }
+        s.count(&b);
+        let m = s.metrics();
+        assert_eq!(sample(&m, r#"logmon_responses_total{code="200"}"#), Some(3));
+        assert_eq!(sample(&m, r#"logmon_responses_total{code="404"}"#), Some(1));
+        assert_eq!(sample(&m, r#"logmon_responses_total{code="502"}"#), Some(1));
+        assert_eq!(sample(&m, r#"logmon_responses_total{code="503"}"#), Some(1));
+        assert_eq!(sample(&m, r#"logmon_responses_total{code="-"}"#), Some(1));
+        // Not from a parser (they take 100 to 599), but still counted.
+        assert_eq!(
+            sample(&m, r#"logmon_responses_total{code="1000"}"#),
+            Some(1)
+        );
+        let codes: Vec<&str> = m
+            .lines()
+            .filter_map(|l| l.strip_prefix("logmon_responses_total{code=\""))
+            .map(|l| l.split('"').next().unwrap())
+            .collect();
+        assert_eq!(
+            codes,
+            ["-", "200", "404", "502", "503", "1000"],
+            "one series per code seen"
+        );
+        assert_eq!(
+            s.to_json()["totals"]["codes"],
+            json!({"-": 1, "200": 3, "404": 1, "502": 1, "503": 1, "1000": 1})
+        );
+    }
+
+    #[test]
+    fn request_times_fill_cumulative_buckets_bounds_included() {
+        let mut s = State::new(120, 10.0);
+        let mut b = Batch::default();
+        // 1 ms, exactly 5 ms (in the 0.005 bucket: `le` is "at most"),
+        // 5.001 ms, 300 ms, 12 s, and a line without a time.
+        for us in [
+            Some(1_000),
+            Some(5_000),
+            Some(5_001),
+            Some(300_000),
+            Some(12_000_000),
+            None,
+        ] {
+            b.hits.push(Hit {
+                request_us: us,
+                ..hit(200, 0)
+            });
+        }
+        s.count(&b);
+        let m = s.metrics();
+        let bucket = |le: &str| {
+            sample(
+                &m,
+                &format!("logmon_request_duration_seconds_bucket{{le=\"{le}\"}}"),
+            )
+        };
+        assert_eq!(bucket("0.005"), Some(2));
+        assert_eq!(bucket("0.01"), Some(3));
+        assert_eq!(bucket("0.25"), Some(3));
+        assert_eq!(bucket("0.5"), Some(4));
+        assert_eq!(bucket("10"), Some(4));
+        assert_eq!(bucket("+Inf"), Some(5));
+        assert_eq!(sample(&m, "logmon_request_duration_seconds_count"), Some(5));
+        assert!(
+            m.contains("\nlogmon_request_duration_seconds_sum 12.311001\n"),
+            "{m}"
+        );
+        assert!(m.contains("# TYPE logmon_request_duration_seconds histogram\n"));
+        let bounds: Vec<&str> = m
+            .lines()
+            .filter_map(|l| l.strip_prefix("logmon_request_duration_seconds_bucket{le=\""))
+            .map(|l| l.split('"').next().unwrap())
+            .collect();
+        assert_eq!(
+            bounds,
+            [
+                "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10",
+                "+Inf"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_empty_histogram_still_has_every_bucket_and_a_zero_sum() {
+        let m = State::new(120, 10.0).metrics();
+        assert_eq!(
+            sample(&m, r#"logmon_request_duration_seconds_bucket{le="+Inf"}"#),
+            Some(0)
+        );
+        assert!(m.contains("\nlogmon_request_duration_seconds_sum 0\n"));
+        assert!(
+            !m.contains("logmon_responses_total{"),
+            "no code seen, no series"
+        );
+    }
+
+    fn wall_monitor(window_secs: u32, now: i64) -> Monitor {
+        use crate::monitor::Config;
+        let cfg = Config {
+            period_secs: 3600,
+            window_secs,
+            threshold: 100.0,
+            top: 5,
+        };
+        Monitor::wall(cfg, now)
+    }
+
+    fn hits_at(m: &mut Monitor, at: i64, n: usize) {
+        let mut b = Batch::default();
+        b.hits = vec![
+            Hit {
+                time: at,
+                ..hit(200, 1)
+            };
+            n
+        ];
+        m.add(&b, &mut Vec::new());
+    }
+
+    #[test]
+    fn each_closed_second_is_returned_once_in_order_with_its_hits() {
+        let mut m = wall_monitor(10, 100);
+        let mut s = State::new(10, 100.0);
+        hits_at(&mut m, 100, 3);
+        assert_eq!(s.observe(&m), [], "the first look: the state charts it");
+        assert_eq!(s.observe(&m), [], "no second closed");
+        m.tick(101, &mut Vec::new());
+        assert_eq!(s.observe(&m), [(100, 3)]);
+        hits_at(&mut m, 101, 2);
+        hits_at(&mut m, 102, 1);
+        assert_eq!(s.observe(&m), [], "101 is still open");
+        m.tick(104, &mut Vec::new());
+        assert_eq!(s.observe(&m), [(101, 3), (102, 0), (103, 0)]);
+        assert_eq!(s.observe(&m), []);
+        // The hit stamped 102 arrived while 101 was open: it counts at 101.
+        let line: Value = serde_json::from_str(&s.second_json(101, 3)).unwrap();
+        assert_eq!(
+            line,
+            json!({
+                "type": "second",
+                "at": "1970-01-01T00:01:41Z",
+                "hits": 3,
+                "window_hits": 6,
+                "window_average": 0.6,
+            })
+        );
+    }
+
+    #[test]
+    fn a_jump_longer_than_the_window_returns_only_the_window() {
+        let mut m = wall_monitor(4, 100);
+        let mut s = State::new(4, 100.0);
+        s.observe(&m);
+        m.tick(1000, &mut Vec::new());
+        // The window is 997..=1000, and 1000 is still open.
+        assert_eq!(s.observe(&m), [(997, 0), (998, 0), (999, 0)]);
+        // The state's chart ends with the last second returned.
+        assert_eq!(s.to_json()["chart"]["end"], "1970-01-01T00:16:39Z");
+        assert_eq!(s.to_json()["chart"]["rates"], json!([0.0, 0.0, 0.0]));
+    }
+
+    #[test]
+    fn a_clock_that_has_not_started_closes_nothing() {
+        use crate::monitor::Config;
+        let cfg = Config {
+            period_secs: 10,
+            window_secs: 4,
+            threshold: 1.0,
+            top: 5,
+        };
+        let m = Monitor::log(cfg);
+        let mut s = State::new(4, 1.0);
+        assert_eq!(s.observe(&m), []);
+        assert_eq!(s.to_json()["chart"]["end"], Value::Null);
     }
 
     #[test]

@@ -16,6 +16,8 @@ use std::sync::mpsc::{self, Receiver};
 use std::thread;
 use std::time::{Duration, Instant};
 
+pub mod mmdb;
+
 /// The logmon binary in a pinned environment, so the tests pass anywhere:
 /// no `LOGMON_*` option from the caller, times in UTC, a UTF-8 locale (the
 /// sparkline's glyphs depend on it), colour left to `--color`, and no
@@ -279,14 +281,15 @@ pub fn phases(start: i64, phases: &[(i64, usize)], sections: &[&str]) -> String 
 pub type Sample = (String, Vec<(String, String)>, f64);
 
 /// Parse a Prometheus text exposition into `(name, labels, value)`,
-/// checking that each family's `# TYPE` comes before its samples.
+/// checking that each family's `# TYPE` comes before its samples (a
+/// histogram's `_bucket`, `_sum` and `_count` samples included).
 pub fn parse_metrics(text: &str) -> Vec<Sample> {
     let mut typed = std::collections::HashSet::new();
     let mut out = Vec::new();
     for line in text.lines() {
         if let Some(rest) = line.strip_prefix("# TYPE ") {
             let (name, kind) = rest.split_once(' ').expect("TYPE name kind");
-            assert!(["counter", "gauge"].contains(&kind), "{line}");
+            assert!(["counter", "gauge", "histogram"].contains(&kind), "{line}");
             assert!(typed.insert(name.to_owned()), "family {name} twice");
             continue;
         }
@@ -299,7 +302,12 @@ pub fn parse_metrics(text: &str) -> Vec<Sample> {
             Some((name, rest)) => (name, parse_labels(rest.strip_suffix('}').expect("}"))),
             None => (series, Vec::new()),
         };
-        assert!(typed.contains(name), "{name} has no # TYPE before it");
+        // A histogram's samples are its name with a suffix.
+        let family = ["_bucket", "_sum", "_count"]
+            .iter()
+            .find_map(|suffix| name.strip_suffix(suffix).filter(|f| typed.contains(*f)))
+            .unwrap_or(name);
+        assert!(typed.contains(family), "{name} has no # TYPE before it");
         out.push((name.to_owned(), labels, value));
     }
     out

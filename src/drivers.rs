@@ -1,0 +1,412 @@
+//! Alert attribution: which sections and clients carry the excess when the
+//! alert fires.
+//!
+//! Pure: no clock, no I/O; time is unix seconds passed in. [`History`]
+//! keeps, for the alert window and the window before it, the top sections
+//! and clients of each period, folded into at most [`SLOTS_PER_WINDOW`]
+//! slots per window: a slot covers a whole number of periods, as few as
+//! keep a window within the limit (with `--window 86400 --period 1`, 1,350
+//! periods a slot). When the alert fires, [`History::drivers`] adds up the
+//! slots of each window (and the period still open) and lists the keys
+//! whose hits grew most from the window before to the window, with their
+//! hits in both.
+//!
+//! Memory is bounded whatever the window, the period and the log: a slot
+//! holds at most `2 * SLOT_KEYS` sections and as many clients, each name
+//! cut to [`MAX_NAME_CHARS`].
+//!
+//! What the figures mean, and how far they can be off:
+//! - the windows are made of whole slots: a slot belongs to the window
+//!   its middle falls in, so each window is right to half a slot at either
+//!   end (half a period, when the window holds at most 64 of them), and
+//!   the period still open counts in the window;
+//! - each period gives its [`PERIOD_KEYS`] top keys, and a slot keeps its
+//!   [`SLOT_KEYS`] top keys once it holds twice as many. A key that is
+//!   never among the top of a period in the window before counts as 0
+//!   there, so the growth of a key that was already busy can be
+//!   overstated; a key that drives an alert is at the top of most periods
+//!   of the window, and is listed;
+//! - client counts come from the period's Space-Saving table (see
+//!   `drill`), so they may be overestimated once it overflowed.
+
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+
+use foldhash::fast::RandomState;
+
+use crate::stats::Stats;
+use crate::text::truncate;
+
+/// Most slots per window.
+pub const SLOTS_PER_WINDOW: i64 = 64;
+/// Keys kept per slot (up to twice as many between prunes).
+pub const SLOT_KEYS: usize = 64;
+/// Keys taken from each period: a key that drives an alert is among the
+/// top few of most periods of the window.
+pub const PERIOD_KEYS: usize = 16;
+/// Longest name kept, in characters.
+pub const MAX_NAME_CHARS: usize = 128;
+/// Drivers listed per kind (sections, clients).
+pub const DRIVERS: usize = 3;
+
+/// What drove an alert.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Drivers {
+    /// The sections whose hits grew most, most growth first.
+    pub sections: Vec<Driver>,
+    /// The clients whose hits grew most.
+    pub clients: Vec<Driver>,
+    /// Hits in the window, as the slots count them (the base of a
+    /// driver's share).
+    pub window_hits: u64,
+}
+
+impl Drivers {
+    pub fn is_empty(&self) -> bool {
+        self.sections.is_empty() && self.clients.is_empty()
+    }
+}
+
+/// A section or client that drove an alert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Driver {
+    /// The section or client address (sanitized).
+    pub name: String,
+    /// Hits in the window.
+    pub hits: u64,
+    /// Hits in the window before it.
+    pub previous_hits: u64,
+}
+
+impl Driver {
+    /// Hits gained from the window before.
+    pub fn growth(&self) -> u64 {
+        self.hits.saturating_sub(self.previous_hits)
+    }
+}
+
+/// Hit counts by key, with each key's name.
+#[derive(Debug, Clone, Default)]
+struct Tally(HashMap<u64, (u64, String), RandomState>);
+
+impl Tally {
+    /// Add `hits` to `key`, whose name is `name` (UTF-8, copied only when
+    /// the key is new here).
+    fn add(&mut self, key: u64, hits: u64, name: &[u8]) {
+        let entry = self.0.entry(key).or_insert_with(|| {
+            let name = String::from_utf8_lossy(name);
+            (0, truncate(&name, MAX_NAME_CHARS).into_owned())
+        });
+        entry.0 += hits;
+    }
+
+    fn merge(&mut self, other: &Tally) {
+        for (&key, (hits, name)) in &other.0 {
+            self.add(key, *hits, name.as_bytes());
+        }
+    }
+
+    /// Keep the `keep` keys with the most hits, once there are twice as
+    /// many.
+    fn prune(&mut self, keep: usize) {
+        if self.0.len() <= 2 * keep {
+            return;
+        }
+        let mut hits: Vec<u64> = self.0.values().map(|v| v.0).collect();
+        let (_, &mut cut, _) = hits.select_nth_unstable_by(keep - 1, |a, b| b.cmp(a));
+        // Ties at the cut go too, unless that leaves too few.
+        let above = self.0.values().filter(|v| v.0 > cut).count();
+        let mut ties = keep.saturating_sub(above);
+        self.0.retain(|_, v| {
+            if v.0 > cut {
+                return true;
+            }
+            let keep_tie = v.0 == cut && ties > 0;
+            ties -= usize::from(keep_tie);
+            keep_tie
+        });
+    }
+}
+
+/// The top sections and clients of a stretch of periods.
+#[derive(Debug, Clone, Default)]
+struct Slot {
+    /// First second of the slot; `None` while empty.
+    start: Option<i64>,
+    hits: u64,
+    sections: Tally,
+    clients: Tally,
+}
+
+/// The recent periods' top sections and clients, for [`Drivers`].
+#[derive(Debug, Clone)]
+pub struct History {
+    window_secs: i64,
+    /// Seconds a slot covers: a whole number of periods.
+    slot_secs: i64,
+    /// A ring: the slot starting at `s` is `slots[s / slot_secs % len]`.
+    slots: Vec<Slot>,
+    /// Hashes section names into keys.
+    hasher: RandomState,
+}
+
+impl History {
+    /// Room for two windows of `window_secs`, in slots of whole periods of
+    /// `period_secs`.
+    pub fn new(window_secs: u32, period_secs: u32) -> History {
+        let (window, period) = (i64::from(window_secs.max(1)), i64::from(period_secs.max(1)));
+        let periods = (window + period - 1) / period;
+        let per_slot = (periods + SLOTS_PER_WINDOW - 1) / SLOTS_PER_WINDOW;
+        let slot_secs = period * per_slot;
+        // Two windows, and a slot each may straddle.
+        let len = 2 * ((window + slot_secs - 1) / slot_secs) + 2;
+        History {
+            window_secs: window,
+            slot_secs,
+            slots: vec![Slot::default(); len as usize],
+            hasher: RandomState::default(),
+        }
+    }
+
+    /// Seconds a slot covers.
+    pub fn slot_secs(&self) -> i64 {
+        self.slot_secs
+    }
+
+    /// Fold the period that started at `start` (aligned to the period)
+    /// into its slot.
+    pub fn add_period(&mut self, start: i64, stats: &Stats) {
+        if stats.hits == 0 {
+            return;
+        }
+        let slot_start = start - start.rem_euclid(self.slot_secs);
+        let ring = self.slots.len() as i64;
+        let i = (slot_start / self.slot_secs).rem_euclid(ring) as usize;
+        let slot = &mut self.slots[i];
+        if slot.start != Some(slot_start) {
+            // A slot from two windows ago, or never used.
+            slot.start = Some(slot_start);
+            slot.hits = 0;
+            slot.sections.0.clear();
+            slot.clients.0.clear();
+        }
+        add(slot, &self.hasher, stats);
+        slot.sections.prune(SLOT_KEYS);
+        slot.clients.prune(SLOT_KEYS);
+    }
+
+    /// What drove an alert that fired at second `at`: the window is the
+    /// seconds `at - window + 1 ..= at`, and `open` the statistics of the
+    /// period still open (not yet given to `add_period`).
+    pub fn drivers(&self, at: i64, open: &Stats) -> Drivers {
+        let first = at - self.window_secs + 1;
+        let (mut window, mut before) = (Slot::default(), Slot::default());
+        for slot in &self.slots {
+            let Some(start) = slot.start else { continue };
+            // A slot belongs to the window its middle falls in, so each
+            // window is right to half a slot at either end.
+            let middle = start + self.slot_secs / 2;
+            let into = if start > at {
+                continue;
+            } else if middle >= first {
+                &mut window
+            } else if middle >= first - self.window_secs {
+                &mut before
+            } else {
+                continue;
+            };
+            into.hits += slot.hits;
+            into.sections.merge(&slot.sections);
+            into.clients.merge(&slot.clients);
+        }
+        add(&mut window, &self.hasher, open);
+        Drivers {
+            sections: grown(&window.sections, &before.sections),
+            clients: grown(&window.clients, &before.clients),
+            window_hits: window.hits,
+        }
+    }
+}
+
+/// Add the [`PERIOD_KEYS`] top sections and clients of a period to `slot`
+/// (a name is copied only for a key new to the slot).
+fn add(slot: &mut Slot, hasher: &RandomState, stats: &Stats) {
+    slot.hits += stats.hits;
+    for (section, hits) in stats.top_sections(PERIOD_KEYS) {
+        slot.sections
+            .add(hasher.hash_one(section), hits, section.as_bytes());
+    }
+    for c in stats.drill.clients().top(PERIOD_KEYS) {
+        slot.clients.add(c.key, c.count, &c.text);
+    }
+}
+
+/// The [`DRIVERS`] keys whose hits grew most from `before` to `window`, by
+/// growth, then by hits, then by name.
+fn grown(window: &Tally, before: &Tally) -> Vec<Driver> {
+    let mut rows: Vec<Driver> = (window.0.iter())
+        .map(|(key, (hits, name))| Driver {
+            name: name.clone(),
+            hits: *hits,
+            previous_hits: before.0.get(key).map_or(0, |v| v.0),
+        })
+        .filter(|d| d.growth() > 0)
+        .collect();
+    rows.sort_by(|a, b| {
+        (b.growth().cmp(&a.growth()))
+            .then(b.hits.cmp(&a.hits))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    rows.truncate(DRIVERS);
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::batch::{Hit, HitKeys};
+    use crate::parse::Method;
+
+    /// A period's statistics: `n` hits on each `(section, client, n)`.
+    fn period(rows: &[(&str, &str, u64)]) -> Stats {
+        let mut stats = Stats::default();
+        for &(section, client, n) in rows {
+            let hash = foldhash::fast::FixedState::with_seed(1).hash_one(client);
+            let hit = Hit {
+                time: 0,
+                bytes: 0,
+                client: hash,
+                section: None,
+                status: 200,
+                method: Method::Get,
+                request_us: None,
+            };
+            let keys = HitKeys {
+                client: Some(client.as_bytes()),
+                ..HitKeys::default()
+            };
+            for _ in 0..n {
+                stats.add(&hit, Some(section));
+                stats.add_keys(&hit, &keys);
+            }
+        }
+        stats
+    }
+
+    fn names(d: &[Driver]) -> Vec<(&str, u64, u64)> {
+        d.iter()
+            .map(|d| (d.name.as_str(), d.hits, d.previous_hits))
+            .collect()
+    }
+
+    #[test]
+    fn slots_cover_whole_periods_and_at_most_64_a_window() {
+        let h = History::new(120, 10);
+        assert_eq!((h.slot_secs(), h.slots.len()), (10, 2 * 12 + 2));
+        let h = History::new(86_400, 1);
+        assert_eq!(h.slot_secs(), 1350);
+        assert_eq!(h.slots.len(), 2 * 64 + 2);
+        let h = History::new(100, 7);
+        // 15 periods of 7 s: one a slot.
+        assert_eq!(h.slot_secs(), 7);
+        let h = History::new(10, 60);
+        assert_eq!((h.slot_secs(), h.slots.len()), (60, 4));
+    }
+
+    #[test]
+    fn drivers_are_the_keys_that_grew_most_from_the_window_before() {
+        // Window 60 s, periods of 10 s. Seconds 0..60: steady traffic;
+        // 60..120: /api and one client flood; the alert fires at 119.
+        let mut h = History::new(60, 10);
+        for start in (0..60).step_by(10) {
+            let p = period(&[("/home", "10.0.0.1", 20), ("/api", "10.0.0.2", 5)]);
+            h.add_period(start, &p);
+        }
+        for start in (60..110).step_by(10) {
+            let p = period(&[
+                ("/home", "10.0.0.1", 20),
+                ("/api", "10.0.0.2", 5),
+                ("/api", "203.0.113.7", 100),
+            ]);
+            h.add_period(start, &p);
+        }
+        // The last period is still open at 119.
+        let open = period(&[("/home", "10.0.0.1", 20), ("/api", "203.0.113.7", 100)]);
+        let d = h.drivers(119, &open);
+        assert_eq!(names(&d.sections), [("/api", 625, 30)]);
+        assert_eq!(names(&d.clients), [("203.0.113.7", 600, 0)]);
+        assert_eq!(d.window_hits, 5 * 125 + 120);
+        assert!(!d.is_empty());
+    }
+
+    #[test]
+    fn nothing_grew_means_no_drivers() {
+        let mut h = History::new(20, 10);
+        for start in [0, 10, 20] {
+            h.add_period(start, &period(&[("/a", "10.0.0.1", 10)]));
+        }
+        let d = h.drivers(39, &period(&[("/a", "10.0.0.1", 10)]));
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(d.window_hits, 20);
+    }
+
+    #[test]
+    fn slots_older_than_two_windows_are_reused_and_not_counted() {
+        let mut h = History::new(20, 10);
+        h.add_period(0, &period(&[("/old", "10.0.0.9", 1000)]));
+        // Much later: the old slot is two windows and more behind.
+        h.add_period(1000, &period(&[("/new", "10.0.0.1", 10)]));
+        let d = h.drivers(1019, &Stats::default());
+        assert_eq!(names(&d.sections), [("/new", 10, 0)]);
+        // The ring reuses the old slot for a new start, from zero.
+        let ring = h.slots.len() as i64;
+        h.add_period(ring * 10, &period(&[("/again", "10.0.0.1", 1)]));
+        let d = h.drivers(ring * 10 + 9, &Stats::default());
+        assert_eq!(names(&d.sections), [("/again", 1, 0)]);
+    }
+
+    #[test]
+    fn a_day_long_window_in_one_second_periods_stays_small() {
+        // 86,400 periods a window: 1,350 a slot, each with many keys.
+        let mut h = History::new(86_400, 1);
+        for start in (0..2 * 86_400).step_by(97) {
+            let rows: Vec<(String, String, u64)> = (0..100)
+                .map(|i| {
+                    (
+                        format!("/s{}", start + i),
+                        format!("10.{}.0.{i}", start % 250),
+                        1,
+                    )
+                })
+                .collect();
+            let rows: Vec<(&str, &str, u64)> = rows
+                .iter()
+                .map(|(s, c, n)| (s.as_str(), c.as_str(), *n))
+                .collect();
+            h.add_period(start, &period(&rows));
+        }
+        for slot in &h.slots {
+            assert!(slot.sections.0.len() <= 2 * SLOT_KEYS);
+            assert!(slot.clients.0.len() <= 2 * SLOT_KEYS);
+        }
+        let d = h.drivers(2 * 86_400 - 1, &Stats::default());
+        assert!(d.sections.len() <= DRIVERS && d.clients.len() <= DRIVERS);
+    }
+
+    #[test]
+    fn pruning_keeps_the_most_hit_keys() {
+        let mut t = Tally::default();
+        for i in 0..200u64 {
+            t.add(i, i, format!("k{i}").as_bytes());
+        }
+        t.prune(64);
+        assert_eq!(t.0.len(), 64);
+        assert!(t.0.values().all(|v| v.0 >= 136));
+        let mut ties = Tally::default();
+        for i in 0..200u64 {
+            ties.add(i, 5, b"same");
+        }
+        ties.prune(64);
+        assert_eq!(ties.0.len(), 64, "ties at the cut keep exactly enough");
+    }
+}
