@@ -529,6 +529,8 @@ pub struct Parser {
     /// The CLF lines `format` reads (the whole family for W3C, unused).
     shape: ClfShape,
     clock: time::ClfClock,
+    /// For a format string's times written without an offset.
+    zone: time::LocalZone,
     w3c: W3c,
     /// `auto`: the format tried first, the last one a line parsed in (or
     /// W3C from a `#Fields:` directive on).
@@ -566,6 +568,7 @@ impl Parser {
             },
             format,
             clock: time::ClfClock::default(),
+            zone: time::LocalZone::default(),
             current: Syntax::Clf,
             announced: None,
             failures: 0,
@@ -670,7 +673,9 @@ impl Parser {
                 | LogFormat::VhostCombined
                 | LogFormat::IngressNginx
                 | LogFormat::Traefik => self.parse_clf(line, self.shape),
-                LogFormat::Pattern(ref pattern) => pattern.parse(line, &mut self.clock),
+                LogFormat::Pattern(ref pattern) => {
+                    pattern.parse(line, &mut self.clock, &mut self.zone)
+                }
                 LogFormat::W3c | LogFormat::Iis => self.parse_w3c(line),
                 LogFormat::Caddy => json::parse(line, json::Shapes::Caddy),
                 LogFormat::Json => json::parse(line, json::Shapes::Any),
