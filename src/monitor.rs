@@ -158,8 +158,9 @@ impl AlertEvent {
     }
 }
 
-/// The whole run, printed at the end.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// The whole run, printed at the end. The default is a run that read
+/// nothing.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
 pub struct Summary {
     /// First second of the run, and the end of its last (exclusive); both
     /// 0 when the run had no clock (see [`Summary::timed`]).

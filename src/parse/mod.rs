@@ -803,6 +803,38 @@ impl Parser {
     }
 }
 
+/// What the parsers' tests share: deterministic garbage made from a valid
+/// line, for the "never panics" tests.
+#[cfg(test)]
+pub(crate) mod garbage {
+    /// A small xorshift generator (xorshift64): deterministic, no
+    /// dependency.
+    pub(crate) fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        }
+    }
+
+    /// `template` with one to four bytes replaced by bytes of `alphabet`
+    /// (drawn from `next`), into `line`.
+    pub(crate) fn mutate(
+        line: &mut Vec<u8>,
+        template: &[u8],
+        alphabet: &[u8],
+        next: &mut impl FnMut() -> u64,
+    ) {
+        line.clear();
+        line.extend_from_slice(template);
+        for _ in 0..(next() % 4 + 1) {
+            let at = (next() as usize) % line.len();
+            line[at] = alphabet[(next() as usize) % alphabet.len()];
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1849,29 +1881,17 @@ mod tests {
 
     #[test]
     fn arbitrary_bytes_never_panic() {
-        // A small xorshift generator keeps this deterministic without a
-        // dependency. Bytes are drawn mostly from the format's own delimiters
+        // Bytes are drawn mostly from the format's own delimiters
         // so the parser gets deep into a line.
         let alphabet = b" []\"\\-/:+0123456789GETHP\x00\xff\r\nMayFeb";
         let template: &[u8] =
             br#"1.2.3.4 - - [09/May/2018:16:00:39 +0000] "GET / HTTP/1.1" 200 1 "-" "-""#;
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = super::garbage::xorshift(0x2545_f491_4f6c_dd1d);
         let mut parser = Parser::new();
         let mut line = Vec::new();
         for _ in 0..20_000 {
-            line.clear();
-            line.extend_from_slice(template);
             // Mutate a few positions of a valid line, then maybe cut it.
-            for _ in 0..(next() % 4 + 1) {
-                let at = (next() as usize) % line.len();
-                line[at] = alphabet[(next() as usize) % alphabet.len()];
-            }
+            super::garbage::mutate(&mut line, template, alphabet, &mut next);
             let cut = (next() as usize) % (line.len() + 1);
             if let Ok(record) = parser.parse(&line[..cut]) {
                 assert!((100..=599).contains(&record.status));

@@ -636,14 +636,8 @@ mod tests {
         assert_eq!(kinds, ["alert", "recovered"]);
         assert_eq!(state["history"][1]["at"], "1970-01-01T00:05:46Z");
         let summary = crate::monitor::Summary {
-            start: 0,
             end: 1,
-            hits: 0,
-            bytes: 0,
-            invalid: 0,
-            latency: None,
-            alerts: 0,
-            alerting: false,
+            ..Default::default()
         };
         assert_eq!(s.event(&Event::Summary(summary)), None);
     }
