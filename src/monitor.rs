@@ -324,7 +324,9 @@ impl Monitor {
 
     /// Hits per second in the alert window, oldest first, ending with the
     /// clock's current second (on the wall clock, the one still filling).
-    pub fn window_per_second(&self) -> impl Iterator<Item = u64> + '_ {
+    pub fn window_per_second(
+        &self,
+    ) -> impl DoubleEndedIterator<Item = u64> + ExactSizeIterator + '_ {
         self.window.per_second()
     }
 

@@ -143,10 +143,16 @@ impl Window {
         self.now = self.now.saturating_add(by);
     }
 
-    /// Counts per second, oldest first, for the whole window.
-    pub fn per_second(&self) -> impl Iterator<Item = u64> + '_ {
-        let start = self.now - self.span() + 1;
-        (start..=self.now).map(|s| self.counts[self.slot(s)])
+    /// Counts per second, oldest first, for the whole window (`span`
+    /// of them); `.rev()` gives the newest first.
+    pub fn per_second(&self) -> impl DoubleEndedIterator<Item = u64> + ExactSizeIterator + '_ {
+        let span = self.counts.len();
+        let oldest = self.slot(self.now - self.span() + 1);
+        (0..span).map(move |k| {
+            // No division per second: the ring wraps at most once.
+            let i = oldest + k;
+            self.counts[if i >= span { i - span } else { i }]
+        })
     }
 
     /// Seconds per sparkline bar ([`bar_secs`] of the span).
