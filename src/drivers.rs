@@ -253,6 +253,25 @@ impl History {
         self.slot_secs
     }
 
+    /// Relabel every slot by `by` seconds (the wall clock stepped; see
+    /// `Monitor::clock_stepped`), so that the periods before the step stay
+    /// the window and the window before it on the new clock. Slots stay
+    /// whole: they move by the whole number of slots nearest to `by`, so
+    /// each is right to half a slot more.
+    pub fn shift(&mut self, by: i64) {
+        let slots = (by + by.signum() * self.slot_secs / 2) / self.slot_secs;
+        if slots == 0 {
+            return;
+        }
+        let moved = slots.saturating_mul(self.slot_secs);
+        for slot in &mut self.slots {
+            slot.start = slot.start.map(|s| s.saturating_add(moved));
+        }
+        // A slot starting at `s` sits at `s / slot_secs % len`.
+        let ring = self.slots.len() as i64;
+        self.slots.rotate_right(slots.rem_euclid(ring) as usize);
+    }
+
     /// Fold the period that started at `start` (aligned to the period)
     /// into its slot.
     pub fn add_period(&mut self, start: i64, stats: &Stats) {
@@ -420,6 +439,36 @@ mod tests {
         assert_eq!(names(&d.clients), [("203.0.113.7", 600, 0)]);
         assert_eq!(d.window_hits, 5 * 125 + 120);
         assert!(!d.is_empty());
+    }
+
+    #[test]
+    fn a_clock_step_moves_the_history_with_the_window() {
+        // Window 60 s in periods of 10 s: steady traffic, then a flood
+        // from 203.0.113.7 until 110; then `date -s` steps the clock by
+        // `by` and the alert fires on the new clock, 9 s later.
+        let flood = || period(&[("/home", "10.0.0.1", 20), ("/api", "203.0.113.7", 100)]);
+        let mut before = History::new(60, 10);
+        for start in (0..60).step_by(10) {
+            before.add_period(start, &period(&[("/home", "10.0.0.1", 20)]));
+        }
+        for start in (60..110).step_by(10) {
+            before.add_period(start, &flood());
+        }
+        let want = before.drivers(119, &flood());
+        assert_eq!(names(&want.clients), [("203.0.113.7", 600, 0)]);
+        // Whole slots, a part of one, back and forth, more than a ring.
+        for by in [-3600, 3600, -60, 40, 23, -27, 4, 86_400 * 7] {
+            let mut h = before.clone();
+            h.shift(by);
+            let got = h.drivers(119 + by, &flood());
+            // (23 s moves the slots by 20 s: within half a slot.)
+            assert_eq!(got, want, "step {by}");
+            // Later periods land in their own slots, after the moved ones.
+            h.add_period(110 + by, &flood());
+            let later = h.drivers(129 + by, &flood());
+            assert_eq!(names(&later.clients)[0].0, "203.0.113.7", "step {by}");
+            assert_eq!(later.window_hits, 6 * 120, "step {by}");
+        }
     }
 
     #[test]

@@ -392,8 +392,9 @@ impl Monitor {
     /// Wall clock: the clock stepped by `by` seconds, and would read
     /// `expected` without the step. The seconds up to `expected` are closed
     /// as usual; then everything the monitor holds in wall time moves by
-    /// `by` (the window's seconds, the period's start, the run's start, the
-    /// active alert's), so the next `tick` goes on from the new time: no
+    /// `by` (the window's seconds, the drivers' history of periods, the
+    /// period's start, the run's start, the active alert's), so the next
+    /// `tick` goes on from the new time: no
     /// silence until the clock catches up after a backward step, no burst
     /// of empty periods after a forward one.
     ///
@@ -411,6 +412,7 @@ impl Monitor {
             self.close_until(expected, out);
         }
         self.window.shift(by);
+        self.history.shift(by);
         self.wall_now = self.wall_now.saturating_add(by);
         self.alert.shift(by);
         self.period_start = self.period_start.saturating_add(by);
