@@ -104,7 +104,8 @@ pub struct Args {
     /// Log line format: a preset, or the server's own format string
     ///
     /// Presets: auto, clf, common, combined, vhost_combined, ingress-nginx,
-    /// traefik, w3c. Or paste the format from the server's configuration:
+    /// traefik, w3c, iis, caddy, json. Or paste the format from the server's
+    /// configuration:
     /// an nginx log_format string (it has $variables), quoted as in
     /// nginx.conf or not, or an Apache LogFormat string (it has
     /// %directives), for example '%h %l %u %t "%r" %>s %b %D'.

@@ -176,10 +176,7 @@ pub enum LogFormat {
 /// reads.
 pub const PRESETS: &[(&str, &str)] = &[
     ("auto", "decide per line among all the presets"),
-    (
-        "clf",
-        "the Common Log Format family, with or without further fields",
-    ),
+    ("clf", "the CLF family, with or without further fields"),
     ("common", "Apache's common: CLF without further fields"),
     ("combined", "nginx's and Apache's combined"),
     ("vhost_combined", "Apache's vhost_combined (%v:%p first)"),
@@ -189,6 +186,12 @@ pub const PRESETS: &[(&str, &str)] = &[
         "w3c",
         "W3C Extended, as IIS writes it, columns from #Fields:",
     ),
+    (
+        "iis",
+        "IIS's default W3C fields, for a log without #Fields:",
+    ),
+    ("caddy", "Caddy's JSON access log"),
+    ("json", "JSON access logs, Caddy's or Traefik's, per line"),
 ];
 
 impl LogFormat {
@@ -1533,6 +1536,32 @@ mod tests {
         assert!(p.is_settled(), "a line that fails changes nothing");
         assert_eq!(p.parse(TRAEFIK_LINE).map(|r| r.syntax), Ok(Syntax::Json));
         assert!(!p.is_settled(), "a JSON line unsettles");
+    }
+
+    #[test]
+    fn every_preset_is_listed_with_what_it_reads() {
+        use LogFormat::*;
+        let all = [
+            Auto,
+            Clf,
+            Common,
+            Combined,
+            VhostCombined,
+            IngressNginx,
+            Traefik,
+            W3c,
+            Iis,
+            Caddy,
+            Json,
+        ];
+        let listed: Vec<&str> = PRESETS.iter().map(|&(name, _)| name).collect();
+        assert_eq!(listed, all.each_ref().map(LogFormat::as_str));
+        for format in all {
+            assert_eq!(LogFormat::parse(format.as_str()), Ok(format.clone()));
+            // As the startup line says it, after `logmon: `.
+            let line = format.describe(72);
+            assert!(line.ends_with(')') && !line.ends_with("()"), "{line}");
+        }
     }
 
     #[test]
