@@ -14,7 +14,7 @@ mod support;
 
 use support::{
     assert_nothing_parses_said_once, assert_six_requests, close, events_of, first,
-    first_live_report, fixture, logmon, stderr, unix_now,
+    first_live_report, fixture, logmon, sections_of, stderr, unix_now,
 };
 
 use std::fs;
@@ -147,13 +147,7 @@ fn a_cut_off_user_agent_is_still_a_hit() {
         (r["status"]["2xx"].as_u64(), r["status"]["4xx"].as_u64()),
         (Some(3), Some(1))
     );
-    let sections: Vec<(&str, u64)> = r["sections"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| (s["section"].as_str().unwrap(), s["hits"].as_u64().unwrap()))
-        .collect();
-    assert_eq!(sections, [("/api", 2), ("/blog", 1), ("/pages", 1)]);
+    assert_eq!(sections_of(r), [("/api", 2), ("/blog", 1), ("/pages", 1)]);
     assert!(r.get("latency_ms").is_none());
     assert_eq!(events("cut-agent.log", "combined"), auto);
 }

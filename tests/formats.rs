@@ -9,7 +9,7 @@ mod support;
 
 use support::{
     assert_nothing_parses_said_once, assert_six_requests, close, events_of, first,
-    first_live_report, fixture, logmon, stderr, unix_now,
+    first_live_report, fixture, logmon, sections_of, stderr, unix_now,
 };
 
 use std::fs;
@@ -126,13 +126,7 @@ fn vhost_prefixed_lines_count_under_their_sections() {
         (Some(5), Some(0))
     );
     assert_eq!(r["clients"], 4);
-    let sections: Vec<(&str, u64)> = r["sections"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| (s["section"].as_str().unwrap(), s["hits"].as_u64().unwrap()))
-        .collect();
-    assert_eq!(sections, [("/api", 2), ("/cart", 2), ("/blog", 1)]);
+    assert_eq!(sections_of(r), [("/api", 2), ("/cart", 2), ("/blog", 1)]);
     // Only one line carries a request time (0.045 s).
     assert!(close(&r["latency_ms"]["p99"], 45.0));
     assert!(r["sections"][0].get("latency_ms").is_none());

@@ -73,6 +73,15 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// A report's sections as (section, hits), in the report's order.
+pub fn sections_of(report: &serde_json::Value) -> Vec<(&str, u64)> {
+    let sections = report["sections"].as_array().expect("a sections array");
+    sections
+        .iter()
+        .map(|s| (s["section"].as_str().unwrap(), s["hits"].as_u64().unwrap()))
+        .collect()
+}
+
 /// `got` is within 1% (the HDR histogram's stated error) of `exact`.
 pub fn close(got: &serde_json::Value, exact: f64) -> bool {
     got.as_f64()
