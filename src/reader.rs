@@ -381,9 +381,7 @@ impl Decoder {
         // Sized like this one (a read block holds ~1,200 Combined lines, not
         // 4,096): a batch of 4,096 hits is 229 KiB, which malloc served from
         // fresh pages each time and returned, at ~16 page faults a batch.
-        let lines = self.sink.batch.hits.len() + self.sink.batch.invalid_at.len();
-        let mut next = Batch::with_capacity(lines.clamp(64, BATCH_LINES));
-        next.reserve_keys_like(&self.sink.batch);
+        let next = self.sink.batch.sized_like(BATCH_LINES);
         std::mem::replace(&mut self.sink.batch, next)
     }
 }

@@ -102,7 +102,9 @@ fn absolute_path_start(target: &[u8]) -> Option<usize> {
 /// A section (from [`section`]) normalised as the module notes say. Borrows
 /// `section` when there is nothing to change.
 pub fn normalize(section: &[u8]) -> Cow<'_, [u8]> {
-    if !section.iter().any(|&b| b == b'%' || b == b';') {
+    // memchr2 rather than a byte loop: a path is tested on every line,
+    // and the loop cost ~100 instructions a Combined line (callgrind).
+    if memchr2(b'%', b';', section).is_none() {
         return Cow::Borrowed(section);
     }
     let section = drop_params(section);
