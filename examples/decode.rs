@@ -9,8 +9,8 @@
 //! valgrind --tool=callgrind target/release/examples/decode combined bench/out/combined-1m.log
 //! ```
 //!
-//! The file is read whole first and fed to one `Decoder` in 256 KiB
-//! chunks, as `reader` reads it, taking each chunk's batch. Prints the
+//! The file is read in blocks into one `Decoder`, as `reader` reads it,
+//! taking each block's batch. Prints the
 //! lines, hits and a checksum of the batches (hashes aside: they are seeded at
 //! random), so that the work cannot be
 //! optimised away and two builds can be compared.
@@ -18,14 +18,13 @@
 // A measuring tool run by hand: printing with the macros is fine here.
 #![allow(clippy::disallowed_macros)]
 
+use std::fs::File;
+use std::io::Read;
 use std::process::ExitCode;
 
 use logmon::batch::Batch;
 use logmon::parse::LogFormat;
 use logmon::reader::Decoder;
-
-/// The reader's read size.
-const CHUNK: usize = 256 * 1024;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -40,10 +39,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let text = match std::fs::read(path) {
-        Ok(text) => text,
+    let mut file = match File::open(path) {
+        Ok(file) => file,
         Err(e) => {
-            eprintln!("decode: cannot read {path}: {e}");
+            eprintln!("decode: cannot open {path}: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -66,8 +65,17 @@ fn main() -> ExitCode {
                 .wrapping_add(keys.client.map_or(0, |c| c.len() as u64));
         }
     };
-    for chunk in text.chunks(CHUNK) {
-        decoder.push(chunk);
+    loop {
+        let mut block = decoder.spare_block();
+        match file.read(block.bytes_mut()) {
+            Ok(0) => break,
+            Ok(n) => block.bytes_mut().truncate(n),
+            Err(e) => {
+                eprintln!("decode: cannot read {path}: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+        decoder.push_block(block);
         tally(decoder.take());
     }
     decoder.finish();
