@@ -38,7 +38,7 @@ use std::sync::mpsc::SyncSender;
 use memchr::memchr2;
 
 use crate::drill::Country;
-use crate::parse::{normalize_section, Method, Record, Syntax};
+use crate::parse::{normalize_section, scan_target, Method, Record, Scan, Syntax};
 use crate::text::sanitize;
 
 /// [`BYTE_CLASS`]: the byte is not printable ASCII.
@@ -412,7 +412,16 @@ impl Batch {
         clients: &impl BuildHasher,
         within: Option<Within<'_>>,
     ) {
-        let section = record.section().map(|s| self.push_section(s));
+        // An origin-form target is read once for both its section and its
+        // path (see `parse::scan_target`).
+        let scan = record.target.and_then(scan_target);
+        let section = match (record.target, scan) {
+            (Some(target), Some(scan)) if scan.section_plain => {
+                Some(self.push_plain_section(&target[..scan.section]))
+            }
+            (Some(target), Some(scan)) => Some(self.push_section(&target[..scan.section])),
+            _ => record.section().map(|s| self.push_section(s)),
+        };
         let client = clients.hash_one(record.host);
         self.hits.push(Hit {
             time: record.time,
@@ -423,7 +432,7 @@ impl Batch {
             method: record.method,
             request_us: record.request_time_us,
         });
-        self.push_keys(record, client, clients, within);
+        self.push_keys(record, client, clients, within, scan);
     }
 
     /// Keep `block` for the keys that lend their text from it: it is
@@ -446,6 +455,7 @@ impl Batch {
         client: u64,
         hasher: &impl BuildHasher,
         within: Option<Within<'_>>,
+        scan: Option<Scan>,
     ) {
         let client = match record.host {
             [] => Key::default(),
@@ -455,8 +465,13 @@ impl Batch {
             client,
             ..Keys::default()
         };
-        if let Some(target) = record.target {
-            keys.path = self.push_path(target, hasher, within);
+        match (record.target, scan) {
+            (Some(target), Some(scan)) if scan.path_plain => {
+                let path = &target[..scan.path];
+                keys.path = self.key(path, hasher.hash_one(path), within);
+            }
+            (Some(target), _) => keys.path = self.push_path(target, hasher, within),
+            (None, _) => {}
         }
         if let Some(agent) = record.user_agent.filter(|&a| a != b"" && a != b"-") {
             // IIS writes the agent's spaces as `+`, CloudFront
@@ -470,8 +485,8 @@ impl Batch {
                 self.key(agent, hasher.hash_one(agent), within)
             };
         }
-        if let Some(host) = record.referer.and_then(referrer_host) {
-            keys.referrer = if host.iter().any(u8::is_ascii_uppercase) {
+        if let Some((host, upper)) = record.referer.and_then(referrer_host_cased) {
+            keys.referrer = if upper {
                 let start = self.raw.len();
                 self.raw.extend_from_slice(host);
                 self.raw[start..].make_ascii_lowercase();
@@ -593,6 +608,13 @@ impl Batch {
         (start as u32, (self.text.len() - start) as u32)
     }
 
+    /// Append `section`, printable ASCII already normal, to the text.
+    fn push_plain_section(&mut self, section: &[u8]) -> (u32, u32) {
+        let start = self.text.len();
+        self.text.extend_from_slice(section);
+        (start as u32, section.len() as u32)
+    }
+
     /// Append `section` to the text as is (it must be sanitized already);
     /// its `(start, len)`, for a `Hit` built by hand.
     pub fn push_section_text(&mut self, section: &str) -> (u32, u32) {
@@ -655,6 +677,78 @@ pub fn referrer_host(referrer: &[u8]) -> Option<&[u8]> {
     let host = &rest[start..port.unwrap_or(i)];
     (!host.is_empty()).then_some(host)
 }
+
+/// [`referrer_host`], and whether the host holds an upper-case letter.
+///
+/// The common referrer, `http://` or `https://` and a plain host name, is
+/// read four bytes at a time with both questions in one table load a
+/// byte (callgrind: ~120 instructions a Combined line for the general
+/// reading and a second pass for the case); anything else is read by
+/// `referrer_host`.
+#[inline]
+fn referrer_host_cased(referrer: &[u8]) -> Option<(&[u8], bool)> {
+    let rest = match referrer.first_chunk::<8>() {
+        Some(b"https://") => &referrer[8..],
+        Some([b'h', b't', b't', b'p', b':', b'/', b'/', _]) => &referrer[7..],
+        _ => return general_host_cased(referrer),
+    };
+    let mut i = 0;
+    let mut upper = 0;
+    while let Some(&[a, b, c, d]) = rest.get(i..i + 4) {
+        let class = HOST[usize::from(a)]
+            | HOST[usize::from(b)]
+            | HOST[usize::from(c)]
+            | HOST[usize::from(d)];
+        if class & !UPPER != 0 {
+            break;
+        }
+        upper |= class;
+        i += 4;
+    }
+    while let Some(&byte) = rest.get(i) {
+        let class = HOST[usize::from(byte)];
+        if class & !UPPER != 0 {
+            break;
+        }
+        upper |= class;
+        i += 1;
+    }
+    match rest.get(i) {
+        // The host ends the URL, or its path, query or fragment starts.
+        None | Some(b'/' | b'?' | b'#') if i > 0 => Some((&rest[..i], upper != 0)),
+        // A user, a port, an IPv6 address, an empty host.
+        _ => general_host_cased(referrer),
+    }
+}
+
+/// [`referrer_host`] and whether the host holds an upper-case letter.
+fn general_host_cased(referrer: &[u8]) -> Option<(&[u8], bool)> {
+    let host = referrer_host(referrer)?;
+    Some((host, host.iter().any(u8::is_ascii_uppercase)))
+}
+
+/// [`HOST`]: an upper-case letter.
+const UPPER: u8 = 1;
+/// [`HOST`]: a byte that ends a plain host name, or starts a user, a port
+/// or an IPv6 address.
+const NOT_HOST: u8 = 2;
+
+/// What each byte is in a plain host name, for [`referrer_host_cased`].
+const HOST: [u8; 256] = {
+    let mut table = [0; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_uppercase() {
+            table[b] = UPPER;
+        }
+        if matches!(c, b'/' | b'?' | b'#' | b'@' | b':' | b'[') {
+            table[b] = NOT_HOST;
+        }
+        b += 1;
+    }
+    table
+};
 
 /// [`URL`]: the byte may be in a scheme.
 const SCHEME: u8 = 1;
@@ -757,6 +851,34 @@ mod tests {
         ] {
             let got = referrer_host(referrer.as_bytes()).map(|h| std::str::from_utf8(h).unwrap());
             assert_eq!(got, host, "{referrer}");
+        }
+    }
+
+    #[test]
+    fn a_plain_referrer_is_read_as_any_other() {
+        for referrer in [
+            "https://www.example.com/a/b?c=d",
+            "http://Example.COM",
+            "https://example.com?q=1",
+            "https://example.com#top",
+            "http://user:pw@Example.COM:8080/",
+            "https://[2001:db8::1]:8443/x",
+            "https:///nohost",
+            "http://a.example:80/",
+            "https://",
+            "http:/x",
+            "-",
+            "",
+            "HTTPS://Upper.Example/",
+            "https://caf\u{e9}.example/",
+        ] {
+            let general = referrer_host(referrer.as_bytes())
+                .map(|h| (h, h.iter().any(u8::is_ascii_uppercase)));
+            assert_eq!(
+                referrer_host_cased(referrer.as_bytes()),
+                general,
+                "{referrer}"
+            );
         }
     }
 

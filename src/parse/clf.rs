@@ -13,7 +13,9 @@
 
 use memchr::memchr;
 
-use super::fields::{field, parse_bytes, parse_digits, parse_request_time, parse_seconds};
+use super::fields::{
+    field, find_byte, find_either, parse_bytes, parse_digits, parse_request_time, parse_seconds,
+};
 use super::{Method, ParseError, Parser, Record, Syntax, NO_STATUS};
 
 /// Which lines of the CLF family a format takes, and where their request
@@ -83,8 +85,14 @@ impl Parser {
         let rest = rest[close + 1..]
             .strip_prefix(b" \"")
             .ok_or(ParseError::Request)?;
-        let (request, rest) = quoted(rest).ok_or(ParseError::Request)?;
-        let (method, target) = split_request(request);
+        let (method, target, rest) = match plain_request(rest) {
+            Some(request) => request,
+            None => {
+                let (request, rest) = quoted(rest).ok_or(ParseError::Request)?;
+                let (method, target) = split_request(request);
+                (method, target, rest)
+            }
+        };
 
         let rest = rest.strip_prefix(b" ").ok_or(ParseError::Status)?;
         let (status, rest) = field(rest);
@@ -230,6 +238,41 @@ fn user_word(s: &[u8]) -> Option<(&[u8], &[u8])> {
     word(s).filter(|(w, _)| w[0] != b'[')
 }
 
+/// The common request, `METHOD SP TARGET SP HTTP/...` with no quote or
+/// space inside its parts, read at once from after its opening quote:
+/// its method, target, and what follows its closing quote. `None` for
+/// anything else, which [`quoted`] and [`split_request`] then read: this
+/// gives what they would, for a third of what they cost (callgrind:
+/// ~280 instructions a Combined line for the two).
+///
+/// Why it agrees: no part holds a quote, so the first quote is the one
+/// after the protocol; a backslash can only escape it if it ends the
+/// protocol, which is refused; and the parts are split at their spaces as
+/// `split_request` splits them.
+#[inline]
+fn plain_request(s: &[u8]) -> Option<(Method, Option<&[u8]>, Rest<'_>)> {
+    let (method, rest) = plain_word(s)?;
+    let (target, rest) = plain_word(rest)?;
+    let protocol = rest.strip_prefix(b"HTTP/")?;
+    let end = find_either(protocol, b' ', b'"')?;
+    let after = &protocol[end + 1..];
+    let closed = protocol[end] == b'"'
+        && !protocol[..end].ends_with(b"\\")
+        && matches!(after.first(), None | Some(b' '));
+    closed.then(|| (Method::from_bytes(method), Some(target), after))
+}
+
+/// What follows a field.
+type Rest<'a> = &'a [u8];
+
+/// A non-empty part of a request ended by a space, and what follows the
+/// space; `None` when it ends at a quote (or the end) instead.
+#[inline(always)]
+fn plain_word(s: &[u8]) -> Option<(&[u8], &[u8])> {
+    let end = find_either(s, b' ', b'"')?;
+    (end > 0 && s[end] == b' ').then(|| (&s[..end], &s[end + 1..]))
+}
+
 /// The content of a quoted field whose opening quote is already consumed,
 /// and what follows the closing quote.
 ///
@@ -237,6 +280,7 @@ fn user_word(s: &[u8]) -> Option<(&[u8], &[u8])> {
 /// closing quote is the first unescaped one followed by a space or the end
 /// of the line, so a server that forgot to escape a quote in the middle of a
 /// field does not cost us the line. `None` when no such quote exists.
+#[inline]
 pub(super) fn quoted(s: &[u8]) -> Option<(&[u8], &[u8])> {
     // Look for quotes only: a quote is escaped when an odd run of
     // backslashes precedes it, which is what a scan from the start that
@@ -266,6 +310,7 @@ pub(super) fn escaped(s: &[u8], at: usize) -> bool {
 /// The method and target of a request: `METHOD SP TARGET SP HTTP/...`, or
 /// HTTP/0.9's `METHOD SP TARGET` with a target starting with `/`;
 /// `(Other, None)` for anything else.
+#[inline]
 pub(super) fn split_request(request: &[u8]) -> (Method, Option<&[u8]>) {
     let Some((method, rest)) = word(request) else {
         return (Method::Other, None);
@@ -278,9 +323,9 @@ pub(super) fn split_request(request: &[u8]) -> (Method, Option<&[u8]>) {
             false => (Method::Other, None),
         };
     };
-    // A plain scan of these 8 or so bytes: `contains` calls memchr, whose
-    // setup cost 45 instructions a line (callgrind).
-    let one_word = protocol.iter().all(|&b| b != b' ');
+    // Not `contains`, which calls memchr, whose setup cost 45
+    // instructions a line (callgrind).
+    let one_word = find_byte(protocol, b' ').is_none();
     if !protocol.starts_with(b"HTTP/") || !one_word {
         return (Method::Other, None);
     }
@@ -333,6 +378,54 @@ mod tests {
                 String::from_utf8_lossy(&s)
             );
         }
+    }
+
+    #[test]
+    fn a_plain_request_reads_as_quoted_and_split_read_it() {
+        let parts: [&[u8]; 10] = [
+            b"GET",
+            b" ",
+            b"/a",
+            b"\"",
+            b"\\",
+            b"HTTP/1.1",
+            b"HTTP/",
+            b"x",
+            b" \"",
+            b"-",
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut s = Vec::new();
+        let mut plain = 0;
+        for _ in 0..200_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            s.clear();
+            // Mostly well-formed requests, with a part or two changed.
+            for (i, part) in [&b"GET"[..], b" ", b"/a", b" ", b"HTTP/1.1", b"\" -"]
+                .iter()
+                .enumerate()
+            {
+                match (state >> (6 * i)) % 8 {
+                    0 => s.extend_from_slice(parts[((state >> (6 * i + 3)) % 10) as usize]),
+                    1 => {}
+                    _ => s.extend_from_slice(part),
+                }
+            }
+            let Some((method, target, rest)) = plain_request(&s) else {
+                continue;
+            };
+            plain += 1;
+            let (request, want_rest) = quoted(&s).unwrap();
+            assert_eq!(
+                (split_request(request), want_rest),
+                ((method, target), rest),
+                "{}",
+                String::from_utf8_lossy(&s)
+            );
+        }
+        assert!(plain > 10_000, "{plain}");
     }
 
     #[test]

@@ -65,7 +65,7 @@ use clf::ClfShape;
 pub use fields::parse_request_time;
 pub(crate) use fields::strip_line_end;
 use pattern::Pattern;
-pub use section::{normalize as normalize_section, section};
+pub use section::{normalize as normalize_section, scan as scan_target, section, Scan};
 pub use time::parse_clf_time;
 use w3c::W3c;
 
