@@ -58,9 +58,13 @@ impl Parser {
             return Err(ParseError::Empty);
         }
         let (host, rest) = list_word(line).ok_or(ParseError::Host)?;
-        let (ident, rest) = list_word(rest)
-            .filter(|(w, _)| w[0] != b'[')
-            .ok_or(ParseError::User)?;
+        // The identity is nearly always `-`: one compare.
+        let (ident, rest) = match rest.split_first_chunk::<2>() {
+            Some((b"- ", after)) => (&rest[..1], after),
+            _ => list_word(rest)
+                .filter(|(w, _)| w[0] != b'[')
+                .ok_or(ParseError::User)?,
+        };
         let (user, rest) = user_word(rest).ok_or(ParseError::User)?;
         // CLF has three fields before `[`. A fourth means Apache's
         // vhost-prefixed form (`%v %h %l %u`): the first was the vhost, the
@@ -207,6 +211,7 @@ pub(super) fn parse_status_or_dash(s: &[u8]) -> Option<u16> {
 }
 
 /// A non-empty field followed by a space, and what follows that space.
+#[inline(always)]
 fn word(s: &[u8]) -> Option<(&[u8], &[u8])> {
     match field(s) {
         (word, Some(rest)) if !word.is_empty() => Some((word, rest)),
@@ -217,6 +222,7 @@ fn word(s: &[u8]) -> Option<(&[u8], &[u8])> {
 /// Like [`word`], but a word ending in `,` goes on past the space: an
 /// X-Forwarded-For list (`a, b, c`) in place of the client. Returns its
 /// first item, without the comma, and what follows the whole list.
+#[inline(always)]
 fn list_word(s: &[u8]) -> Option<(&[u8], &[u8])> {
     let (first, mut rest) = word(s)?;
     let Some(first) = first.strip_suffix(b",") else {
@@ -234,6 +240,7 @@ fn list_word(s: &[u8]) -> Option<(&[u8], &[u8])> {
 
 /// Like [`word`], but a field starting with `[` is the timestamp, so the
 /// identity or user field before it is missing.
+#[inline(always)]
 fn user_word(s: &[u8]) -> Option<(&[u8], &[u8])> {
     word(s).filter(|(w, _)| w[0] != b'[')
 }
