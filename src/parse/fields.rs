@@ -157,12 +157,10 @@ mod tests {
     #[test]
     fn bytes_are_found_eight_at_a_time_as_one_at_a_time() {
         let alphabet = b" \"\\a\x80\x00\xff";
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = crate::parse::garbage::xorshift(0x2545_f491_4f6c_dd1d);
         let mut s = Vec::new();
         for _ in 0..20_000 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
+            let state = next();
             s.clear();
             for i in 0..state % 40 {
                 s.push(alphabet[((state >> (i % 60)) % alphabet.len() as u64) as usize]);
