@@ -113,7 +113,7 @@ impl Parser {
             Some(rest) => match rest.strip_prefix(b"\"") {
                 // CLF, and further fields that are not Combined's pair.
                 None => (None, None, Some(rest), false),
-                Some(rest) => match quoted(rest) {
+                Some(rest) => match quoted_short(rest) {
                     None => (Some(rest), None, None, true),
                     Some((referer, rest)) => match rest.strip_prefix(b" \"") {
                         Some(rest) => {
@@ -289,12 +289,33 @@ fn plain_word(s: &[u8]) -> Option<(&[u8], &[u8])> {
 /// field does not cost us the line. `None` when no such quote exists.
 #[inline]
 pub(super) fn quoted(s: &[u8]) -> Option<(&[u8], &[u8])> {
+    quoted_by(s, |s| memchr(b'"', s))
+}
+
+/// [`quoted`] for a field that is usually short (a referrer: `-` or a
+/// URL of a few dozen bytes): its first [`NEAR`] bytes are searched eight
+/// at a time, where memchr's setup cost ~80 instructions a call
+/// (callgrind), and only what lies beyond with memchr.
+#[inline]
+fn quoted_short(s: &[u8]) -> Option<(&[u8], &[u8])> {
+    quoted_by(s, |s| match s.split_at_checked(NEAR) {
+        None => find_byte(s, b'"'),
+        Some((near, far)) => find_byte(near, b'"').or_else(|| Some(NEAR + memchr(b'"', far)?)),
+    })
+}
+
+/// How far [`quoted_short`] looks eight bytes at a time.
+const NEAR: usize = 32;
+
+/// [`quoted`], with `find` saying where the first quote of a slice is.
+#[inline(always)]
+fn quoted_by(s: &[u8], find: impl Fn(&[u8]) -> Option<usize>) -> Option<(&[u8], &[u8])> {
     // Look for quotes only: a quote is escaped when an odd run of
     // backslashes precedes it, which is what a scan from the start that
     // skips the byte after each backslash decides. One needle is cheaper
     // for memchr than two, and a field rarely holds a backslash.
     let mut from = 0;
-    while let Some(i) = memchr(b'"', &s[from..]) {
+    while let Some(i) = find(&s[from..]) {
         let at = from + i;
         from = at + 1;
         if !escaped(s, at) && matches!(s.get(at + 1), None | Some(b' ')) {
@@ -363,7 +384,7 @@ mod tests {
     }
 
     #[test]
-    fn quoted_agrees_with_a_forward_scan() {
+    fn quoted_and_quoted_short_agree_with_a_forward_scan() {
         let alphabet = b"\"\\ a";
         let mut next = crate::parse::garbage::xorshift(0x9e37_79b9_7f4a_7c15);
         let mut s = Vec::new();
@@ -372,12 +393,9 @@ mod tests {
             for _ in 0..next() % 80 {
                 s.push(alphabet[(next() % alphabet.len() as u64) as usize]);
             }
-            assert_eq!(
-                quoted(&s),
-                quoted_by_forward_scan(&s),
-                "{}",
-                String::from_utf8_lossy(&s)
-            );
+            let want = quoted_by_forward_scan(&s);
+            assert_eq!(quoted(&s), want, "{}", String::from_utf8_lossy(&s));
+            assert_eq!(quoted_short(&s), want, "{}", String::from_utf8_lossy(&s));
         }
     }
 
