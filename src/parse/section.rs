@@ -217,6 +217,11 @@ pub fn scan(target: &[u8]) -> Option<Scan> {
     }
     let (mut section, mut section_class, mut path_class) = (None, 0, 0);
     let mut i = 1;
+    // The classes that stop the block loop: past the section, only the
+    // path's end and what normalising changes matter, so its slashes (and
+    // unprintable bytes, left to sanitizing) no longer send the scan
+    // byte by byte.
+    let mut stop = !0;
     loop {
         // Four plain bytes at a time: most of a path is letters and digits.
         while let Some(&[a, b, c, d]) = target.get(i..i + 4) {
@@ -224,7 +229,7 @@ pub fn scan(target: &[u8]) -> Option<Scan> {
                 | CLASS[usize::from(b)]
                 | CLASS[usize::from(c)]
                 | CLASS[usize::from(d)];
-            if class != 0 {
+            if class & stop != 0 {
                 break;
             }
             i += 4;
@@ -238,6 +243,7 @@ pub fn scan(target: &[u8]) -> Option<Scan> {
         }
         if class & SLASH != 0 && section.is_none() {
             section = Some(i);
+            stop = END | SPECIAL;
         }
         path_class |= class;
         if section.is_none() {
