@@ -374,7 +374,7 @@ fn quoted_by(s: &[u8], find: impl Fn(&[u8]) -> Option<usize>) -> Option<(&[u8], 
 
 /// Whether the byte at `at` is escaped: an odd run of backslashes precedes
 /// it.
-#[inline]
+#[inline(always)]
 pub(super) fn escaped(s: &[u8], at: usize) -> bool {
     // Most quotes have no backslash before them: one compare.
     at > 0

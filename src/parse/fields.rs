@@ -3,8 +3,6 @@
 
 use memchr::memchr;
 
-use super::time::two_digits;
-
 /// `line` without one trailing `\n`, `\r\n` or `\r`.
 pub(crate) fn strip_line_end(line: &[u8]) -> &[u8] {
     let line = line.strip_suffix(b"\n").unwrap_or(line);
@@ -64,12 +62,16 @@ pub(crate) fn find_byte(s: &[u8], byte: u8) -> Option<usize> {
     find_either(s, byte, byte)
 }
 
-/// Exactly three digits in `100..=599`.
-#[inline]
+/// Exactly three digits in `100..=599`. Inlined, and the digits checked
+/// at once: the call and a check per digit cost ~35 instructions a line.
+#[inline(always)]
 pub(crate) fn parse_status(s: &[u8]) -> Option<u16> {
     let &[a, b, c] = s else { return None };
-    let status = two_digits(a, b)? * 10 + two_digits(b'0', c)?;
-    let status = u16::try_from(status).ok()?;
+    let [a, b, c] = [a, b, c].map(|d| d.wrapping_sub(b'0'));
+    if a.max(b).max(c) > 9 {
+        return None;
+    }
+    let status = u16::from(a) * 100 + u16::from(b) * 10 + u16::from(c);
     (100..=599).contains(&status).then_some(status)
 }
 
@@ -153,6 +155,28 @@ pub(crate) fn parse_digits(s: &[u8]) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_status_is_three_digits_from_100_to_599() {
+        let bytes = b"0123456789 -+/:\x00\xff";
+        let mut s = Vec::new();
+        for len in 0..=4 {
+            for n in 0..bytes.len().pow(len) {
+                s.clear();
+                let mut n = n;
+                for _ in 0..len {
+                    s.push(bytes[n % bytes.len()]);
+                    n /= bytes.len();
+                }
+                let want = std::str::from_utf8(&s)
+                    .ok()
+                    .filter(|t| t.len() == 3 && t.bytes().all(|b| b.is_ascii_digit()))
+                    .and_then(|t| t.parse::<u16>().ok())
+                    .filter(|n| (100..=599).contains(n));
+                assert_eq!(parse_status(&s), want, "{s:?}");
+            }
+        }
+    }
 
     #[test]
     fn bytes_are_found_eight_at_a_time_as_one_at_a_time() {
