@@ -215,48 +215,63 @@ pub fn scan(target: &[u8]) -> Option<Scan> {
     if target.first() != Some(&b'/') {
         return None;
     }
-    let (mut section, mut section_class, mut path_class) = (None, 0, 0);
-    let mut i = 1;
-    // The classes that stop the block loop: past the section, only the
-    // path's end and what normalising changes matter, so its slashes (and
-    // unprintable bytes, left to sanitizing) no longer send the scan
-    // byte by byte.
-    let mut stop = !0;
+    // The section: up to the first `/`, `?` or `#` after the root.
+    let (mut i, mut section_class) = (1, 0);
     loop {
-        // Four plain bytes at a time: most of a path is letters and digits.
-        while let Some(&[a, b, c, d]) = target.get(i..i + 4) {
-            let class = CLASS[usize::from(a)]
-                | CLASS[usize::from(b)]
-                | CLASS[usize::from(c)]
-                | CLASS[usize::from(d)];
-            if class & stop != 0 {
-                break;
-            }
-            i += 4;
-        }
+        i += plain_run(&target[i..], !0);
         let Some(&byte) = target.get(i) else {
             break;
         };
         let class = CLASS[usize::from(byte)];
-        if class & END != 0 {
+        if class & (SLASH | END) != 0 {
             break;
         }
-        if class & SLASH != 0 && section.is_none() {
-            section = Some(i);
-            stop = END | SPECIAL;
-        }
-        path_class |= class;
-        if section.is_none() {
-            section_class |= class;
-        }
+        section_class |= class;
         i += 1;
     }
+    let section = i;
+    // The rest of the path, when the section ended at a `/`: up to `?` or
+    // `#`. Its slashes, and unprintable bytes (left to sanitizing), no
+    // longer matter, so they do not stop the four-byte loop.
+    let mut path_class = section_class;
+    if target.get(i) == Some(&b'/') {
+        loop {
+            i += plain_run(&target[i..], END | SPECIAL);
+            let Some(&byte) = target.get(i) else {
+                break;
+            };
+            let class = CLASS[usize::from(byte)];
+            if class & END != 0 {
+                break;
+            }
+            path_class |= class;
+            i += 1;
+        }
+    }
     Some(Scan {
-        section: section.unwrap_or(i),
+        section,
         path: i,
         section_plain: section_class & (SPECIAL | UNPRINTABLE) == 0,
         path_plain: path_class & SPECIAL == 0,
     })
+}
+
+/// How many bytes of `s`, four at a time, hold no byte of a class in
+/// `stop`: most of a path is letters and digits.
+#[inline(always)]
+fn plain_run(s: &[u8], stop: u8) -> usize {
+    let mut i = 0;
+    while let Some(&[a, b, c, d]) = s.get(i..i + 4) {
+        let class = CLASS[usize::from(a)]
+            | CLASS[usize::from(b)]
+            | CLASS[usize::from(c)]
+            | CLASS[usize::from(d)];
+        if class & stop != 0 {
+            break;
+        }
+        i += 4;
+    }
+    i
 }
 
 /// RFC 3986's unreserved characters: `ALPHA / DIGIT / "-" / "." / "_" / "~"`.
@@ -318,7 +333,7 @@ mod tests {
 
     #[test]
     fn one_scan_finds_the_section_and_path_the_separate_reads_find() {
-        let alphabet = b"/?#%;ab\x01\xff";
+        let alphabet = b"/?#%;abcdefg\x01\xff";
         let mut next = crate::parse::garbage::xorshift(0x9e37_79b9_7f4a_7c15);
         let mut target = Vec::new();
         for _ in 0..100_000 {
