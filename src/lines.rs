@@ -13,7 +13,7 @@
 //! - Complete lines that lie inside one chunk are lent straight from it; only
 //!   the unfinished end of a chunk is copied.
 
-use memchr::memchr;
+use crate::parse::ByteFinder;
 
 /// Longest line kept, in bytes, not counting the newline. Real access log
 /// lines are well under 8 KiB; anything past this is junk or an attack, and
@@ -39,6 +39,8 @@ pub struct Lines {
     /// The current line was already reported as too long: drop bytes up to
     /// the next newline.
     skipping: bool,
+    /// The search for `\n`, built once.
+    newline: ByteFinder,
 }
 
 impl Default for Lines {
@@ -61,6 +63,7 @@ impl Lines {
             carry: Vec::new(),
             max,
             skipping: false,
+            newline: ByteFinder::new(b'\n'),
         }
     }
 
@@ -81,7 +84,7 @@ impl Lines {
     /// only up to the maximum.
     pub fn push(&mut self, data: &[u8], mut f: impl FnMut(Line<'_>)) {
         let mut rest = data;
-        while let Some(i) = memchr(b'\n', rest) {
+        while let Some(i) = self.newline.find(rest) {
             let head = &rest[..i];
             rest = &rest[i + 1..];
             if self.skipping {

@@ -63,7 +63,7 @@ pub mod w3c;
 
 use clf::ClfShape;
 pub use fields::parse_request_time;
-pub(crate) use fields::strip_line_end;
+pub(crate) use fields::{strip_line_end, ByteFinder};
 use pattern::Pattern;
 pub use section::{normalize as normalize_section, scan as scan_target, section, Scan};
 pub use time::parse_clf_time;
