@@ -61,13 +61,7 @@ impl Parser {
             return Err(ParseError::Empty);
         }
         let (host, rest) = list_word(line).ok_or(ParseError::Host)?;
-        // The identity is nearly always `-`: one compare.
-        let (ident, rest) = match rest.split_first_chunk::<2>() {
-            Some((b"- ", after)) => (&rest[..1], after),
-            _ => list_word(rest)
-                .filter(|(w, _)| w[0] != b'[')
-                .ok_or(ParseError::User)?,
-        };
+        let (ident, rest) = ident_word(rest).ok_or(ParseError::User)?;
         let (user, rest) = user_word(rest).ok_or(ParseError::User)?;
         // CLF has three fields before `[`. A fourth means Apache's
         // vhost-prefixed form (`%v %h %l %u`): the first was the vhost, the
@@ -284,7 +278,22 @@ fn list_word(s: &[u8]) -> Option<(&[u8], &[u8])> {
 /// identity or user field before it is missing.
 #[inline(always)]
 fn user_word(s: &[u8]) -> Option<(&[u8], &[u8])> {
-    word(s).filter(|(w, _)| w[0] != b'[')
+    // Nearly always `-`: one compare.
+    match s.split_first_chunk::<2>() {
+        Some((b"- ", after)) => Some((&s[..1], after)),
+        _ => word(s).filter(|(w, _)| w[0] != b'['),
+    }
+}
+
+/// The identity field: a [`list_word`] (the client of a vhost-prefixed
+/// line may be a list) not starting with `[`.
+#[inline(always)]
+fn ident_word(s: &[u8]) -> Option<(&[u8], &[u8])> {
+    // Nearly always `-`: one compare.
+    match s.split_first_chunk::<2>() {
+        Some((b"- ", after)) => Some((&s[..1], after)),
+        _ => list_word(s).filter(|(w, _)| w[0] != b'['),
+    }
 }
 
 /// The common request, `METHOD SP TARGET SP HTTP/...` with no quote or
@@ -311,7 +320,11 @@ fn plain_request(s: &[u8]) -> Option<(Method, Option<&[u8]>, Rest<'_>)> {
     };
     let (target, rest) = plain_word(rest)?;
     let protocol = rest.strip_prefix(b"HTTP/")?;
-    let end = find_either(protocol, b' ', b'"')?;
+    // `1.1"`, `2.0"`: no space or quote before the quote, found at once.
+    let end = match protocol.first_chunk::<4>() {
+        Some(&[major, b'.', minor, b'"']) if major.is_ascii_digit() && minor.is_ascii_digit() => 3,
+        _ => find_either(protocol, b' ', b'"')?,
+    };
     let after = &protocol[end + 1..];
     let closed = protocol[end] == b'"'
         && !protocol[..end].ends_with(b"\\")
@@ -449,6 +462,23 @@ mod tests {
             let want = quoted_by_forward_scan(&s);
             assert_eq!(quoted(&s), want, "{}", String::from_utf8_lossy(&s));
             assert_eq!(quoted_short(&s), want, "{}", String::from_utf8_lossy(&s));
+        }
+    }
+
+    #[test]
+    fn a_dash_identity_or_user_reads_as_the_word_readers_read_it() {
+        let alphabet = b"- [a,";
+        let mut next = crate::parse::garbage::xorshift(0x2545_f491_4f6c_dd1d);
+        let mut s = Vec::new();
+        for _ in 0..50_000 {
+            s.clear();
+            for _ in 0..next() % 8 {
+                s.push(alphabet[(next() % alphabet.len() as u64) as usize]);
+            }
+            let user = word(&s).filter(|(w, _)| w[0] != b'[');
+            assert_eq!(user_word(&s), user, "{}", String::from_utf8_lossy(&s));
+            let ident = list_word(&s).filter(|(w, _)| w[0] != b'[');
+            assert_eq!(ident_word(&s), ident, "{}", String::from_utf8_lossy(&s));
         }
     }
 

@@ -70,7 +70,7 @@ pub(crate) struct ClfClock {
 impl ClfClock {
     /// [`parse_clf_time`], reusing the last result while only the seconds
     /// change.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn time(&mut self, text: &[u8]) -> Option<i64> {
         if let (Some(minute), Some(now)) = (self.last_minute, text.first_chunk::<TIME_LEN>()) {
             // Compared as words, the seconds masked out: slice compares
