@@ -35,7 +35,7 @@ use std::borrow::Cow;
 use std::hash::BuildHasher;
 use std::sync::mpsc::SyncSender;
 
-use memchr::memchr2;
+use memchr::{memchr, memchr2};
 
 use crate::drill::Country;
 use crate::parse::{normalize_section, scan_target, Method, Record, Scan, Syntax};
@@ -789,6 +789,17 @@ impl<'a> Sections<'a> {
 /// (IIS) and `%HH` the byte it encodes (CloudFront). A `%` that starts no
 /// encoding stays as it is.
 fn push_w3c_agent(out: &mut Vec<u8>, agent: &[u8]) {
+    // IIS's agents have `+` and no `%`: mapped in one pass, where a push a
+    // byte cost ~5 instructions a byte (callgrind).
+    if memchr(b'%', agent).is_none() {
+        out.extend(agent.iter().map(|&b| if b == b'+' { b' ' } else { b }));
+        return;
+    }
+    push_w3c_agent_decoding(out, agent);
+}
+
+/// [`push_w3c_agent`] a byte at a time, decoding `%HH`.
+fn push_w3c_agent_decoding(out: &mut Vec<u8>, agent: &[u8]) {
     let mut i = 0;
     while i < agent.len() {
         let b = agent[i];
@@ -818,6 +829,23 @@ fn hex(b: u8) -> Option<u8> {
 mod tests {
     use super::*;
     use crate::parse::Parser;
+
+    #[test]
+    fn a_w3c_agent_without_percent_maps_as_decoding_it_does() {
+        let alphabet = b"+%a 2F";
+        let mut next = crate::parse::garbage::xorshift(0x2545_f491_4f6c_dd1d);
+        let mut agent = Vec::new();
+        for _ in 0..20_000 {
+            agent.clear();
+            for _ in 0..next() % 40 {
+                agent.push(alphabet[(next() % alphabet.len() as u64) as usize]);
+            }
+            let (mut fast, mut decoded) = (b"x".to_vec(), b"x".to_vec());
+            push_w3c_agent(&mut fast, &agent);
+            push_w3c_agent_decoding(&mut decoded, &agent);
+            assert_eq!(fast, decoded, "{}", String::from_utf8_lossy(&agent));
+        }
+    }
 
     #[test]
     fn w3c_agents_read_as_sent_whether_plus_or_percent_encoded() {
