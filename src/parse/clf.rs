@@ -13,11 +13,9 @@
 
 use memchr::memchr;
 
-use std::sync::LazyLock;
-
 use super::fields::{
-    field, find_byte, find_either, parse_bytes, parse_digits, parse_request_time, parse_seconds,
-    ByteFinder,
+    field, find_byte, find_either, find_quote, parse_bytes, parse_digits, parse_request_time,
+    parse_seconds,
 };
 use super::{Method, ParseError, Parser, Record, Syntax, NO_STATUS};
 
@@ -352,11 +350,8 @@ fn plain_word(s: &[u8]) -> Option<(&[u8], &[u8])> {
 /// field does not cost us the line. `None` when no such quote exists.
 #[inline]
 pub(super) fn quoted(s: &[u8]) -> Option<(&[u8], &[u8])> {
-    quoted_by(s, |s| QUOTE.find(s))
+    quoted_by(s, find_quote)
 }
-
-/// The search [`quoted`] makes, built once.
-static QUOTE: LazyLock<ByteFinder> = LazyLock::new(|| ByteFinder::new(b'"'));
 
 /// [`quoted`] for a field that is usually short (a referrer: `-` or a
 /// URL of a few dozen bytes): its first [`NEAR`] bytes are searched eight
@@ -366,7 +361,7 @@ static QUOTE: LazyLock<ByteFinder> = LazyLock::new(|| ByteFinder::new(b'"'));
 fn quoted_short(s: &[u8]) -> Option<(&[u8], &[u8])> {
     quoted_by(s, |s| match s.split_at_checked(NEAR) {
         None => find_byte(s, b'"'),
-        Some((near, far)) => find_byte(near, b'"').or_else(|| Some(NEAR + QUOTE.find(far)?)),
+        Some((near, far)) => find_byte(near, b'"').or_else(|| Some(NEAR + find_quote(far)?)),
     })
 }
 

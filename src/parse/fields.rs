@@ -1,6 +1,8 @@
 //! Small field readers shared by the formats: line ends, space-separated
 //! fields, statuses, byte counts and numbers.
 
+use std::sync::LazyLock;
+
 use memchr::memchr;
 
 /// `line` without one trailing `\n`, `\r\n` or `\r`.
@@ -87,6 +89,16 @@ impl ByteFinder {
         memchr(self.needle, s)
     }
 }
+
+/// Where the first `"` is in `s`: the search a quoted field's end needs,
+/// built once.
+#[inline(always)]
+pub(crate) fn find_quote(s: &[u8]) -> Option<usize> {
+    QUOTE.find(s)
+}
+
+/// The search [`find_quote`] makes.
+static QUOTE: LazyLock<ByteFinder> = LazyLock::new(|| ByteFinder::new(b'"'));
 
 /// Where the first `byte` is in `s` (see [`find_either`]).
 #[inline(always)]
