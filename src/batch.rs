@@ -38,7 +38,7 @@ use std::sync::mpsc::SyncSender;
 use memchr::{memchr, memchr2};
 
 use crate::drill::Country;
-use crate::parse::{normalize_section, scan_target, Method, Record, Scan, Syntax};
+use crate::parse::{class_run, normalize_section, scan_target, Method, Record, Scan, Syntax};
 use crate::text::sanitize;
 
 /// [`BYTE_CLASS`]: the byte is not printable ASCII.
@@ -692,19 +692,7 @@ fn referrer_host_cased(referrer: &[u8]) -> Option<(&[u8], bool)> {
         Some([b'h', b't', b't', b'p', b':', b'/', b'/', _]) => &referrer[7..],
         _ => return general_host_cased(referrer),
     };
-    let mut i = 0;
-    let mut upper = 0;
-    while let Some(&[a, b, c, d]) = rest.get(i..i + 4) {
-        let class = HOST[usize::from(a)]
-            | HOST[usize::from(b)]
-            | HOST[usize::from(c)]
-            | HOST[usize::from(d)];
-        if class & !UPPER != 0 {
-            break;
-        }
-        upper |= class;
-        i += 4;
-    }
+    let (mut i, mut upper) = class_run(rest, &HOST, !UPPER);
     while let Some(&byte) = rest.get(i) {
         let class = HOST[usize::from(byte)];
         if class & !UPPER != 0 {
@@ -836,10 +824,7 @@ mod tests {
         let mut next = crate::parse::garbage::xorshift(0x2545_f491_4f6c_dd1d);
         let mut agent = Vec::new();
         for _ in 0..20_000 {
-            agent.clear();
-            for _ in 0..next() % 40 {
-                agent.push(alphabet[(next() % alphabet.len() as u64) as usize]);
-            }
+            crate::parse::garbage::draw(&mut agent, alphabet, 40, &mut next);
             let (mut fast, mut decoded) = (b"x".to_vec(), b"x".to_vec());
             push_w3c_agent(&mut fast, &agent);
             push_w3c_agent_decoding(&mut decoded, &agent);

@@ -260,18 +260,7 @@ pub fn scan(target: &[u8]) -> Option<Scan> {
 /// `stop`: most of a path is letters and digits.
 #[inline(always)]
 fn plain_run(s: &[u8], stop: u8) -> usize {
-    let mut i = 0;
-    while let Some(&[a, b, c, d]) = s.get(i..i + 4) {
-        let class = CLASS[usize::from(a)]
-            | CLASS[usize::from(b)]
-            | CLASS[usize::from(c)]
-            | CLASS[usize::from(d)];
-        if class & stop != 0 {
-            break;
-        }
-        i += 4;
-    }
-    i
+    super::fields::class_run(s, &CLASS, stop).0
 }
 
 /// RFC 3986's unreserved characters: `ALPHA / DIGIT / "-" / "." / "_" / "~"`.
