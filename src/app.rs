@@ -711,9 +711,7 @@ impl<W: Write> Pump<'_, W> {
         let (args, monitor, events) = (self.args, &mut *self.monitor, &mut *self.events);
         match msg {
             Msg::Batch(mut batch) => self.out.add(monitor, &mut batch, events),
-            Msg::Raw(raw) => self
-                .out
-                .add(monitor, &mut self.decoder.decode(&raw), events),
+            Msg::Raw(raw) => self.out.add(monitor, &mut self.decoder.decode(raw), events),
             Msg::Backfill(batch) => monitor.backfill(&batch),
             Msg::BackfillDone => monitor.backfill_done(events),
             Msg::BacklogDone => {

@@ -13,7 +13,7 @@
 //! - Complete lines that lie inside one chunk are lent straight from it; only
 //!   the unfinished end of a chunk is copied.
 
-use memchr::{memchr, memrchr};
+use crate::parse::ByteFinder;
 
 /// Longest line kept, in bytes, not counting the newline. Real access log
 /// lines are well under 8 KiB; anything past this is junk or an attack, and
@@ -39,6 +39,8 @@ pub struct Lines {
     /// The current line was already reported as too long: drop bytes up to
     /// the next newline.
     skipping: bool,
+    /// The search for `\n`, built once.
+    newline: ByteFinder,
 }
 
 impl Default for Lines {
@@ -61,6 +63,7 @@ impl Lines {
             carry: Vec::new(),
             max,
             skipping: false,
+            newline: ByteFinder::new(b'\n'),
         }
     }
 
@@ -81,7 +84,7 @@ impl Lines {
     /// only up to the maximum.
     pub fn push(&mut self, data: &[u8], mut f: impl FnMut(Line<'_>)) {
         let mut rest = data;
-        while let Some(i) = memchr(b'\n', rest) {
+        while let Some(i) = self.newline.find(rest) {
             let head = &rest[..i];
             rest = &rest[i + 1..];
             if self.skipping {
@@ -118,25 +121,23 @@ impl Lines {
         }
     }
 
-    /// Instead of splitting the complete lines that `data` ends, copy them
-    /// into `out` (the carried start of a line, then `data` up to its last
-    /// newline) for another `Lines` to split: with nothing carried there,
-    /// that one emits exactly what `push` would have. Returns how much of
-    /// `data` was taken; the caller must `push` the rest next, after the
-    /// lines in `out`, so that it is carried as usual.
-    ///
-    /// Returns `None`, having done nothing, when `data` has no newline or an
-    /// overlong line is being dropped.
-    pub fn take_complete(&mut self, data: &[u8], out: &mut Vec<u8>) -> Option<usize> {
-        if self.skipping {
-            return None;
-        }
-        let end = memrchr(b'\n', data)? + 1;
-        out.clear();
-        out.extend_from_slice(&self.carry);
-        out.extend_from_slice(&data[..end]);
-        self.carry.clear();
-        Some(end)
+    /// The start of a line carried from the chunks before, to be completed
+    /// by the next.
+    pub fn carried(&self) -> &[u8] {
+        &self.carry
+    }
+
+    /// Take the carried start of a line out, for another `Lines` to
+    /// complete: with nothing carried there, `push`ing it and then the
+    /// next chunk there emits exactly what `push`ing that chunk here would
+    /// have. Leaves nothing carried.
+    pub fn take_carry(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.carry)
+    }
+
+    /// Whether an overlong line is being dropped up to its newline.
+    pub fn is_skipping(&self) -> bool {
+        self.skipping
     }
 
     /// End of input: emits a pending partial line as if it had a newline.
@@ -158,6 +159,7 @@ impl Lines {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use memchr::memrchr;
 
     /// Owned copy of what came out, for comparing.
     #[derive(Debug, PartialEq, Eq)]
@@ -307,12 +309,14 @@ mod tests {
             let want = collect(&mut whole, chunks);
             let mut lines = Lines::with_max(max);
             let mut got = Vec::new();
-            let mut out = Vec::new();
             for chunk in chunks {
-                match lines.take_complete(chunk, &mut out) {
-                    Some(end) => {
+                // As the reader hands a chunk's complete lines over.
+                match memrchr(b'\n', chunk).filter(|_| !lines.is_skipping()) {
+                    Some(last) => {
+                        let end = last + 1;
                         let mut elsewhere = Lines::with_max(max);
-                        elsewhere.push(&out, |l| got.push(own(l)));
+                        elsewhere.push(&lines.take_carry(), |l| got.push(own(l)));
+                        elsewhere.push(&chunk[..end], |l| got.push(own(l)));
                         assert_eq!(elsewhere.pending(), 0);
                         lines.push(&chunk[end..], |l| got.push(own(l)));
                     }

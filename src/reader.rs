@@ -57,7 +57,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use crate::backfill::read_back;
-use crate::batch::Batch;
+use crate::batch::{Batch, Block, Within};
 use crate::follow::{Follower, Notice, Seen, Waker, Watcher, Woke};
 use crate::lines::{Line, Lines};
 use crate::parse::{json, w3c};
@@ -151,28 +151,24 @@ impl ReadToEnd {
 /// Complete lines left undecoded for the main loop (see the module notes).
 #[derive(Debug)]
 pub struct Raw {
-    /// Whole lines, each ending in `\n`, none starting with `#`.
-    lines: Vec<u8>,
+    /// The start of the first line, carried from the block before.
+    head: Vec<u8>,
+    /// The rest of the lines, up to and including the last one's `\n`,
+    /// none starting with `#`: the block as read (it goes back to the
+    /// reader once the batch decoded from it is dropped).
+    block: Block,
     /// The reader's client hasher, so that hashes agree across batches.
     clients: ClientHasher,
-    /// Where `lines` goes back to the reader once the loop drops this.
-    spare: SyncSender<Vec<u8>>,
 }
 
-impl Drop for Raw {
-    fn drop(&mut self) {
-        // When the pool is full or the reader has gone, it is just freed.
-        let _ = self.spare.try_send(std::mem::take(&mut self.lines));
-    }
-}
+/// Read blocks kept for reuse. A fresh 256 KiB block comes from pages the
+/// kernel has to fault in and zero, ~64 of them each time; a block comes
+/// back when the batch that lends its keys' text from it is dropped, and
+/// there may be up to `app`'s channel depth of those in flight, the one
+/// the loop is counting, and a hand-over.
+const SPARE_BLOCKS: usize = 6;
 
-/// Buffers kept for handing lines over. A fresh 256 KiB buffer a hand-over
-/// came from pages the kernel had to fault in and zero, ~64 of them each
-/// time; with two, the reader can fill one while the loop decodes the
-/// other.
-const SPARE_BUFFERS: usize = 2;
-
-/// Handed-over line buffers coming back from the loop, for reuse.
+/// Blocks coming back from the batches and hand-overs dropped, for reuse.
 struct Spares {
     tx: SyncSender<Vec<u8>>,
     rx: Receiver<Vec<u8>>,
@@ -180,8 +176,17 @@ struct Spares {
 
 impl Spares {
     fn new() -> Spares {
-        let (tx, rx) = mpsc::sync_channel(SPARE_BUFFERS);
+        let (tx, rx) = mpsc::sync_channel(SPARE_BLOCKS);
         Spares { tx, rx }
+    }
+
+    /// A block to read into, `READ_SIZE` bytes long, which comes back
+    /// here when dropped.
+    fn block(&self) -> Block {
+        let mut bytes = self.rx.try_recv().unwrap_or_default();
+        // Only what a short read left out is zeroed again.
+        bytes.resize(READ_SIZE, 0);
+        Block::new(bytes, Some(self.tx.clone()))
     }
 }
 
@@ -234,7 +239,11 @@ struct Sink {
 }
 
 impl Sink {
-    fn line(&mut self, line: Line<'_>) {
+    /// Decode `line`, which lies in `within` if given. Always inlined:
+    /// left to LLVM, it became a call with the parser inlined into it, or
+    /// the other way round, ~35 instructions a line apart (callgrind).
+    #[inline(always)]
+    fn line(&mut self, line: Line<'_>, within: Option<Within<'_>>) {
         match line {
             Line::Complete(bytes) => match self.parser.parse_checked(bytes, self.nul_free) {
                 Ok(record) if record.syntax.is_json() => {
@@ -242,9 +251,9 @@ impl Sink {
                     // section (see `json::decode_target`).
                     let mut record = record;
                     json::decode_target(&mut record, &mut self.scratch);
-                    self.batch.push(&record, &self.clients);
+                    self.batch.push_within(&record, &self.clients, within);
                 }
-                Ok(record) => self.batch.push(&record, &self.clients),
+                Ok(record) => self.batch.push_within(&record, &self.clients, within),
                 // A blank line, or a W3C directive (taken in by the
                 // parser): neither a hit nor an invalid line.
                 Err(e) if e.is_skipped() => {}
@@ -294,41 +303,73 @@ impl Decoder {
 
     /// Decode lines handed over by the reader (with a decoder from
     /// [`Decoder::for_loop`]).
-    pub fn decode(&mut self, raw: &Raw) -> Batch {
+    pub fn decode(&mut self, raw: Raw) -> Batch {
         self.sink.clients = raw.clients.clone();
-        self.push(&raw.lines);
+        // The head has no newline: it is carried into the block's first
+        // line.
+        self.push(&raw.head);
+        self.push_block(raw.block);
         self.take()
     }
 
-    /// Feed a chunk, or when the parser is settled (see the module notes),
-    /// take its complete lines out undecoded instead. The returned lines
-    /// come before anything decoded from this chunk.
-    fn push_or_hand_over(&mut self, data: &[u8]) -> Option<Raw> {
-        if !self.sink.parser.is_settled() {
-            self.push(data);
+    /// A block to read into (see [`Decoder::push_block`]), `READ_SIZE`
+    /// bytes long: cut it to what was read.
+    pub fn spare_block(&self) -> Block {
+        self.spares.block()
+    }
+
+    /// Feed a block of input. The batch keeps the block, and its keys
+    /// lend their text from it rather than copy it.
+    pub fn push_block(&mut self, block: Block) {
+        let data = block.bytes();
+        let nul = memchr::memchr(0, data).is_some();
+        self.sink.nul_free = !nul && !self.nul_before;
+        self.nul_before = nul;
+        let within = Within {
+            block: data,
+            number: self.sink.batch.blocks() as u32 + 1,
+        };
+        let lines = self.sink.batch.hits.len();
+        self.lines
+            .push(data, |line| self.sink.line(line, Some(within)));
+        // Keep it only if a hit may lend from it (not, say, for a block
+        // that only continues a long line).
+        if self.sink.batch.hits.len() > lines {
+            self.sink.batch.add_block(block);
+        }
+    }
+
+    /// Feed a block, or when the parser is settled (see the module notes),
+    /// hand its complete lines over undecoded instead. The returned lines
+    /// come before anything decoded from this block.
+    fn push_or_hand_over(&mut self, mut block: Block) -> Option<Raw> {
+        if !self.sink.parser.is_settled() || self.lines.is_skipping() {
+            self.push_block(block);
             return None;
         }
-        let mut lines = self.spares.rx.try_recv().unwrap_or_default();
-        lines.clear();
-        lines.reserve(data.len() + self.lines.pending());
-        let Some(end) = self.lines.take_complete(data, &mut lines) else {
-            self.push(data);
+        let data = block.bytes();
+        let Some(end) = memchr::memrchr(b'\n', data).map(|at| at + 1) else {
+            self.push_block(block);
             return None;
         };
-        let raw = if has_switching_line(&lines) {
-            // A directive may change how the lines after it parse, and a
-            // JSON line what is announced: decode here, in order.
-            self.push(&lines);
-            None
-        } else {
-            Some(Raw {
-                lines,
-                clients: self.sink.clients.clone(),
-                spare: self.spares.tx.clone(),
-            })
-        };
-        self.push(&data[end..]);
-        raw
+        // A directive may change how the lines after it parse, and a JSON
+        // line what is announced: decode here, in order.
+        let first = self.lines.carried().first().or(data.first());
+        if matches!(first, Some(b'#' | b'{')) || has_switching_line(&data[..end]) {
+            self.push_block(block);
+            return None;
+        }
+        let head = self.lines.take_carry();
+        // What follows the last newline has no newline: it is carried (or
+        // dropped as too long), and never lent from the block.
+        self.lines
+            .push(&data[end..], |line| self.sink.line(line, None));
+        block.bytes_mut().truncate(end);
+        Some(Raw {
+            head,
+            block,
+            clients: self.sink.clients.clone(),
+        })
     }
 
     /// Give the parser directives read from before the start (a W3C
@@ -352,10 +393,11 @@ impl Decoder {
     /// Decode one line that was split elsewhere.
     pub fn line(&mut self, line: Line<'_>) {
         self.sink.nul_free = false;
-        self.sink.line(line);
+        self.sink.line(line, None);
     }
 
-    /// Feed a chunk of input.
+    /// Feed a chunk of input, whose keys' text is copied (see
+    /// [`Decoder::push_block`] for the reader's blocks).
     pub fn push(&mut self, data: &[u8]) {
         // A NUL byte makes a line invalid. One scan of a whole chunk costs
         // a fifth of a scan per line (callgrind: ~20 instructions a
@@ -363,13 +405,13 @@ impl Decoder {
         let nul = memchr::memchr(0, data).is_some();
         self.sink.nul_free = !nul && !self.nul_before;
         self.nul_before = nul;
-        self.lines.push(data, |line| self.sink.line(line));
+        self.lines.push(data, |line| self.sink.line(line, None));
     }
 
     /// End of input: a last line without a newline is decoded too.
     pub fn finish(&mut self) {
         self.sink.nul_free = !self.nul_before;
-        self.lines.finish(|line| self.sink.line(line));
+        self.lines.finish(|line| self.sink.line(line, None));
     }
 
     pub fn is_empty(&self) -> bool {
@@ -381,9 +423,7 @@ impl Decoder {
         // Sized like this one (a read block holds ~1,200 Combined lines, not
         // 4,096): a batch of 4,096 hits is 229 KiB, which malloc served from
         // fresh pages each time and returned, at ~16 page faults a batch.
-        let lines = self.sink.batch.hits.len() + self.sink.batch.invalid_at.len();
-        let mut next = Batch::with_capacity(lines.clamp(64, BATCH_LINES));
-        next.reserve_keys_like(&self.sink.batch);
+        let next = self.sink.batch.sized_like(BATCH_LINES);
         std::mem::replace(&mut self.sink.batch, next)
     }
 }
@@ -449,17 +489,18 @@ fn read_whole(
         }
     };
     let mut decoder = Decoder::new(format);
-    let mut buf = vec![0; READ_SIZE];
     loop {
-        match input.read(&mut buf) {
+        let mut block = decoder.spare_block();
+        match input.read(block.bytes_mut()) {
             Ok(0) => break,
             Ok(n) => {
+                block.bytes_mut().truncate(n);
                 // The batch is empty here (sent after each read), so the
                 // handed-over lines go first, as they come first.
                 let raw = match idle.swap(false, Ordering::Relaxed) {
-                    true => decoder.push_or_hand_over(&buf[..n]),
+                    true => decoder.push_or_hand_over(block),
                     false => {
-                        decoder.push(&buf[..n]);
+                        decoder.push_block(block);
                         None
                     }
                 };
@@ -500,19 +541,18 @@ struct Stream {
 
 impl Stream {
     /// The next batch of lines, or `None` at the end of the file.
-    fn next(
-        &mut self,
-        buf: &mut [u8],
-        said: &mut Said,
-        tx: &SyncSender<Msg>,
-    ) -> Result<Option<Batch>, Gone> {
+    fn next(&mut self, said: &mut Said, tx: &SyncSender<Msg>) -> Result<Option<Batch>, Gone> {
         while !self.ended {
-            match self.input.read(buf) {
+            let mut block = self.decoder.spare_block();
+            match self.input.read(block.bytes_mut()) {
                 Ok(0) => {
                     self.decoder.finish();
                     self.ended = true;
                 }
-                Ok(n) => self.decoder.push(&buf[..n]),
+                Ok(n) => {
+                    block.bytes_mut().truncate(n);
+                    self.decoder.push_block(block);
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     send(tx, Msg::Failed(read_error(e, &self.name, self.kind)))?;
@@ -580,7 +620,6 @@ fn read_files(inputs: Vec<FileInput>, format: LogFormat, tx: &SyncSender<Msg>) -
         };
         streams.push((file, stream));
     }
-    let mut buf = vec![0; READ_SIZE];
     let mut said = Said::default();
     // The first line that failed, of the first file that has one: it is
     // quoted when no line of any file parsed.
@@ -588,7 +627,7 @@ fn read_files(inputs: Vec<FileInput>, format: LogFormat, tx: &SyncSender<Msg>) -
     crate::merge::merge(
         streams,
         |stream| {
-            let batch = stream.next(&mut buf, &mut said, tx)?;
+            let batch = stream.next(&mut said, tx)?;
             if batch.is_none() && unparsed.is_none() {
                 unparsed = stream.decoder.first_failure().map(str::to_owned);
             }
@@ -1347,8 +1386,8 @@ mod tests {
         assert_eq!(batch.invalid_at, [1, 2, 4, 4]);
     }
 
-    /// A hit as (time, status, section).
-    type Flat = (i64, u16, Option<String>);
+    /// A hit as (time, status, section, the text of its keys).
+    type Flat = (i64, u16, Option<String>, Vec<Option<Vec<u8>>>);
 
     /// The hits of `batches`, and where the invalid lines fell among them.
     fn flat(batches: &[Batch]) -> (Vec<Flat>, Vec<usize>) {
@@ -1356,12 +1395,13 @@ mod tests {
         for batch in batches {
             let sections = batch.sections();
             invalid.extend(batch.invalid_at.iter().map(|&at| hits.len() + at as usize));
-            hits.extend(
-                batch
-                    .hits
-                    .iter()
-                    .map(|h| (h.time, h.status, sections.of(h).map(str::to_owned))),
-            );
+            hits.extend(batch.hits.iter().enumerate().map(|(i, h)| {
+                let k = batch.keys_of(i);
+                let texts = [k.path, k.agent, k.referrer].map(|k| k.map(|k| k.text.to_vec()));
+                let mut keys = vec![k.client.map(<[u8]>::to_vec)];
+                keys.extend(texts);
+                (h.time, h.status, sections.of(h).map(str::to_owned), keys)
+            }));
         }
         (hits, invalid)
     }
@@ -1412,8 +1452,8 @@ mod tests {
                 for data in log.as_bytes().chunks(chunk) {
                     plain.push(data);
                     want.push(plain.take());
-                    if let Some(raw) = reader.push_or_hand_over(data) {
-                        got.push(main.decode(&raw));
+                    if let Some(raw) = reader.push_or_hand_over(block_of(&reader, data)) {
+                        got.push(main.decode(raw));
                         handed += 1;
                     }
                     got.push(reader.take());
@@ -1429,17 +1469,54 @@ mod tests {
         }
     }
 
+    /// A block from `decoder`'s pool holding `data`.
+    fn block_of(decoder: &Decoder, data: &[u8]) -> Block {
+        let mut block = decoder.spare_block();
+        block.bytes_mut().clear();
+        block.bytes_mut().extend_from_slice(data);
+        block
+    }
+
     #[test]
-    fn hand_over_buffers_come_back_for_reuse() {
-        let block: String = (0..100).map(|at| line_at(1_772_366_400 + at)).collect();
+    fn blocks_come_back_for_reuse_once_their_batch_is_dropped() {
+        let lines: String = (0..100).map(|at| line_at(1_772_366_400 + at)).collect();
         let mut reader = Decoder::new(LogFormat::Clf);
-        reader.push(block.as_bytes()); // settles the parser
-        let raw = reader.push_or_hand_over(block.as_bytes()).unwrap();
-        let first = raw.lines.as_ptr();
-        drop(raw);
-        let raw = reader.push_or_hand_over(block.as_bytes()).unwrap();
-        assert_eq!(raw.lines.as_ptr(), first);
-        assert_eq!(raw.lines, block.as_bytes(), "and hold only the new lines");
+        let mut main = Decoder::for_loop(LogFormat::Clf);
+        reader.push(lines.as_bytes()); // settles the parser
+        let block = block_of(&reader, lines.as_bytes());
+        let first = block.bytes().as_ptr();
+        let raw = reader.push_or_hand_over(block).unwrap();
+        assert_eq!(raw.block.bytes(), lines.as_bytes(), "only the new lines");
+        let batch = main.decode(raw);
+        assert_eq!(batch.hits.len(), 100);
+        assert_eq!(batch.keys_of(99).client, Some(&b"10.0.0.1"[..]));
+        drop(batch);
+        let block = reader.spare_block();
+        assert_eq!(block.bytes().as_ptr(), first);
+        reader.push_block(block_of(&reader, lines.as_bytes()));
+        let batch = reader.take();
+        assert_eq!(batch.keys_of(0).path.unwrap().text, b"/api/user");
+    }
+
+    #[test]
+    fn keys_lent_from_blocks_read_as_keys_copied() {
+        let log = "203.0.113.7 - - [01/Mar/2026:12:00:00 +0000] \"GET /a/b?x=1 HTTP/1.1\" 200 1 \"https://Ref.Example/p\" \"curl/8\"\n\
+                   ::1 - - [01/Mar/2026:12:00:01 +0000] \"GET /%7Eu/x HTTP/1.1\" 200 1 \"http://ref.example/\" \"-\"\n\
+                   198.51.100.2 - - [01/Mar/2026:12:00:02 +0000] \"-\" 408 0\n";
+        for chunk in [7, 64, 4096] {
+            let mut copied = Decoder::new(LogFormat::Auto);
+            let mut lent = Decoder::new(LogFormat::Auto);
+            lent.share_clients(&copied.sink.clients);
+            for data in log.as_bytes().chunks(chunk) {
+                copied.push(data);
+                lent.push_block(block_of(&lent, data));
+            }
+            let (copied, lent) = (copied.take(), lent.take());
+            assert_eq!(lent.hits.len(), 3);
+            for i in 0..3 {
+                assert_eq!(lent.keys_of(i), copied.keys_of(i), "hit {i}, chunk {chunk}");
+            }
+        }
     }
 
     /// A CLF line stamped at unix second `at`.

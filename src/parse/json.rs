@@ -151,7 +151,19 @@ fn text(value: Option<&RawValue>) -> Option<&[u8]> {
 
 /// Parse one line (line end stripped) in one of `shapes`.
 pub fn parse(line: &[u8], shapes: Shapes) -> Result<Record<'_>, ParseError> {
-    let fields: Line<'_> = serde_json::from_slice(line).map_err(|_| ParseError::Json)?;
+    // A line that is UTF-8 as a whole, nearly every one, is read as a str:
+    // serde_json then does not check again each string it borrows, which
+    // cost ~2,900 instructions a Caddy line (callgrind). The reading is the
+    // same; another line is read as bytes, as before.
+    let fields = match std::str::from_utf8(line) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(line),
+    };
+    from_fields(fields.map_err(|_| ParseError::Json)?, shapes)
+}
+
+/// [`parse`] past reading the JSON.
+fn from_fields(fields: Line<'_>, shapes: Shapes) -> Result<Record<'_>, ParseError> {
     match (&fields.request, shapes) {
         (Some(_), _) => caddy(fields),
         (None, Shapes::Any)
@@ -543,6 +555,27 @@ mod tests {
         let json = serde_json::to_string(text).unwrap();
         unescape_into(&json.as_bytes()[1..json.len() - 1], &mut out);
         assert_eq!(out, text.as_bytes());
+    }
+
+    #[test]
+    fn a_line_read_as_a_str_gives_what_reading_its_bytes_gives() {
+        // Bytes that break UTF-8 or the JSON, and ones that keep both.
+        let alphabet = b"{}[]\":,\\u09aeE.- \xc3\xa9\xff\x80";
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
+        let mut line = Vec::new();
+        for i in 0..20_000 {
+            let template = if i % 2 == 0 { CADDY } else { TRAEFIK };
+            mutate(&mut line, template, alphabet, &mut next);
+            let by_bytes = serde_json::from_slice(&line)
+                .map_err(|_| ParseError::Json)
+                .and_then(|fields| from_fields(fields, Shapes::Any));
+            assert_eq!(
+                parse(&line, Shapes::Any),
+                by_bytes,
+                "{}",
+                String::from_utf8_lossy(&line)
+            );
+        }
     }
 
     #[test]

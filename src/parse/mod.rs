@@ -63,9 +63,9 @@ pub mod w3c;
 
 use clf::ClfShape;
 pub use fields::parse_request_time;
-pub(crate) use fields::strip_line_end;
+pub(crate) use fields::{class_run, strip_line_end, ByteFinder};
 use pattern::Pattern;
-pub use section::{normalize as normalize_section, section};
+pub use section::{normalize as normalize_section, scan as scan_target, section, Scan};
 pub use time::parse_clf_time;
 use w3c::W3c;
 
@@ -818,6 +818,15 @@ pub(crate) mod garbage {
             state ^= state >> 7;
             state ^= state << 17;
             state
+        }
+    }
+
+    /// Fewer than `max` bytes drawn from `alphabet` (a byte written
+    /// several times there is drawn as often), into `s`.
+    pub(crate) fn draw(s: &mut Vec<u8>, alphabet: &[u8], max: u64, next: &mut impl FnMut() -> u64) {
+        s.clear();
+        for _ in 0..next() % max {
+            s.push(alphabet[(next() % alphabet.len() as u64) as usize]);
         }
     }
 

@@ -70,12 +70,22 @@ pub(crate) struct ClfClock {
 impl ClfClock {
     /// [`parse_clf_time`], reusing the last result while only the seconds
     /// change.
+    #[inline(always)]
     pub(crate) fn time(&mut self, text: &[u8]) -> Option<i64> {
-        if let Some(minute) = self.last_minute {
-            if text.len() == TIME_LEN
-                && text[..SECS_AT] == self.last_text[..SECS_AT]
-                && text[SECS_AT + 2..] == self.last_text[SECS_AT + 2..]
-            {
+        if let (Some(minute), Some(now)) = (self.last_minute, text.first_chunk::<TIME_LEN>()) {
+            // Compared as words, the seconds masked out: slice compares
+            // called memcmp twice (~35 instructions a line).
+            let word = |t: &[u8; TIME_LEN], at: usize| {
+                u64::from_le_bytes(t[at..at + 8].try_into().unwrap_or_default())
+            };
+            let last = &self.last_text;
+            // The seconds, bytes 18 and 19, are bytes 2-3 of the word at
+            // 16 and 0-1 of the one at 18.
+            let differ = (word(now, 0) ^ word(last, 0))
+                | (word(now, 8) ^ word(last, 8))
+                | ((word(now, 16) ^ word(last, 16)) & !0xFFFF_0000)
+                | ((word(now, SECS_AT) ^ word(last, SECS_AT)) & !0xFFFF);
+            if differ == 0 && text.len() == TIME_LEN {
                 let secs = two_digits(text[SECS_AT], text[SECS_AT + 1]).filter(|&s| s < 60)?;
                 return Some(minute + i64::from(secs));
             }
@@ -594,6 +604,31 @@ pub(crate) fn local_zone_name() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_clock_reads_every_stamp_as_parsing_it_afresh_does() {
+        let mut clock = ClfClock::default();
+        let mut stamp = *b"01/Mar/2026:12:00:00 +0000";
+        let mut next = crate::parse::garbage::xorshift(0x9e37_79b9_7f4a_7c15);
+        for _ in 0..100_000 {
+            let state = next();
+            // Change one byte of the last stamp, often a seconds digit.
+            let at = match state % 4 {
+                0 | 1 => SECS_AT + (state >> 8) as usize % 2,
+                _ => (state >> 8) as usize % TIME_LEN,
+            };
+            stamp[at] = b"0123456789/:+- JanFebMar"[(state >> 16) as usize % 24];
+            assert_eq!(
+                clock.time(&stamp),
+                parse_clf_time(&stamp),
+                "{}",
+                String::from_utf8_lossy(&stamp)
+            );
+            if parse_clf_time(&stamp).is_none() {
+                stamp = *b"01/Mar/2026:12:00:00 +0000";
+            }
+        }
+    }
 
     use chrono::DateTime;
 

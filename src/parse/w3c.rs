@@ -47,7 +47,7 @@
 
 use memchr::memchr;
 
-use super::fields::{decimal_fraction, parse_bytes, parse_digits, parse_status};
+use super::fields::{decimal_fraction, find_either, parse_bytes, parse_digits, parse_status};
 use super::time::{local_zone_name, parse_clock, parse_iso_date, LocalZone};
 use super::{Method, ParseError, Record, Syntax};
 
@@ -435,12 +435,21 @@ type Split<'a> = (&'a [u8], &'a [u8]);
 /// quote runs to the next quote not doubled (`""` is a quote inside it);
 /// its value is the text between, and a separator or the end must follow.
 fn next_field(s: &[u8]) -> Result<Option<Split<'_>>, ParseError> {
-    let Some(start) = s.iter().position(|&b| !is_separator(b)) else {
-        return Ok(None);
+    // Nearly always one separator, or none for the first field: a compare
+    // or two rather than a search (~20 instructions a field, callgrind).
+    let start = match s {
+        [b, ..] if !is_separator(*b) => 0,
+        [_, b, ..] if !is_separator(*b) => 1,
+        _ => match s.iter().position(|&b| !is_separator(b)) {
+            Some(start) => start,
+            None => return Ok(None),
+        },
     };
     let s = &s[start..];
     let Some(body) = s.strip_prefix(b"\"") else {
-        let end = s.iter().position(|&b| is_separator(b)).unwrap_or(s.len());
+        // Eight bytes at a time: a byte loop cost ~7 instructions a byte,
+        // most of a W3C line's cost (callgrind).
+        let end = find_either(s, b' ', b'\t').unwrap_or(s.len());
         return Ok(Some((&s[..end], &s[end..])));
     };
     let mut from = 0;
@@ -497,6 +506,36 @@ fn parse_decimal_us(text: &[u8], places: u32) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `next_field` as it was, reading a byte at a time.
+    fn next_field_by_bytes(s: &[u8]) -> Result<Option<Split<'_>>, ParseError> {
+        let Some(start) = s.iter().position(|&b| !is_separator(b)) else {
+            return Ok(None);
+        };
+        let s = &s[start..];
+        if s.first() == Some(&b'"') {
+            return next_field(s);
+        }
+        let end = s.iter().position(|&b| is_separator(b)).unwrap_or(s.len());
+        Ok(Some((&s[..end], &s[end..])))
+    }
+
+    #[test]
+    fn fields_are_split_as_a_byte_loop_splits_them() {
+        // Mostly letters.
+        let alphabet = b" \t\"ab-xxxxxxxxxxxxxxxxxx";
+        let mut next = crate::parse::garbage::xorshift(0x9e37_79b9_7f4a_7c15);
+        let mut s = Vec::new();
+        for _ in 0..100_000 {
+            crate::parse::garbage::draw(&mut s, alphabet, 40, &mut next);
+            assert_eq!(
+                next_field(&s),
+                next_field_by_bytes(&s),
+                "{}",
+                String::from_utf8_lossy(&s)
+            );
+        }
+    }
     use crate::parse::garbage::{mutate, xorshift};
 
     const FIELDS: &[u8] = b"#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status sc-bytes time-taken";
