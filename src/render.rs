@@ -984,15 +984,21 @@ const JSON_LINE: usize = 4096;
 /// Render `event` as one JSON object on one line, ending in a newline.
 pub fn json(event: &Event) -> String {
     let mut line = Vec::with_capacity(JSON_LINE);
+    write_json(event, &mut line);
+    String::from_utf8(line).expect("serde_json writes UTF-8")
+}
+
+/// Append `event` to `out` as [`json`] renders it: straight into an output
+/// buffer, without a `String` of its own.
+pub fn write_json(event: &Event, out: &mut Vec<u8>) {
     // Neither writing to a `Vec` nor serializing these types can fail.
     let _ = match event {
-        Event::Report(r) => serde_json::to_writer(&mut line, &JsonReport::from(&**r)),
-        Event::Alert(a) => serde_json::to_writer(&mut line, &JsonAlert::new("alert", a)),
-        Event::Recovered(a) => serde_json::to_writer(&mut line, &JsonAlert::new("recovered", a)),
-        Event::Summary(s) => serde_json::to_writer(&mut line, &JsonSummary::from(s)),
+        Event::Report(r) => serde_json::to_writer(&mut *out, &JsonReport::from(&**r)),
+        Event::Alert(a) => serde_json::to_writer(&mut *out, &JsonAlert::new("alert", a)),
+        Event::Recovered(a) => serde_json::to_writer(&mut *out, &JsonAlert::new("recovered", a)),
+        Event::Summary(s) => serde_json::to_writer(&mut *out, &JsonSummary::from(s)),
     };
-    line.push(b'\n');
-    String::from_utf8(line).expect("serde_json writes UTF-8")
+    out.push(b'\n');
 }
 
 #[derive(Serialize)]
