@@ -29,11 +29,9 @@
 //! - client counts come from the period's Space-Saving table (see
 //!   `drill`), so they may be overestimated once it overflowed.
 
-use std::collections::HashMap;
-use std::hash::BuildHasher;
+use hashbrown::HashTable;
 
-use foldhash::fast::RandomState;
-
+use crate::drill::shown;
 use crate::stats::Stats;
 use crate::text::truncate;
 
@@ -85,46 +83,106 @@ impl Driver {
     }
 }
 
-/// Hit counts by key, with each key's name.
+/// Hit counts by key, with each key's name: the names one after the
+/// other in one string, so a slot reused period after period allocates
+/// nothing.
 #[derive(Debug, Clone, Default)]
-struct Tally(HashMap<u64, (u64, String), RandomState>);
+struct Tally {
+    /// By key, which is a random hash already (a section's or a client's).
+    counts: HashTable<Tallied>,
+    names: String,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Tallied {
+    key: u64,
+    hits: u64,
+    /// The name: `names[start..start + len]`.
+    start: u32,
+    len: u32,
+}
 
 impl Tally {
-    /// Add `hits` to `key`, whose name is `name` (UTF-8, copied only when
-    /// the key is new here).
-    fn add(&mut self, key: u64, hits: u64, name: &[u8]) {
-        let entry = self.0.entry(key).or_insert_with(|| {
-            let name = String::from_utf8_lossy(name);
-            (0, truncate(&name, MAX_NAME_CHARS).into_owned())
-        });
-        entry.0 += hits;
+    /// Add `hits` to `key`, whose name is `name` (copied, cut to
+    /// [`MAX_NAME_CHARS`], only when the key is new here).
+    fn add(&mut self, key: u64, hits: u64, name: &str) {
+        let entry = self
+            .counts
+            .entry(key, |t| t.key == key, |t| t.key)
+            .or_insert_with(|| {
+                let start = self.names.len() as u32;
+                self.names.push_str(&truncate(name, MAX_NAME_CHARS));
+                Tallied {
+                    key,
+                    hits: 0,
+                    start,
+                    len: self.names.len() as u32 - start,
+                }
+            });
+        entry.into_mut().hits += hits;
+    }
+
+    /// `(key, hits, name)` of each key.
+    fn iter(&self) -> impl Iterator<Item = (u64, u64, &str)> + '_ {
+        (self.counts.iter()).map(|t| {
+            (
+                t.key,
+                t.hits,
+                &self.names[t.start as usize..(t.start + t.len) as usize],
+            )
+        })
+    }
+
+    /// The hits of `key`, 0 if it has none here.
+    fn hits(&self, key: u64) -> u64 {
+        self.counts
+            .find(key, |t| t.key == key)
+            .map_or(0, |t| t.hits)
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.counts.len()
+    }
+
+    fn clear(&mut self) {
+        self.counts.clear();
+        self.names.clear();
     }
 
     fn merge(&mut self, other: &Tally) {
-        for (&key, (hits, name)) in &other.0 {
-            self.add(key, *hits, name.as_bytes());
+        for (key, hits, name) in other.iter() {
+            self.add(key, hits, name);
         }
     }
 
     /// Keep the `keep` keys with the most hits, once there are twice as
     /// many.
     fn prune(&mut self, keep: usize) {
-        if self.0.len() <= 2 * keep {
+        if self.counts.len() <= 2 * keep {
             return;
         }
-        let mut hits: Vec<u64> = self.0.values().map(|v| v.0).collect();
+        let mut hits: Vec<u64> = self.counts.iter().map(|t| t.hits).collect();
         let (_, &mut cut, _) = hits.select_nth_unstable_by(keep - 1, |a, b| b.cmp(a));
         // Ties at the cut go too, unless that leaves too few.
-        let above = self.0.values().filter(|v| v.0 > cut).count();
+        let above = self.counts.iter().filter(|t| t.hits > cut).count();
         let mut ties = keep.saturating_sub(above);
-        self.0.retain(|_, v| {
-            if v.0 > cut {
+        self.counts.retain(|t| {
+            if t.hits > cut {
                 return true;
             }
-            let keep_tie = v.0 == cut && ties > 0;
+            let keep_tie = t.hits == cut && ties > 0;
             ties -= usize::from(keep_tie);
             keep_tie
         });
+        // The names of the keys kept, packed.
+        let old = std::mem::take(&mut self.names);
+        for t in self.counts.iter_mut() {
+            let start = self.names.len() as u32;
+            self.names
+                .push_str(&old[t.start as usize..(t.start + t.len) as usize]);
+            t.start = start;
+        }
     }
 }
 
@@ -146,8 +204,6 @@ pub struct History {
     slot_secs: i64,
     /// A ring: the slot starting at `s` is `slots[s / slot_secs % len]`.
     slots: Vec<Slot>,
-    /// Hashes section names into keys.
-    hasher: RandomState,
 }
 
 impl History {
@@ -164,7 +220,6 @@ impl History {
             window_secs: window,
             slot_secs,
             slots: vec![Slot::default(); len as usize],
-            hasher: RandomState::default(),
         }
     }
 
@@ -187,10 +242,10 @@ impl History {
             // A slot from two windows ago, or never used.
             slot.start = Some(slot_start);
             slot.hits = 0;
-            slot.sections.0.clear();
-            slot.clients.0.clear();
+            slot.sections.clear();
+            slot.clients.clear();
         }
-        add(slot, &self.hasher, stats);
+        add(slot, stats);
         slot.sections.prune(SLOT_KEYS);
         slot.clients.prune(SLOT_KEYS);
     }
@@ -219,7 +274,7 @@ impl History {
             into.sections.merge(&slot.sections);
             into.clients.merge(&slot.clients);
         }
-        add(&mut window, &self.hasher, open);
+        add(&mut window, open);
         Drivers {
             sections: grown(&window.sections, &before.sections),
             clients: grown(&window.clients, &before.clients),
@@ -230,25 +285,24 @@ impl History {
 
 /// Add the [`PERIOD_KEYS`] top sections and clients of a period to `slot`
 /// (a name is copied only for a key new to the slot).
-fn add(slot: &mut Slot, hasher: &RandomState, stats: &Stats) {
+fn add(slot: &mut Slot, stats: &Stats) {
     slot.hits += stats.hits;
-    for (section, hits) in stats.top_sections(PERIOD_KEYS) {
-        slot.sections
-            .add(hasher.hash_one(section), hits, section.as_bytes());
+    for (key, section, hits) in stats.top_sections(PERIOD_KEYS) {
+        slot.sections.add(key, hits, section);
     }
     for c in stats.drill.clients().top(PERIOD_KEYS) {
-        slot.clients.add(c.key, c.count, &c.text);
+        slot.clients.add(c.key, c.count, &shown(&c.text));
     }
 }
 
 /// The [`DRIVERS`] keys whose hits grew most from `before` to `window`, by
 /// growth, then by hits, then by name.
 fn grown(window: &Tally, before: &Tally) -> Vec<Driver> {
-    let mut rows: Vec<Driver> = (window.0.iter())
-        .map(|(key, (hits, name))| Driver {
-            name: name.clone(),
-            hits: *hits,
-            previous_hits: before.0.get(key).map_or(0, |v| v.0),
+    let mut rows: Vec<Driver> = (window.iter())
+        .map(|(key, hits, name)| Driver {
+            name: name.to_owned(),
+            hits,
+            previous_hits: before.hits(key),
         })
         .filter(|d| d.growth() > 0)
         .collect();
@@ -266,6 +320,7 @@ mod tests {
     use super::*;
     use crate::batch::{Hit, HitKeys};
     use crate::parse::Method;
+    use std::hash::BuildHasher;
 
     /// A period's statistics: `n` hits on each `(section, client, n)`.
     fn period(rows: &[(&str, &str, u64)]) -> Stats {
@@ -386,8 +441,8 @@ mod tests {
             h.add_period(start, &period(&rows));
         }
         for slot in &h.slots {
-            assert!(slot.sections.0.len() <= 2 * SLOT_KEYS);
-            assert!(slot.clients.0.len() <= 2 * SLOT_KEYS);
+            assert!(slot.sections.len() <= 2 * SLOT_KEYS);
+            assert!(slot.clients.len() <= 2 * SLOT_KEYS);
         }
         let d = h.drivers(2 * 86_400 - 1, &Stats::default());
         assert!(d.sections.len() <= DRIVERS && d.clients.len() <= DRIVERS);
@@ -397,16 +452,17 @@ mod tests {
     fn pruning_keeps_the_most_hit_keys() {
         let mut t = Tally::default();
         for i in 0..200u64 {
-            t.add(i, i, format!("k{i}").as_bytes());
+            t.add(i, i, &format!("k{i}"));
         }
         t.prune(64);
-        assert_eq!(t.0.len(), 64);
-        assert!(t.0.values().all(|v| v.0 >= 136));
+        assert_eq!(t.len(), 64);
+        assert!(t.iter().all(|(_, hits, _)| hits >= 136));
+        assert!(t.iter().all(|(key, _, name)| name == format!("k{key}")));
         let mut ties = Tally::default();
         for i in 0..200u64 {
-            ties.add(i, 5, b"same");
+            ties.add(i, 5, "same");
         }
         ties.prune(64);
-        assert_eq!(ties.0.len(), 64, "ties at the cut keep exactly enough");
+        assert_eq!(ties.len(), 64, "ties at the cut keep exactly enough");
     }
 }
