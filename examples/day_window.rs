@@ -34,9 +34,8 @@ fn main() {
     let mut events = Vec::new();
     let (mut reports, mut alerts) = (0u64, 0u64);
     let mut n = 0u64;
-    // Two and a half days, a second a batch: a report carries a copy of
-    // the window's 86,400 per-second counts (675 KiB), so events are
-    // dropped as they come, as the real loop prints them.
+    // Two and a half days, a second a batch; events are dropped as they
+    // come, as the real loop prints them.
     for hour in 0..60 {
         for s in 0..3600 {
             let mut batch = Batch::default();

@@ -121,7 +121,8 @@ pub struct Args {
     /// Log line format: a preset, or the server's own format string
     ///
     /// Presets: auto, clf, common, combined, vhost_combined, ingress-nginx,
-    /// traefik, w3c. Or paste the format from the server's configuration:
+    /// traefik, w3c, iis, caddy, json. Or paste the format from the server's
+    /// configuration:
     /// an nginx log_format string (it has $variables), quoted as in
     /// nginx.conf or not, or an Apache LogFormat string (it has
     /// %directives), for example '%h %l %u %t "%r" %>s %b %D'.
@@ -141,8 +142,8 @@ pub struct Args {
     /// (nginx `$request_time`, `0.123`) and microseconds when it is an
     /// integer (Apache `%D`, `123000`); format strings say their own units
     /// ($request_time, %D, %T...).
-    #[arg(long, value_name = "FORMAT", default_value = "auto", value_parser = LogFormat::parse,
-          env = "LOGMON_LOG_FORMAT", hide_default_value = false)]
+    #[arg(long, value_name = "FORMAT", default_value = "auto", value_parser = LogFormatParser,
+          hide_possible_values = true, env = "LOGMON_LOG_FORMAT", hide_default_value = false)]
     pub log_format: LogFormat,
 
     /// When to use colour
@@ -266,6 +267,37 @@ pub enum ColorChoice {
     Always,
     /// Never colour
     Never,
+}
+
+/// Parse `--log-format` ([`LogFormat::parse`]: a preset or any format
+/// string), naming the presets as its possible values: the shell
+/// completions offer them, while any other value is still taken (clap
+/// checks a value against possible values only when its parser does).
+#[derive(Debug, Clone, Copy)]
+pub struct LogFormatParser;
+
+impl clap::builder::TypedValueParser for LogFormatParser {
+    type Value = LogFormat;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<LogFormat, clap::Error> {
+        // The function's own parser, for clap's error of a bad value.
+        let parse: fn(&str) -> Result<LogFormat, String> = LogFormat::parse;
+        parse.parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        let presets = crate::parse::PRESETS.iter();
+        Some(Box::new(presets.map(|&(name, what)| {
+            clap::builder::PossibleValue::new(name).help(what)
+        })))
+    }
 }
 
 /// Parse `--threshold`: a finite number strictly above 0.
@@ -624,6 +656,33 @@ mod tests {
         assert!(Args::try_parse_from(["logmon", "--exit-code", "x.log"]).is_err());
         let args = Args::try_parse_from(["logmon", "--replay", "--exit-code", "x.log"]).unwrap();
         assert!(args.exit_code);
+    }
+
+    #[test]
+    fn completions_offer_the_presets_and_any_format_string_still_parses() {
+        let names: Vec<&str> = crate::parse::PRESETS.iter().map(|p| p.0).collect();
+        let mut bash = Vec::new();
+        crate::shell::completions(Shell::Bash, &mut bash);
+        let bash = String::from_utf8(bash).unwrap();
+        let (_, case) = bash.split_once("--log-format)").expect("a case for it");
+        let offered = format!("compgen -W \"{}\"", names.join(" "));
+        assert!(case.lines().nth(1).unwrap().contains(&offered), "{case}");
+        let mut fish = Vec::new();
+        crate::shell::completions(Shell::Fish, &mut fish);
+        let fish = String::from_utf8(fish).unwrap();
+        assert!(
+            fish.contains(r"ingress-nginx\t'the ingress-nginx controller"),
+            "{fish}"
+        );
+        // Candidates, not a limit.
+        let nginx = r#"$remote_addr [$time_local] "$request" $status"#;
+        let args = Args::try_parse_from(["logmon", "--log-format", nginx]).unwrap();
+        assert_eq!(args.log_format.as_str(), "nginx");
+        let e = Args::try_parse_from(["logmon", "--log-format", "bogus"]).unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::ValueValidation);
+        // The help names the presets in its text, once.
+        let help = Args::command().render_long_help().to_string();
+        assert!(!help.contains("values: auto"), "{help}");
     }
 
     #[test]

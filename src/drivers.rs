@@ -12,8 +12,9 @@
 //! hits in both.
 //!
 //! Memory is bounded whatever the window, the period and the log: a slot
-//! holds at most `2 * SLOT_KEYS` sections and as many clients, each name
-//! cut to [`MAX_NAME_CHARS`].
+//! holds at most `2 * SLOT_KEYS + PERIOD_KEYS` sections and as many
+//! clients, each name cut to [`MAX_NAME_CHARS`], in a list sized to what
+//! it holds (with `--window 86400 --period 1`, 130 slots: a few KiB each).
 //!
 //! What the figures mean, and how far they can be off:
 //! - the windows are made of whole slots: a slot belongs to the window
@@ -29,7 +30,9 @@
 //! - client counts come from the period's Space-Saving table (see
 //!   `drill`), so they may be overestimated once it overflowed.
 
-use hashbrown::HashTable;
+use std::collections::HashMap;
+
+use foldhash::fast::RandomState;
 
 use crate::drill::shown;
 use crate::stats::Stats;
@@ -83,105 +86,123 @@ impl Driver {
     }
 }
 
-/// Hit counts by key, with each key's name: the names one after the
-/// other in one string, so a slot reused period after period allocates
-/// nothing.
+/// A slot's hit counts by key, with each key's name: a short list, searched
+/// in order (at most [`TALLY_MAX`] keys, so a scan is cheaper than a hash
+/// table's room), that grows only as far as it needs to, and the names
+/// end to end in one string (an address is ~15 bytes: one allocation each
+/// would double it).
 #[derive(Debug, Clone, Default)]
 struct Tally {
-    /// By key, which is a random hash already (a section's or a client's).
-    counts: HashTable<Tallied>,
+    entries: Vec<Entry>,
+    /// The entries' names, each at its entry's `name`.
     names: String,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Tallied {
+/// Most keys a [`Tally`] holds: `2 * SLOT_KEYS` before a prune, plus the
+/// keys of one period.
+const TALLY_MAX: usize = 2 * SLOT_KEYS + PERIOD_KEYS;
+
+#[derive(Debug, Clone)]
+struct Entry {
     key: u64,
     hits: u64,
-    /// The name: `names[start..start + len]`.
-    start: u32,
-    len: u32,
+    /// Where the name is in [`Tally::names`]: from `name.0`, `name.1`
+    /// bytes (at most `4 * MAX_NAME_CHARS`).
+    name: (u32, u32),
 }
 
 impl Tally {
-    /// Add `hits` to `key`, whose name is `name` (copied, cut to
-    /// [`MAX_NAME_CHARS`], only when the key is new here).
-    fn add(&mut self, key: u64, hits: u64, name: &str) {
-        let entry = self
-            .counts
-            .entry(key, |t| t.key == key, |t| t.key)
-            .or_insert_with(|| {
-                let start = self.names.len() as u32;
-                self.names.push_str(&truncate(name, MAX_NAME_CHARS));
-                Tallied {
-                    key,
-                    hits: 0,
-                    start,
-                    len: self.names.len() as u32 - start,
-                }
-            });
-        entry.into_mut().hits += hits;
+    fn len(&self) -> usize {
+        self.entries.len()
     }
 
-    /// `(key, hits, name)` of each key.
+    /// Forget every key, keeping the room.
+    fn clear(&mut self) {
+        self.entries.clear();
+        self.names.clear();
+    }
+
+    /// `(key, hits, name)` of each key, in the order they came.
     fn iter(&self) -> impl Iterator<Item = (u64, u64, &str)> + '_ {
-        (self.counts.iter()).map(|t| {
+        self.entries.iter().map(|e| {
+            let (at, len) = (e.name.0 as usize, e.name.1 as usize);
             (
-                t.key,
-                t.hits,
-                &self.names[t.start as usize..(t.start + t.len) as usize],
+                e.key,
+                e.hits,
+                self.names.get(at..at + len).unwrap_or_default(),
             )
         })
     }
 
-    /// The hits of `key`, 0 if it has none here.
-    fn hits(&self, key: u64) -> u64 {
-        self.counts
-            .find(key, |t| t.key == key)
-            .map_or(0, |t| t.hits)
-    }
-
-    #[cfg(test)]
-    fn len(&self) -> usize {
-        self.counts.len()
-    }
-
-    fn clear(&mut self) {
-        self.counts.clear();
-        self.names.clear();
-    }
-
-    fn merge(&mut self, other: &Tally) {
-        for (key, hits, name) in other.iter() {
-            self.add(key, hits, name);
+    /// Add `hits` to `key`, whose name is `name` (copied, cut to
+    /// [`MAX_NAME_CHARS`], only when the key is new here).
+    fn add(&mut self, key: u64, hits: u64, name: &str) {
+        if let Some(e) = self.entries.iter_mut().find(|e| e.key == key) {
+            e.hits += hits;
+            return;
         }
+        let entries = &mut self.entries;
+        if entries.len() == entries.capacity() {
+            // Double, as a Vec does, but never past what a tally holds.
+            let want = (2 * entries.len()).clamp(4, TALLY_MAX.max(entries.len() + 1));
+            entries.reserve_exact(want - entries.len());
+        }
+        let name = truncate(name, MAX_NAME_CHARS);
+        // A name is at most 4 * MAX_NAME_CHARS bytes, and the names of at
+        // most TALLY_MAX keys are kept: both fit in a u32.
+        let at = self.names.len() as u32;
+        self.names.push_str(&name);
+        entries.push(Entry {
+            key,
+            hits,
+            name: (at, name.len() as u32),
+        });
     }
 
     /// Keep the `keep` keys with the most hits, once there are twice as
     /// many.
     fn prune(&mut self, keep: usize) {
-        if self.counts.len() <= 2 * keep {
+        if self.len() <= 2 * keep {
             return;
         }
-        let mut hits: Vec<u64> = self.counts.iter().map(|t| t.hits).collect();
+        let mut hits: Vec<u64> = self.entries.iter().map(|e| e.hits).collect();
         let (_, &mut cut, _) = hits.select_nth_unstable_by(keep - 1, |a, b| b.cmp(a));
         // Ties at the cut go too, unless that leaves too few.
-        let above = self.counts.iter().filter(|t| t.hits > cut).count();
+        let above = self.entries.iter().filter(|e| e.hits > cut).count();
         let mut ties = keep.saturating_sub(above);
-        self.counts.retain(|t| {
-            if t.hits > cut {
-                return true;
-            }
-            let keep_tie = t.hits == cut && ties > 0;
+        let mut kept = Tally::default();
+        kept.entries.reserve_exact(self.len());
+        for (key, hits, name) in self.iter() {
+            let keep_tie = hits == cut && ties > 0;
             ties -= usize::from(keep_tie);
-            keep_tie
-        });
-        // The names of the keys kept, packed.
-        let old = std::mem::take(&mut self.names);
-        for t in self.counts.iter_mut() {
-            let start = self.names.len() as u32;
-            self.names
-                .push_str(&old[t.start as usize..(t.start + t.len) as usize]);
-            t.start = start;
+            if hits > cut || keep_tie {
+                kept.add(key, hits, name);
+            }
+        }
+        kept.names.shrink_to_fit();
+        *self = kept;
+    }
+}
+
+/// Hits by key over several slots, with each key's name borrowed from
+/// them: what [`History::drivers`] adds up.
+#[derive(Debug, Default)]
+struct Sum<'a> {
+    hits: u64,
+    sections: HashMap<u64, (u64, &'a str), RandomState>,
+    clients: HashMap<u64, (u64, &'a str), RandomState>,
+}
+
+impl<'a> Sum<'a> {
+    fn add(&mut self, slot: &'a Slot) {
+        self.hits += slot.hits;
+        for (tally, sum) in [
+            (&slot.sections, &mut self.sections),
+            (&slot.clients, &mut self.clients),
+        ] {
+            for (key, hits, name) in tally.iter() {
+                sum.entry(key).or_insert((0, name)).0 += hits;
+            }
         }
     }
 }
@@ -228,6 +249,25 @@ impl History {
         self.slot_secs
     }
 
+    /// Relabel every slot by `by` seconds (the wall clock stepped; see
+    /// `Monitor::clock_stepped`), so that the periods before the step stay
+    /// the window and the window before it on the new clock. Slots stay
+    /// whole: they move by the whole number of slots nearest to `by`, so
+    /// each is right to half a slot more.
+    pub fn shift(&mut self, by: i64) {
+        let slots = (by + by.signum() * self.slot_secs / 2) / self.slot_secs;
+        if slots == 0 {
+            return;
+        }
+        let moved = slots.saturating_mul(self.slot_secs);
+        for slot in &mut self.slots {
+            slot.start = slot.start.map(|s| s.saturating_add(moved));
+        }
+        // A slot starting at `s` sits at `s / slot_secs % len`.
+        let ring = self.slots.len() as i64;
+        self.slots.rotate_right(slots.rem_euclid(ring) as usize);
+    }
+
     /// Fold the period that started at `start` (aligned to the period)
     /// into its slot.
     pub fn add_period(&mut self, start: i64, stats: &Stats) {
@@ -255,7 +295,7 @@ impl History {
     /// period still open (not yet given to `add_period`).
     pub fn drivers(&self, at: i64, open: &Stats) -> Drivers {
         let first = at - self.window_secs + 1;
-        let (mut window, mut before) = (Slot::default(), Slot::default());
+        let (mut window, mut before) = (Sum::default(), Sum::default());
         for slot in &self.slots {
             let Some(start) = slot.start else { continue };
             // A slot belongs to the window its middle falls in, so each
@@ -270,11 +310,11 @@ impl History {
             } else {
                 continue;
             };
-            into.hits += slot.hits;
-            into.sections.merge(&slot.sections);
-            into.clients.merge(&slot.clients);
+            into.add(slot);
         }
-        add(&mut window, open);
+        let mut open_slot = Slot::default();
+        add(&mut open_slot, open);
+        window.add(&open_slot);
         Drivers {
             sections: grown(&window.sections, &before.sections),
             clients: grown(&window.clients, &before.clients),
@@ -297,12 +337,15 @@ fn add(slot: &mut Slot, stats: &Stats) {
 
 /// The [`DRIVERS`] keys whose hits grew most from `before` to `window`, by
 /// growth, then by hits, then by name.
-fn grown(window: &Tally, before: &Tally) -> Vec<Driver> {
+fn grown(
+    window: &HashMap<u64, (u64, &str), RandomState>,
+    before: &HashMap<u64, (u64, &str), RandomState>,
+) -> Vec<Driver> {
     let mut rows: Vec<Driver> = (window.iter())
-        .map(|(key, hits, name)| Driver {
+        .map(|(key, &(hits, name))| Driver {
             name: name.to_owned(),
             hits,
-            previous_hits: before.hits(key),
+            previous_hits: before.get(key).map_or(0, |v| v.0),
         })
         .filter(|d| d.growth() > 0)
         .collect();
@@ -395,6 +438,36 @@ mod tests {
     }
 
     #[test]
+    fn a_clock_step_moves_the_history_with_the_window() {
+        // Window 60 s in periods of 10 s: steady traffic, then a flood
+        // from 203.0.113.7 until 110; then `date -s` steps the clock by
+        // `by` and the alert fires on the new clock, 9 s later.
+        let flood = || period(&[("/home", "10.0.0.1", 20), ("/api", "203.0.113.7", 100)]);
+        let mut before = History::new(60, 10);
+        for start in (0..60).step_by(10) {
+            before.add_period(start, &period(&[("/home", "10.0.0.1", 20)]));
+        }
+        for start in (60..110).step_by(10) {
+            before.add_period(start, &flood());
+        }
+        let want = before.drivers(119, &flood());
+        assert_eq!(names(&want.clients), [("203.0.113.7", 600, 0)]);
+        // Whole slots, a part of one, back and forth, more than a ring.
+        for by in [-3600, 3600, -60, 40, 23, -27, 4, 86_400 * 7] {
+            let mut h = before.clone();
+            h.shift(by);
+            let got = h.drivers(119 + by, &flood());
+            // (23 s moves the slots by 20 s: within half a slot.)
+            assert_eq!(got, want, "step {by}");
+            // Later periods land in their own slots, after the moved ones.
+            h.add_period(110 + by, &flood());
+            let later = h.drivers(129 + by, &flood());
+            assert_eq!(names(&later.clients)[0].0, "203.0.113.7", "step {by}");
+            assert_eq!(later.window_hits, 6 * 120, "step {by}");
+        }
+    }
+
+    #[test]
     fn nothing_grew_means_no_drivers() {
         let mut h = History::new(20, 10);
         for start in [0, 10, 20] {
@@ -441,8 +514,13 @@ mod tests {
             h.add_period(start, &period(&rows));
         }
         for slot in &h.slots {
-            assert!(slot.sections.len() <= 2 * SLOT_KEYS);
-            assert!(slot.clients.len() <= 2 * SLOT_KEYS);
+            for tally in [&slot.sections, &slot.clients] {
+                assert!(tally.len() <= 2 * SLOT_KEYS);
+                assert!(
+                    tally.entries.capacity() <= TALLY_MAX,
+                    "sized to what it holds"
+                );
+            }
         }
         let d = h.drivers(2 * 86_400 - 1, &Stats::default());
         assert!(d.sections.len() <= DRIVERS && d.clients.len() <= DRIVERS);
@@ -457,6 +535,7 @@ mod tests {
         t.prune(64);
         assert_eq!(t.len(), 64);
         assert!(t.iter().all(|(_, hits, _)| hits >= 136));
+        // The names follow their keys.
         assert!(t.iter().all(|(key, _, name)| name == format!("k{key}")));
         let mut ties = Tally::default();
         for i in 0..200u64 {

@@ -173,8 +173,9 @@ impl AlertEvent {
     }
 }
 
-/// The whole run, printed at the end.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// The whole run, printed at the end. The default is a run that read
+/// nothing.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
 pub struct Summary {
     /// First second of the run, and the end of its last (exclusive); both
     /// 0 when the run had no clock (see [`Summary::timed`]).
@@ -404,7 +405,9 @@ impl Monitor {
 
     /// Hits per second in the alert window, oldest first, ending with the
     /// clock's current second (on the wall clock, the one still filling).
-    pub fn window_per_second(&self) -> impl Iterator<Item = u64> + '_ {
+    pub fn window_per_second(
+        &self,
+    ) -> impl DoubleEndedIterator<Item = u64> + ExactSizeIterator + '_ {
         self.window.per_second()
     }
 
@@ -470,8 +473,9 @@ impl Monitor {
     /// Wall clock: the clock stepped by `by` seconds, and would read
     /// `expected` without the step. The seconds up to `expected` are closed
     /// as usual; then everything the monitor holds in wall time moves by
-    /// `by` (the window's seconds, the period's start, the run's start, the
-    /// active alert's), so the next `tick` goes on from the new time: no
+    /// `by` (the window's seconds, the drivers' history of periods, the
+    /// period's start, the run's start, the active alert's), so the next
+    /// `tick` goes on from the new time: no
     /// silence until the clock catches up after a backward step, no burst
     /// of empty periods after a forward one.
     ///
@@ -489,6 +493,7 @@ impl Monitor {
             self.close_until(expected, out);
         }
         self.window.shift(by);
+        self.history.shift(by);
         self.wall_now = self.wall_now.saturating_add(by);
         self.alert.shift(by);
         self.period_start = self.period_start.saturating_add(by);

@@ -34,8 +34,10 @@ pub fn bar_secs(span: u32) -> u32 {
 /// Per-second hit counts for the last `span` seconds.
 #[derive(Debug, Clone)]
 pub struct Window {
-    /// `counts[s % span]` is the count of second `s`, for `s` in the window.
-    counts: Vec<u64>,
+    /// `counts[s % span]` is the count of second `s`, for `s` in the window:
+    /// 4 bytes a second (a day-long window is 338 KiB), as no second holds
+    /// 4 billion hits.
+    counts: Vec<u32>,
     /// The newest second in the window.
     now: i64,
     /// Sum of `counts`.
@@ -90,7 +92,11 @@ impl Window {
             return false;
         }
         let slot = self.slot(at);
-        self.counts[slot] = self.counts[slot].saturating_add(n);
+        let count = &mut self.counts[slot];
+        let was = *count;
+        *count = was.saturating_add(u32::try_from(n).unwrap_or(u32::MAX));
+        // What the second took, so that the sums stay the sums of `counts`.
+        let n = u64::from(*count - was);
         self.total = self.total.saturating_add(n);
         // In the window, so `now - at < span <= bars * bar`.
         let k = (self.now - at) as usize / self.bar;
@@ -122,12 +128,12 @@ impl Window {
                 if edge >= span {
                     edge -= span;
                 }
-                let n = self.counts[edge];
+                let n = u64::from(self.counts[edge]);
                 self.bars[j - 1] -= n;
                 self.bars[j] += n;
             }
             // `s - span`, in the slot `s` takes over, leaves the window.
-            let gone = std::mem::take(&mut self.counts[slot]);
+            let gone = u64::from(std::mem::take(&mut self.counts[slot]));
             self.bars[last] -= gone;
             self.total -= gone;
         }
@@ -143,10 +149,16 @@ impl Window {
         self.now = self.now.saturating_add(by);
     }
 
-    /// Counts per second, oldest first, for the whole window.
-    pub fn per_second(&self) -> impl Iterator<Item = u64> + '_ {
-        let start = self.now - self.span() + 1;
-        (start..=self.now).map(|s| self.counts[self.slot(s)])
+    /// Counts per second, oldest first, for the whole window (`span`
+    /// of them); `.rev()` gives the newest first.
+    pub fn per_second(&self) -> impl DoubleEndedIterator<Item = u64> + ExactSizeIterator + '_ {
+        let span = self.counts.len();
+        let oldest = self.slot(self.now - self.span() + 1);
+        (0..span).map(move |k| {
+            // No division per second: the ring wraps at most once.
+            let i = oldest + k;
+            u64::from(self.counts[if i >= span { i - span } else { i }])
+        })
     }
 
     /// Seconds per sparkline bar ([`bar_secs`] of the span).
@@ -292,6 +304,23 @@ mod tests {
         assert!(w.hit(381, 1));
         assert!(!w.hit(501, 1), "the future is not in the window yet");
         assert_eq!(w.total(), 1);
+    }
+
+    #[test]
+    fn a_full_second_saturates_and_the_sums_stay_its_sums() {
+        let mut w = Window::new(4, 10);
+        assert!(w.hit(10, u64::MAX));
+        assert!(w.hit(10, 5));
+        assert!(w.hit(9, 2));
+        let full = u64::from(u32::MAX);
+        assert_eq!(w.total(), full + 2);
+        assert_eq!(w.per_second().collect::<Vec<_>>(), [0, 0, 2, full]);
+        assert_eq!(w.bars().sum::<u64>(), w.total());
+        w.advance(13);
+        assert_eq!(w.total(), full, "9 left");
+        w.advance(14);
+        assert_eq!(w.total(), 0, "both seconds left, nothing left over");
+        assert_eq!(w.bars().sum::<u64>(), 0);
     }
 
     #[test]

@@ -413,8 +413,9 @@ fn base64_decodes_padding() {
 
 /// Combined lines with a request time: an uneven baseline around 4 req/s
 /// from a few browsers, a crawler and a script, with bursts around 28
-/// req/s, mostly one client searching `/api`: an alert, a recovery, and an
-/// alert still active at the end of the log. One section is markup.
+/// req/s, mostly one client (203.0.113.7, `python-requests`) searching
+/// `/api`: an alert, a recovery, and an alert still active at the end of
+/// the log. One section is markup.
 fn burst_log() -> String {
     const CLIENTS: [&str; 6] = [
         "198.51.100.23",
@@ -555,6 +556,78 @@ fn the_dashboard_shows_its_panels_at_desktop_and_phone_width_with_log_text_as_te
     );
     assert!(p["badge"].as_str().unwrap().contains("ALERT"));
     assert_eq!(p["link"], "live", "the event stream is connected");
+
+    // The drill-down panels hold the replay's own last report: the
+    // script's burst is its top client, path and agent.
+    let report = &s["report"];
+    assert_eq!(report["top_clients"][0]["client"], "203.0.113.7");
+    let clients = p["clients"].as_array().unwrap();
+    assert_eq!(
+        clients.len(),
+        report["top_clients"].as_array().unwrap().len()
+    );
+    let top = &report["top_clients"][0];
+    assert_eq!(
+        clients[0],
+        json!([
+            "203.0.113.7",
+            top["hits"].to_string(),
+            format!(
+                "{:.1}%",
+                100.0 * top["hits"].as_f64().unwrap() / report["hits"].as_f64().unwrap()
+            ),
+            top["errors"].to_string()
+        ])
+    );
+    assert_eq!(strings(&p["paths"])[0], "/api/search", "without its query");
+    let agents = strings(&p["agents"]);
+    assert_eq!(agents[0], "python-requests/2.31.0|bot", "{agents:?}");
+    assert!(agents.contains(&"curl/8.5.0|bot"), "{agents:?}");
+    assert!(
+        agents
+            .iter()
+            .any(|a| a.contains("Googlebot/2.1") && a.ends_with("|bot")),
+        "{agents:?}"
+    );
+    assert!(
+        agents
+            .iter()
+            .any(|a| a.contains("Firefox/128.0") && a.ends_with('|')),
+        "a browser is not flagged: {agents:?}"
+    );
+    let codes = strings(&p["codes"]);
+    let ok = report["codes"]["200"].to_string();
+    assert!(codes[0].starts_with(&format!("200{ok}")), "{codes:?}");
+    assert_eq!(codes.len(), report["codes"].as_object().unwrap().len());
+    assert_eq!(strings(&p["referrers"])[0], "search.example", "hosts only");
+    assert_eq!(p["countries"], Value::Null, "no --geoip, no panel");
+    assert!(strings(&p["approx"]).is_empty(), "every table exact");
+    // Each alert's drivers, newest first, from its own figures: the top
+    // section and client (the others grew less than a tenth as much).
+    let alerts: Vec<&Value> = (s["history"].as_array().unwrap().iter())
+        .filter(|e| e["type"] == "alert")
+        .rev()
+        .collect();
+    let driver = |a: &Value, kind: &str| {
+        let d = &a["drivers"][format!("{kind}s")][0];
+        let hits = d["hits"].as_u64().unwrap();
+        let share = 100.0 * hits as f64 / a["hits"].as_f64().unwrap();
+        let growth = hits - d["previous_hits"].as_u64().unwrap();
+        format!("{} +{growth} ({share:.0}%)", d[kind].as_str().unwrap())
+    };
+    let want: Vec<String> = (alerts.iter())
+        .map(|a| {
+            format!(
+                "driven by {}, client {}",
+                driver(a, "section"),
+                driver(a, "client")
+            )
+        })
+        .collect();
+    assert_eq!(strings(&p["drivers"]), want);
+    assert!(want
+        .iter()
+        .all(|w| w.starts_with("driven by /api +") && w.contains(", client 203.0.113.7 +")));
 
     // Times in the browser's zone, with its offset.
     let newest = s["history"][2]["at"].as_str().unwrap();

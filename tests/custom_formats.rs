@@ -12,12 +12,14 @@
 
 mod support;
 
-use support::{append, fixture, lines_of, logmon, unix_now};
+use support::{
+    assert_nothing_parses_said_once, assert_six_requests, close, events_of, first,
+    first_live_report, fixture, logmon, stderr, unix_now,
+};
 
 use std::fs;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -47,28 +49,11 @@ fn events(name: &str, format: &str) -> Vec<Value> {
         .args(["--replay", "--format", "json", "--log-format", format])
         .arg(fixture(name)));
     assert!(o.status.success(), "{name} as {format}: {o:?}");
-    parse_events(&o)
-}
-
-fn parse_events(o: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-fn summary(events: &[Value]) -> &Value {
-    events.iter().find(|e| e["type"] == "summary").unwrap()
+    events_of(&o)
 }
 
 fn report(events: &[Value]) -> &Value {
-    events.iter().find(|e| e["type"] == "report").unwrap()
-}
-
-/// `got` is within 1% (the HDR histogram's stated error) of `exact`.
-fn close(got: &Value, exact: f64) -> bool {
-    got.as_f64()
-        .is_some_and(|g| (g - exact).abs() <= exact * 0.01)
+    first(events, "report")
 }
 
 /// `events` without the reports' user agents: nginx-json.log's differ from
@@ -87,26 +72,7 @@ fn without_agents(mut events: Vec<Value>) -> Vec<Value> {
 /// once here: the others are compared with it whole.
 fn six_requests() -> Vec<Value> {
     let events = events("nginx-latency.log", "auto");
-    let r = report(&events);
-    assert_eq!(
-        (r["hits"].as_u64(), r["invalid"].as_u64()),
-        (Some(6), Some(0))
-    );
-    assert_eq!(
-        (r["bytes"].as_u64(), r["clients"].as_u64()),
-        (Some(11_924), Some(3))
-    );
-    assert_eq!(r["status"]["2xx"], 5);
-    assert_eq!(r["status"]["5xx"], 1);
-    assert_eq!(r["status"]["other"], 0);
-    assert_eq!(r["sections"][0]["section"], "/api");
-    assert_eq!(r["sections"][0]["hits"], 4);
-    assert_eq!(r["sections"][1]["section"], "/pages");
-    assert_eq!(r["sections"][1]["hits"], 2);
-    // 3, 5, 12, 20, 150 and 1250 ms: by nearest rank p50 is the 3rd.
-    assert!(close(&r["latency_ms"]["p50"], 12.0), "{r}");
-    assert!(close(&r["latency_ms"]["p99"], 1250.0), "{r}");
-    assert!(close(&r["sections"][0]["latency_ms"]["p50"], 20.0), "{r}");
+    assert_six_requests(report(&events));
     events
 }
 
@@ -247,7 +213,7 @@ fn a_format_string_applies_on_stdin() {
     let o = child.wait_with_output().unwrap();
     assert!(o.status.success(), "{o:?}");
     assert_eq!(
-        without_agents(parse_events(&o)),
+        without_agents(events_of(&o)),
         without_agents(six_requests())
     );
     // A given format is not announced in a replay: the user named it.
@@ -286,7 +252,7 @@ fn a_format_string_that_cannot_work_is_a_usage_error_naming_why() {
         .args(["--replay", "--format", "json"])
         .arg(fixture("nginx-json.log")));
     assert_eq!(
-        without_agents(parse_events(&o)),
+        without_agents(events_of(&o)),
         without_agents(six_requests())
     );
 }
@@ -300,17 +266,10 @@ fn auto_says_what_it_tried_when_nothing_parses() {
     let line = "Mar  1 12:00:00 web1 sshd[812]: Accepted publickey for jill\n";
     fs::write(&path, line.repeat(150)).unwrap();
     let o = run(logmon().arg("--replay").arg(&path));
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(
-        err.matches("none of the first 100 lines parse").count(),
-        1,
-        "{err}"
+    assert_nothing_parses_said_once(
+        &stderr(&o),
+        "tried clf (and its presets), w3c, iis and json",
     );
-    assert!(
-        err.contains("tried clf (and its presets), w3c, iis and json"),
-        "{err}"
-    );
-    assert!(err.contains("give the format with --log-format"), "{err}");
 }
 
 #[test]
@@ -335,8 +294,8 @@ fn loggen_writes_what_logmon_reads_in_any_format() {
         let o = run(logmon()
             .args(["--replay", "--format", "json", "--log-format", format])
             .arg(&path));
-        let events = parse_events(&o);
-        let s = summary(&events);
+        let events = events_of(&o);
+        let s = first(&events, "summary");
         assert_eq!(
             (s["hits"].as_u64(), s["invalid"].as_u64()),
             (Some(300), Some(0)),
@@ -354,35 +313,15 @@ fn following_a_log_reads_it_in_the_format_given() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("access.log");
     fs::write(&path, "").unwrap();
-    let mut child = logmon()
-        .args(["--period", "1", "--poll-ms", "20", "--format", "json"])
-        .args(["--log-format", NGINX_JSON])
-        .arg(&path)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let rx = lines_of(child.stdout.take().unwrap());
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let mut seen = None;
-    while seen.is_none() && Instant::now() < deadline {
+    let (seen, err) = first_live_report(&path, &["--log-format", NGINX_JSON], || {
         let stamp = chrono::DateTime::from_timestamp(unix_now(), 0).unwrap();
-        let line = format!(
-            r#"{{"time":"{}","remote_addr":"10.0.0.1","remote_user":"","request":"GET /live/page HTTP/1.1","status":200,"body_bytes_sent":42,"request_time":0.042,"http_referer":"","http_user_agent":"curl/8"}}"#,
+        format!(
+            "{{\"time\":\"{}\",\"remote_addr\":\"10.0.0.1\",\"remote_user\":\"\",\
+             \"request\":\"GET /live/page HTTP/1.1\",\"status\":200,\"body_bytes_sent\":42,\
+             \"request_time\":0.042,\"http_referer\":\"\",\"http_user_agent\":\"curl/8\"}}\n",
             stamp.format("%Y-%m-%dT%H:%M:%S+00:00")
-        );
-        append(&path, &format!("{line}\n"));
-        while let Ok(line) = rx.recv_timeout(Duration::from_millis(300)) {
-            let v: Value = serde_json::from_str(&line).unwrap();
-            if v["type"] == "report" && v["hits"].as_u64() > Some(0) {
-                seen = Some(v);
-                break;
-            }
-        }
-    }
-    let _ = child.kill();
-    let o = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
+        )
+    });
     let v = seen.unwrap_or_else(|| panic!("no hits reported; stderr: {err}"));
     assert_eq!(v["invalid"], 0, "{v}");
     assert_eq!(v["sections"][0]["section"], "/live");

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::Output;
 
 use serde_json::Value;
-use support::logmon;
+use support::{events_of, logmon};
 
 /// 2026-03-01T12:00:00Z
 const T: i64 = 1_772_366_400;
@@ -69,18 +69,11 @@ fn replay(log: &Path, args: &[&str]) -> Output {
     o
 }
 
-fn events(o: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
 #[test]
 fn json_reports_carry_codes_clients_paths_agents_and_referrers() {
     let dir = tempfile::tempdir().unwrap();
     let log = flood_log(dir.path());
-    let events = events(&replay(&log, &["--format", "json", "-n", "3"]));
+    let events = events_of(&replay(&log, &["--format", "json", "-n", "3"]));
     let reports: Vec<&Value> = events.iter().filter(|e| e["type"] == "report").collect();
     for r in &reports {
         let codes: u64 = (r["codes"].as_object().unwrap().values())
@@ -135,7 +128,7 @@ fn json_reports_carry_codes_clients_paths_agents_and_referrers() {
 fn the_alert_names_the_flooded_section_and_the_client_behind_it() {
     let dir = tempfile::tempdir().unwrap();
     let log = flood_log(dir.path());
-    let events = events(&replay(&log, &["--format", "json"]));
+    let events = events_of(&replay(&log, &["--format", "json"]));
     let alerts: Vec<&Value> = events.iter().filter(|e| e["type"] == "alert").collect();
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     let a = alerts[0];

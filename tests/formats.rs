@@ -7,14 +7,13 @@
 
 mod support;
 
-use support::{fixture, logmon};
+use support::{
+    assert_nothing_parses_said_once, assert_six_requests, close, events_of, first,
+    first_live_report, fixture, logmon, stderr, unix_now,
+};
 
 use std::fs;
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Output, Stdio};
-use std::sync::mpsc;
-use std::thread;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::process::Output;
 
 use serde_json::Value;
 
@@ -35,31 +34,9 @@ fn replay_status(name: &str, args: &[&str]) -> Output {
         .expect("run logmon")
 }
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
 /// The JSON events of a replay.
 fn json(name: &str, format: &str) -> Vec<Value> {
-    let o = replay(name, &["--format", "json", "--log-format", format]);
-    String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-fn summary(events: &[Value]) -> &Value {
-    events.iter().find(|e| e["type"] == "summary").unwrap()
-}
-
-fn reports(events: &[Value]) -> Vec<&Value> {
-    events.iter().filter(|e| e["type"] == "report").collect()
-}
-
-/// `got` is within 1% (the HDR histogram's stated error) of `exact`.
-fn close(got: &Value, exact: f64) -> bool {
-    got.as_f64()
-        .is_some_and(|g| (g - exact).abs() <= exact * 0.01)
+    events_of(&replay(name, &["--format", "json", "--log-format", format]))
 }
 
 #[test]
@@ -81,27 +58,8 @@ fn the_same_requests_as_nginx_apache_and_iis_give_the_same_report() {
     assert_eq!(without, apache);
     assert_eq!(apache_agents[0][0]["hits"], 2, "{apache_agents:?}");
 
-    let r = reports(&iis)[0];
-    assert_eq!(
-        (r["hits"].as_u64(), r["invalid"].as_u64()),
-        (Some(6), Some(0))
-    );
-    assert_eq!(
-        (r["bytes"].as_u64(), r["clients"].as_u64()),
-        (Some(11_924), Some(3))
-    );
-    // Request times 3, 5, 12, 20, 150 and 1250 ms: by nearest rank p50 is
-    // the 3rd (12 ms), p95 and p99 the 6th.
-    assert!(close(&r["latency_ms"]["p50"], 12.0), "{r}");
-    assert!(close(&r["latency_ms"]["p95"], 1250.0));
-    assert!(close(&r["latency_ms"]["p99"], 1250.0));
-    assert_eq!(r["sections"][0]["section"], "/api");
-    assert_eq!(r["sections"][0]["hits"], 4);
-    assert!(close(&r["sections"][0]["latency_ms"]["p50"], 20.0));
-    assert_eq!(r["sections"][1]["section"], "/pages");
-    assert!(close(&r["sections"][1]["latency_ms"]["p50"], 3.0));
-    assert!(close(&r["sections"][1]["latency_ms"]["p95"], 5.0));
-    assert!(close(&summary(&iis)["latency_ms"]["p50"], 12.0));
+    assert_six_requests(first(&iis, "report"));
+    assert!(close(&first(&iis, "summary")["latency_ms"]["p50"], 12.0));
 }
 
 #[test]
@@ -146,7 +104,7 @@ fn auto_detects_each_fixture_and_counts_what_its_forced_format_counts() {
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect();
-        assert_eq!(summary(&auto)["hits"], hits, "{name} in auto");
+        assert_eq!(first(&auto, "summary")["hits"], hits, "{name} in auto");
         let said = format!("log format: {format} (");
         assert_eq!(
             stderr(&o).matches(&said).count(),
@@ -162,7 +120,7 @@ fn auto_detects_each_fixture_and_counts_what_its_forced_format_counts() {
 #[test]
 fn vhost_prefixed_lines_count_under_their_sections() {
     let events = json("vhost.log", "clf");
-    let r = reports(&events)[0];
+    let r = first(&events, "report");
     assert_eq!(
         (r["hits"].as_u64(), r["invalid"].as_u64()),
         (Some(5), Some(0))
@@ -183,7 +141,7 @@ fn vhost_prefixed_lines_count_under_their_sections() {
 #[test]
 fn a_fields_directive_mid_file_changes_the_columns_from_there_on() {
     let events = json("w3c-fields-change.log", "auto");
-    let r = reports(&events)[0];
+    let r = first(&events, "report");
     assert_eq!(
         (r["hits"].as_u64(), r["invalid"].as_u64()),
         (Some(6), Some(0))
@@ -214,9 +172,9 @@ fn clf_counts_no_hits_in_a_w3c_log_and_w3c_counts_them_all() {
         stderr(&clf)
     );
     let w3c = json("iis.log", "w3c");
-    assert_eq!(summary(&w3c)["hits"], 6);
+    assert_eq!(first(&w3c, "summary")["hits"], 6);
     assert_eq!(
-        summary(&w3c)["invalid"],
+        first(&w3c, "summary")["invalid"],
         0,
         "directives are not invalid in w3c"
     );
@@ -242,11 +200,11 @@ fn latency_percentiles_are_within_one_percent_of_exact_ones() {
         values[rank.max(1) - 1]
     };
     let events = json("w3c-latency.log", "w3c");
-    let r = reports(&events)[0];
+    let r = first(&events, "report");
     assert_eq!(r["sections"][0]["section"], "/api");
     for (key, q) in [("p50", 0.50), ("p95", 0.95), ("p99", 0.99)] {
         let want = exact(&mut all, q);
-        let got = &summary(&events)["latency_ms"][key];
+        let got = &first(&events, "summary")["latency_ms"][key];
         assert!(close(got, want), "summary {key}: {got} vs exact {want}");
         assert!(close(&r["latency_ms"][key], want), "report {key}");
         let want = exact(&mut api, q);
@@ -259,27 +217,14 @@ fn latency_percentiles_are_within_one_percent_of_exact_ones() {
 fn nothing_parsing_is_said_once_with_the_first_line() {
     let o = replay_status("w3c-latency.log", &["--log-format", "clf"]);
     let err = stderr(&o);
-    assert_eq!(
-        err.matches("none of the first 100 lines parse").count(),
-        1,
-        "{err}"
+    assert_nothing_parses_said_once(
+        &err,
+        "parse\n  tried clf only\n  the first: #Software: loggen",
     );
-    assert!(
-        err.contains("parse\n  tried clf only\n  the first: #Software: loggen"),
-        "{err}"
-    );
-    assert!(err.contains("give the format with --log-format"), "{err}");
     // Then, at the end, the replay fails with the same first line.
     assert_eq!(o.status.code(), Some(1));
     assert!(err.contains("\n  the first: #Software: loggen"), "{err}");
     assert!(o.stdout.is_empty());
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
 }
 
 /// A W3C line in `iis.log`'s columns stamped `t` (unix seconds).
@@ -304,41 +249,8 @@ fn following_a_w3c_log_from_its_end_finds_its_columns_backward() {
         log.push_str(&w3c_line(unix_now() - 7200 + i / 10, "/old/page", 1));
     }
     fs::write(&path, log).unwrap();
-    let mut child = logmon()
-        .args(["--period", "1", "--poll-ms", "20", "--format", "json"])
-        .arg(&path)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (tx, rx) = mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
-    thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let mut seen = None;
-    while seen.is_none() && Instant::now() < deadline {
-        {
-            let mut f = fs::OpenOptions::new().append(true).open(&path).unwrap();
-            f.write_all(w3c_line(unix_now(), "/live/page", 42).as_bytes())
-                .unwrap();
-        }
-        while let Ok(line) = rx.recv_timeout(Duration::from_millis(300)) {
-            let v: Value = serde_json::from_str(&line).unwrap();
-            if v["type"] == "report" && v["hits"].as_u64() > Some(0) {
-                seen = Some(v);
-                break;
-            }
-        }
-    }
-    let _ = child.kill();
-    let o = child.wait_with_output().unwrap();
-    let v = seen.unwrap_or_else(|| panic!("no hits reported; stderr: {}", stderr(&o)));
+    let (seen, err) = first_live_report(&path, &[], || w3c_line(unix_now(), "/live/page", 42));
+    let v = seen.unwrap_or_else(|| panic!("no hits reported; stderr: {err}"));
     assert_eq!(v["invalid"], 0, "{v}");
     assert_eq!(v["sections"][0]["section"], "/live");
     assert!(close(&v["latency_ms"]["p50"], 42.0), "{v}");

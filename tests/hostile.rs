@@ -11,7 +11,7 @@
 
 mod support;
 
-use support::logmon;
+use support::{events_of, logmon};
 
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -89,13 +89,6 @@ fn replay_json(path: &Path, args: &[&str]) -> Output {
         .arg(path))
 }
 
-fn events(o: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect()
-}
-
 /// The one summary event, which a successful replay always ends with.
 fn summary(o: &Output) -> Value {
     assert!(
@@ -104,7 +97,7 @@ fn summary(o: &Output) -> Value {
         o.status,
         String::from_utf8_lossy(&o.stderr)
     );
-    let events = events(o);
+    let events = events_of(o);
     let last = events.last().expect("some output").clone();
     assert_eq!(last["type"], "summary", "{last}");
     last
@@ -245,7 +238,7 @@ fn a_non_standard_method_is_counted_as_other() {
     fs::write(&path, lines.concat()).unwrap();
     let o = replay_json(&path, &[]);
     assert_eq!(summary(&o)["hits"], 3);
-    let reports: Vec<Value> = events(&o)
+    let reports: Vec<Value> = events_of(&o)
         .into_iter()
         .filter(|e| e["type"] == "report")
         .collect();
@@ -332,7 +325,7 @@ fn a_timestamp_years_away_neither_alerts_nor_floods_the_output() {
     assert_eq!(s["hits"], 62, "every hit counts in the reports: {s}");
     assert_eq!(s["alerts"], 0, "{s}");
     assert!(
-        events(&o).len() < 20,
+        events_of(&o).len() < 20,
         "a 60 s log gives a handful of reports, not one per period of a decade"
     );
 
@@ -375,7 +368,7 @@ fn a_terminal_escape_in_a_path_is_printed_escaped_in_json() {
     let path = escape_log(dir.path());
     let o = replay_json(&path, &[]);
     assert!(!o.stdout.contains(&0x1b), "a raw ESC reached stdout");
-    let sections: Vec<String> = events(&o)
+    let sections: Vec<String> = events_of(&o)
         .iter()
         .filter(|e| e["type"] == "report")
         .flat_map(|e| e["sections"].as_array().unwrap().clone())

@@ -8,7 +8,7 @@
 
 mod support;
 
-use support::{fixture, logmon};
+use support::{close, events_of, fixture, logmon, stderr};
 
 use std::process::Output;
 
@@ -28,32 +28,15 @@ fn replay(name: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
     o
 }
 
-fn events(o: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
 /// The one report of a fixture's replay in `format`.
 fn report(name: &str, format: &str) -> Value {
-    let events = events(&replay(name, &["--log-format", format], &[]));
+    let events = events_of(&replay(name, &["--log-format", format], &[]));
     let mut reports = events.into_iter().filter(|e| e["type"] == "report");
     let report = reports
         .next()
         .unwrap_or_else(|| panic!("{name}: no report"));
     assert!(reports.next().is_none(), "{name}: one report");
     report
-}
-
-/// `got` is within 1% (the HDR histogram's stated error) of `exact`.
-fn close(got: &Value, exact: f64) -> bool {
-    got.as_f64()
-        .is_some_and(|g| (g - exact).abs() <= exact * 0.01)
 }
 
 /// What a report must say.
@@ -157,8 +140,8 @@ fn auto_detects_each_fixture_once_and_counts_what_its_forced_format_counts() {
         assert_eq!(err.matches(said).count(), 1, "{name}: {err}");
         assert_eq!(err.matches("log format:").count(), 1, "{name}: {err}");
         assert_eq!(
-            events(&o),
-            events(&replay(name, &["--log-format", format], &[])),
+            events_of(&o),
+            events_of(&replay(name, &["--log-format", format], &[])),
             "{name}: auto reads as {format}"
         );
     }
@@ -199,7 +182,7 @@ fn local_w3c_times_are_read_in_the_time_zone_of_tz_said_once() {
     };
     // POSIX TZ: the zone "XYZ" two hours east of UTC.
     let o = replay("w3c-local.log", &[], &[("TZ", "XYZ-2")]);
-    let local = events(&o);
+    let local = events_of(&o);
     check("w3c-local.log", &local[0], &want);
     let err = stderr(&o);
     assert_eq!(
@@ -208,7 +191,7 @@ fn local_w3c_times_are_read_in_the_time_zone_of_tz_said_once() {
         1,
         "{err}"
     );
-    let utc = events(&replay("w3c-local.log", &[], &[("TZ", "UTC0")]));
+    let utc = events_of(&replay("w3c-local.log", &[], &[("TZ", "UTC0")]));
     assert_eq!(utc[0]["start"], "2026-03-01T14:00:01Z");
 }
 

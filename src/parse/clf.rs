@@ -313,13 +313,7 @@ mod tests {
     #[test]
     fn quoted_agrees_with_a_forward_scan() {
         let alphabet = b"\"\\ a";
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::parse::garbage::xorshift(0x9e37_79b9_7f4a_7c15);
         let mut s = Vec::new();
         for _ in 0..200_000 {
             s.clear();

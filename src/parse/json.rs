@@ -330,6 +330,7 @@ fn unicode_escape(s: &[u8]) -> (char, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::garbage::{mutate, xorshift};
 
     /// 2026-03-01T12:00:00Z
     const T: i64 = 1_772_366_400;
@@ -547,22 +548,12 @@ mod tests {
     #[test]
     fn mutated_lines_and_escapes_never_panic() {
         let alphabet = b"{}[]\":,\\u0123456789abcdefDd.-e ";
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
         let mut line = Vec::new();
         let mut out = Vec::new();
         for i in 0..20_000 {
-            line.clear();
-            line.extend_from_slice(if i % 2 == 0 { CADDY } else { TRAEFIK });
-            for _ in 0..(next() % 4 + 1) {
-                let at = (next() as usize) % line.len();
-                line[at] = alphabet[(next() as usize) % alphabet.len()];
-            }
+            let template = if i % 2 == 0 { CADDY } else { TRAEFIK };
+            mutate(&mut line, template, alphabet, &mut next);
             if let Ok(mut record) = parse(&line, Shapes::Any) {
                 assert!((100..=599).contains(&record.status));
                 decode_target(&mut record, &mut out);

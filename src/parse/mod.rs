@@ -176,10 +176,7 @@ pub enum LogFormat {
 /// reads.
 pub const PRESETS: &[(&str, &str)] = &[
     ("auto", "decide per line among all the presets"),
-    (
-        "clf",
-        "the Common Log Format family, with or without further fields",
-    ),
+    ("clf", "the CLF family, with or without further fields"),
     ("common", "Apache's common: CLF without further fields"),
     ("combined", "nginx's and Apache's combined"),
     ("vhost_combined", "Apache's vhost_combined (%v:%p first)"),
@@ -189,6 +186,12 @@ pub const PRESETS: &[(&str, &str)] = &[
         "w3c",
         "W3C Extended, as IIS writes it, columns from #Fields:",
     ),
+    (
+        "iis",
+        "IIS's default W3C fields, for a log without #Fields:",
+    ),
+    ("caddy", "Caddy's JSON access log"),
+    ("json", "JSON access logs, Caddy's or Traefik's, per line"),
 ];
 
 impl LogFormat {
@@ -529,6 +532,8 @@ pub struct Parser {
     /// The CLF lines `format` reads (the whole family for W3C, unused).
     shape: ClfShape,
     clock: time::ClfClock,
+    /// For a format string's times written without an offset.
+    zone: time::LocalZone,
     w3c: W3c,
     /// `auto`: the format tried first, the last one a line parsed in (or
     /// W3C from a `#Fields:` directive on).
@@ -566,6 +571,7 @@ impl Parser {
             },
             format,
             clock: time::ClfClock::default(),
+            zone: time::LocalZone::default(),
             current: Syntax::Clf,
             announced: None,
             failures: 0,
@@ -670,7 +676,9 @@ impl Parser {
                 | LogFormat::VhostCombined
                 | LogFormat::IngressNginx
                 | LogFormat::Traefik => self.parse_clf(line, self.shape),
-                LogFormat::Pattern(ref pattern) => pattern.parse(line, &mut self.clock),
+                LogFormat::Pattern(ref pattern) => {
+                    pattern.parse(line, &mut self.clock, &mut self.zone)
+                }
                 LogFormat::W3c | LogFormat::Iis => self.parse_w3c(line),
                 LogFormat::Caddy => json::parse(line, json::Shapes::Caddy),
                 LogFormat::Json => json::parse(line, json::Shapes::Any),
@@ -794,6 +802,38 @@ impl Parser {
                 self.format.tried(),
                 self.first_failure.as_deref().unwrap_or_default()
             ));
+        }
+    }
+}
+
+/// What the parsers' tests share: deterministic garbage made from a valid
+/// line, for the "never panics" tests.
+#[cfg(test)]
+pub(crate) mod garbage {
+    /// A small xorshift generator (xorshift64): deterministic, no
+    /// dependency.
+    pub(crate) fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        }
+    }
+
+    /// `template` with one to four bytes replaced by bytes of `alphabet`
+    /// (drawn from `next`), into `line`.
+    pub(crate) fn mutate(
+        line: &mut Vec<u8>,
+        template: &[u8],
+        alphabet: &[u8],
+        next: &mut impl FnMut() -> u64,
+    ) {
+        line.clear();
+        line.extend_from_slice(template);
+        for _ in 0..(next() % 4 + 1) {
+            let at = (next() as usize) % line.len();
+            line[at] = alphabet[(next() as usize) % alphabet.len()];
         }
     }
 }
@@ -1499,6 +1539,32 @@ mod tests {
     }
 
     #[test]
+    fn every_preset_is_listed_with_what_it_reads() {
+        use LogFormat::*;
+        let all = [
+            Auto,
+            Clf,
+            Common,
+            Combined,
+            VhostCombined,
+            IngressNginx,
+            Traefik,
+            W3c,
+            Iis,
+            Caddy,
+            Json,
+        ];
+        let listed: Vec<&str> = PRESETS.iter().map(|&(name, _)| name).collect();
+        assert_eq!(listed, all.each_ref().map(LogFormat::as_str));
+        for format in all {
+            assert_eq!(LogFormat::parse(format.as_str()), Ok(format.clone()));
+            // As the startup line says it, after `logmon: `.
+            let line = format.describe(72);
+            assert!(line.ends_with(')') && !line.ends_with("()"), "{line}");
+        }
+    }
+
+    #[test]
     fn json_presets_read_their_shapes_only() {
         let mut caddy = Parser::with_format(LogFormat::Caddy);
         assert!(caddy.parse(CADDY_LINE).is_ok());
@@ -1844,29 +1910,17 @@ mod tests {
 
     #[test]
     fn arbitrary_bytes_never_panic() {
-        // A small xorshift generator keeps this deterministic without a
-        // dependency. Bytes are drawn mostly from the format's own delimiters
+        // Bytes are drawn mostly from the format's own delimiters
         // so the parser gets deep into a line.
         let alphabet = b" []\"\\-/:+0123456789GETHP\x00\xff\r\nMayFeb";
         let template: &[u8] =
             br#"1.2.3.4 - - [09/May/2018:16:00:39 +0000] "GET / HTTP/1.1" 200 1 "-" "-""#;
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = super::garbage::xorshift(0x2545_f491_4f6c_dd1d);
         let mut parser = Parser::new();
         let mut line = Vec::new();
         for _ in 0..20_000 {
-            line.clear();
-            line.extend_from_slice(template);
             // Mutate a few positions of a valid line, then maybe cut it.
-            for _ in 0..(next() % 4 + 1) {
-                let at = (next() as usize) % line.len();
-                line[at] = alphabet[(next() as usize) % alphabet.len()];
-            }
+            super::garbage::mutate(&mut line, template, alphabet, &mut next);
             let cut = (next() as usize) % (line.len() + 1);
             if let Ok(record) = parser.parse(&line[..cut]) {
                 assert!((100..=599).contains(&record.status));

@@ -27,7 +27,7 @@ use memchr::memchr;
 
 use super::clf::{escaped, parse_status_or_dash, split_request};
 use super::fields::{parse_bytes, parse_digits, parse_seconds};
-use super::time::{self, ClfClock, TimeShape, TIME_LEN};
+use super::time::{self, ClfClock, LocalZone, TimeShape, TIME_LEN};
 use super::{Method, ParseError, Record, Syntax};
 
 /// Which syntax a format string was written in.
@@ -513,11 +513,13 @@ impl Pattern {
     }
 
     /// Read one line (line end stripped) into a record; `clock` caches CLF
-    /// times across lines.
+    /// times across lines, and `zone` the local offset for times written
+    /// without one.
     pub(super) fn parse<'a>(
         &self,
         line: &'a [u8],
         clock: &mut ClfClock,
+        zone: &mut LocalZone,
     ) -> Result<Record<'a>, ParseError> {
         let values = self.capture(line)?;
         let time = values[TIME].ok_or(ParseError::Time)?;
@@ -527,11 +529,11 @@ impl Pattern {
                 .strip_prefix(b"[")
                 .and_then(|t| t.strip_suffix(b"]"))
                 .and_then(|t| clock.time(t)),
-            TimeShape::Iso8601 => time::parse_iso8601(time),
+            TimeShape::Iso8601 => time::parse_iso8601(time, zone),
             TimeShape::EpochSecs => time::parse_epoch(time, 0),
             TimeShape::EpochMillis => time::parse_epoch(time, 3),
             TimeShape::EpochMicros => time::parse_epoch(time, 6),
-            TimeShape::Strftime(format) => format.parse(time),
+            TimeShape::Strftime(format) => format.parse(time, zone),
         }
         .ok_or(ParseError::Time)?;
 

@@ -1,7 +1,16 @@
 //! Calendar arithmetic and the timestamp shapes the formats share: pure,
-//! no clock, no allocation. The one exception is `LocalZone`, which asks
-//! chrono for the local time zone's offset of a wall-clock hour (W3C's
-//! `date-local`/`time-local`), once per hour of log.
+//! no clock, no allocation. Each shape is parsed in one place: CLF times
+//! ([`parse_clf_time`]), ISO 8601 / RFC 3339 ([`parse_iso_datetime`], for
+//! nginx's `$time_iso8601` and the JSON formats), strftime formats
+//! ([`Strftime`]), epoch numbers ([`parse_epoch`]), and W3C's date and
+//! clock columns ([`parse_iso_date`], [`parse_clock`]); they all check a
+//! date and time with [`civil_seconds`].
+//!
+//! The one exception to "no clock" is [`LocalZone`], which asks chrono for
+//! the local time zone's offset of a wall-clock hour, once per hour of log:
+//! every time written without an offset (W3C's `date-local`/`time-local`,
+//! a `%{...}t` without `%z`, a `$time_iso8601` without one) goes through
+//! it.
 
 /// Length of `dd/Mon/yyyy:HH:MM:SS +zzzz`.
 pub(crate) const TIME_LEN: usize = 26;
@@ -34,29 +43,15 @@ pub fn parse_clf_time(text: &[u8]) -> Option<i64> {
     if t[20] != b' ' {
         return None;
     }
-    let day = two_digits(t[0], t[1])?;
-    let month = month_number([t[3], t[4], t[5]])?;
-    let year = two_digits(t[7], t[8])? * 100 + two_digits(t[9], t[10])?;
-    let hour = two_digits(t[12], t[13])?;
-    let minute = two_digits(t[15], t[16])?;
-    let second = two_digits(t[18], t[19])?;
-    let sign = match t[21] {
-        b'+' => 1,
-        b'-' => -1,
-        _ => return None,
-    };
-    let offset_hours = two_digits(t[22], t[23])?;
-    let offset_minutes = two_digits(t[24], t[25])?;
-
-    if day == 0 || day > days_in_month(year, month) || hour > 23 || minute > 59 || second > 59 {
-        return None;
-    }
-    if offset_hours > 23 || offset_minutes > 59 {
-        return None;
-    }
-    let local = days_from_civil(i64::from(year), month, day) * 86_400
-        + i64::from(hour * 3600 + minute * 60 + second);
-    let offset = sign * i64::from(offset_hours * 3600 + offset_minutes * 60);
+    let local = civil_seconds(
+        two_digits(t[7], t[8])? * 100 + two_digits(t[9], t[10])?,
+        month_number([t[3], t[4], t[5]])?,
+        two_digits(t[0], t[1])?,
+        two_digits(t[12], t[13])?,
+        two_digits(t[15], t[16])?,
+        two_digits(t[18], t[19])?,
+    )?;
+    let offset = utc_offset(t[21], [t[22], t[23]], [t[24], t[25]])?;
     // Local time is UTC plus the offset, so UTC is local minus the offset.
     Some(local - offset)
 }
@@ -299,8 +294,8 @@ impl Strftime {
     }
 
     /// Parse `text`, all of it, to unix seconds. Without `%z` the time is
-    /// local ([`local_to_utc`]).
-    pub fn parse(&self, text: &[u8]) -> Option<i64> {
+    /// local, turned into UTC by `zone`.
+    pub(crate) fn parse(&self, text: &[u8], zone: &mut LocalZone) -> Option<i64> {
         let (mut year, mut month, mut day) = (None, None, None);
         let (mut hour, mut minute, mut second) = (0, 0, 0);
         let mut offset = None;
@@ -338,16 +333,10 @@ impl Strftime {
                     continue;
                 }
                 StrfItem::Offset => {
-                    let sign = match text.get(at)? {
-                        b'+' => 1,
-                        b'-' => -1,
-                        _ => return None,
-                    };
-                    let (h, m) = (digits2(at + 1)?, digits2(at + 3)?);
-                    if h > 23 || m > 59 {
+                    let &[sign, h1, h2, m1, m2] = text.get(at..at + 5)? else {
                         return None;
-                    }
-                    offset = Some(sign * i64::from(h * 3600 + m * 60));
+                    };
+                    offset = Some(utc_offset(sign, [h1, h2], [m1, m2])?);
                     at += 5;
                     continue;
                 }
@@ -367,16 +356,15 @@ impl Strftime {
         if at != text.len() {
             return None;
         }
-        let local = civil_seconds(year?, month?, day?, hour, minute, second)?;
-        match offset {
-            Some(offset) => Some(local - offset),
-            None => local_to_utc(local),
-        }
+        let wall = civil_seconds(year?, month?, day?, hour, minute, second)?;
+        zone.utc(wall, offset)
     }
 }
 
 /// Seconds since the epoch of a civil date and time, read as UTC; `None`
-/// unless it is a real one (no leap second).
+/// unless it is a real one: month 1-12, a day within the month (leap years
+/// counted), hours 0-23, minutes and seconds 0-59 (no leap second).
+#[inline]
 pub(crate) fn civil_seconds(
     year: u32,
     month: u32,
@@ -385,81 +373,121 @@ pub(crate) fn civil_seconds(
     minute: u32,
     second: u32,
 ) -> Option<i64> {
-    let valid = (1..=12).contains(&month)
-        && day >= 1
-        && day <= days_in_month(year, month)
-        && hour <= 23
-        && minute <= 59
-        && second <= 59;
-    valid.then(|| {
-        days_from_civil(i64::from(year), month, day) * 86_400
-            + i64::from(hour * 3600 + minute * 60 + second)
-    })
+    Some(civil_days(year, month, day)? * 86_400 + day_seconds(hour, minute, second)?)
 }
 
-/// A wall-clock time without an offset (`local`, as if it were UTC) in the
-/// machine's local time zone (`TZ` overrides), to unix seconds. In a
-/// repeated hour (DST ends) the earlier time is taken; a time that does not
-/// exist (DST starts) is `None`.
-pub fn local_to_utc(local: i64) -> Option<i64> {
-    use chrono::{Local, TimeZone};
-    let naive = chrono::DateTime::from_timestamp(local, 0)?.naive_utc();
-    Local
-        .from_local_datetime(&naive)
-        .earliest()
-        .map(|t| t.timestamp())
+/// Days since 1970-01-01 of a real date, `None` otherwise.
+#[inline]
+fn civil_days(year: u32, month: u32, day: u32) -> Option<i64> {
+    let valid = (1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month);
+    valid.then(|| days_from_civil(i64::from(year), month, day))
 }
 
-/// nginx's `$time_iso8601`, `2018-05-09T16:00:39+00:00`, to unix seconds.
-/// Also takes a space for the `T`, fractional seconds (dropped), and `Z`,
-/// `+hhmm` or no offset (local time).
-pub fn parse_iso8601(text: &[u8]) -> Option<i64> {
-    let date = text.get(..10)?;
-    let &[y1, y2, y3, y4, b'-', m1, m2, b'-', d1, d2] = date else {
-        return None;
+/// Seconds since midnight of a real time of day, `None` otherwise.
+#[inline]
+fn day_seconds(hour: u32, minute: u32, second: u32) -> Option<i64> {
+    let valid = hour <= 23 && minute <= 59 && second <= 59;
+    valid.then(|| i64::from(hour * 3600 + minute * 60 + second))
+}
+
+/// A UTC offset written `+hhmm` or `-hhmm` (`sign`, hours and minutes
+/// digits), in seconds east of UTC; `None` unless hh is 0-23 and mm 0-59.
+#[inline]
+fn utc_offset(sign: u8, hours: [u8; 2], minutes: [u8; 2]) -> Option<i64> {
+    let sign = match sign {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
     };
-    let clock = text.get(10..19)?;
-    let &[b'T' | b' ', h1, h2, b':', n1, n2, b':', s1, s2] = clock else {
-        return None;
-    };
-    let local = civil_seconds(
-        two_digits(y1, y2)? * 100 + two_digits(y3, y4)?,
-        two_digits(m1, m2)?,
-        two_digits(d1, d2)?,
-        two_digits(h1, h2)?,
-        two_digits(n1, n2)?,
-        two_digits(s1, s2)?,
-    )?;
-    let mut rest = &text[19..];
-    if let Some(fraction) = rest.strip_prefix(b".") {
-        let digits = fraction.iter().take_while(|b| b.is_ascii_digit()).count();
-        if digits == 0 {
-            return None;
-        }
-        rest = &fraction[digits..];
+    let (h, m) = (
+        two_digits(hours[0], hours[1])?,
+        two_digits(minutes[0], minutes[1])?,
+    );
+    (h <= 23 && m <= 59).then(|| sign * i64::from(h * 3600 + m * 60))
+}
+
+/// nginx's `$time_iso8601`, `2018-05-09T16:00:39+00:00`, to unix seconds:
+/// [`parse_iso_datetime`], a time without an offset taken as local time
+/// (`zone`).
+pub(crate) fn parse_iso8601(text: &[u8], zone: &mut LocalZone) -> Option<i64> {
+    let (wall, offset) = parse_iso_datetime(text)?;
+    zone.utc(wall, offset)
+}
+
+/// An RFC 3339 timestamp, `2026-03-01T12:00:00Z` or
+/// `2026-03-01T13:00:00.123456789+01:00`, to unix seconds (UTC, the offset
+/// applied): [`parse_iso_datetime`] with an offset required, as the JSON
+/// formats write it.
+pub fn parse_rfc3339(text: &[u8]) -> Option<i64> {
+    match parse_iso_datetime(text)? {
+        (wall, Some(offset)) => Some(wall - offset),
+        (_, None) => None,
     }
-    let offset = match rest {
-        b"" => return local_to_utc(local),
-        b"Z" => 0,
-        [sign @ (b'+' | b'-'), h1, h2, rest @ ..] => {
-            let minutes = match rest {
-                [b':', m1, m2] | [m1, m2] => two_digits(*m1, *m2)?,
-                _ => return None,
-            };
-            let hours = two_digits(*h1, *h2)?;
-            if hours > 23 || minutes > 59 {
+}
+
+/// An ISO 8601 date and time as nginx, RFC 3339 and Go's and zap's layouts
+/// write it: `2018-05-09T16:00:39+00:00`, with `t` or a space for the `T`,
+/// fractional seconds (dropped), and `Z`, `z`, `+hh:mm`, `+hhmm` or no
+/// offset. Returns the wall-clock time (unix seconds as if it were UTC)
+/// and the offset in seconds east of UTC, `None` when none is written.
+/// `None` unless a real date and time.
+fn parse_iso_datetime(text: &[u8]) -> Option<(i64, Option<i64>)> {
+    let (date, rest) = (text.get(..10)?, text.get(10..)?);
+    let day = parse_iso_date(date)?;
+    let rest = match rest.split_first() {
+        Some((b'T' | b't' | b' ', rest)) => rest,
+        _ => return None,
+    };
+    let (clock, zone) = rest.split_at_checked(8)?;
+    let wall = day * 86_400 + parse_clock(clock)?;
+    // Skip a fraction: `.` and one digit or more.
+    let zone = match zone.strip_prefix(b".") {
+        Some(fraction) => {
+            let digits = fraction.iter().take_while(|b| b.is_ascii_digit()).count();
+            if digits == 0 {
                 return None;
             }
-            let offset = i64::from(hours * 3600 + minutes * 60);
-            if *sign == b'-' {
-                -offset
-            } else {
-                offset
-            }
+            &fraction[digits..]
+        }
+        None => zone,
+    };
+    let offset = match *zone {
+        [] => None,
+        [b'Z' | b'z'] => Some(0),
+        [sign, h1, h2, b':', m1, m2] | [sign, h1, h2, m1, m2] => {
+            Some(utc_offset(sign, [h1, h2], [m1, m2])?)
         }
         _ => return None,
     };
-    Some(local - offset)
+    Some((wall, offset))
+}
+
+/// `2026-03-01` -> days since 1970-01-01. `None` unless exactly that shape
+/// with a real date.
+#[inline]
+pub(crate) fn parse_iso_date(text: &[u8]) -> Option<i64> {
+    let &[y1, y2, y3, y4, b'-', m1, m2, b'-', d1, d2] = text else {
+        return None;
+    };
+    civil_days(
+        two_digits(y1, y2)? * 100 + two_digits(y3, y4)?,
+        two_digits(m1, m2)?,
+        two_digits(d1, d2)?,
+    )
+}
+
+/// `16:00:39` -> seconds since midnight. `None` unless exactly that shape
+/// with hours 0-23, minutes and seconds 0-59.
+#[inline]
+pub(crate) fn parse_clock(text: &[u8]) -> Option<i64> {
+    let &[h1, h2, b':', m1, m2, b':', s1, s2] = text else {
+        return None;
+    };
+    day_seconds(
+        two_digits(h1, h2)?,
+        two_digits(m1, m2)?,
+        two_digits(s1, s2)?,
+    )
 }
 
 /// A unix time with `places` decimal places in integer form (`%{msec}t`:
@@ -475,82 +503,6 @@ pub fn parse_epoch(text: &[u8], places: u32) -> Option<i64> {
     };
     let value = i64::try_from(super::fields::parse_digits(whole)?).ok()?;
     Some(value / 10i64.pow(places))
-}
-
-/// An RFC 3339 timestamp, `2026-03-01T12:00:00Z` or
-/// `2026-03-01T13:00:00.123456789+01:00`, to unix seconds (UTC, the offset
-/// applied, the fraction dropped). Also takes a lower-case `t`/`z`, a space
-/// for the `T`, and an offset without its colon (`+0100`, as Go's and
-/// zap's ISO 8601 layouts write it). `None` unless a real date and time.
-pub fn parse_rfc3339(text: &[u8]) -> Option<i64> {
-    let (date, rest) = (text.get(..10)?, text.get(10..)?);
-    let day = parse_iso_date(date)?;
-    let rest = match rest.split_first() {
-        Some((b'T' | b't' | b' ', rest)) => rest,
-        _ => return None,
-    };
-    let (clock, zone) = rest.split_at_checked(8)?;
-    let secs = parse_clock(clock)?;
-    // Skip a fraction: `.` and one digit or more.
-    let zone = match zone.strip_prefix(b".") {
-        Some(fraction) => {
-            let digits = fraction.iter().take_while(|b| b.is_ascii_digit()).count();
-            if digits == 0 {
-                return None;
-            }
-            &fraction[digits..]
-        }
-        None => zone,
-    };
-    let offset = match zone {
-        b"Z" | b"z" => 0,
-        &[sign, h1, h2, b':', m1, m2] | &[sign, h1, h2, m1, m2] => {
-            let sign = match sign {
-                b'+' => 1,
-                b'-' => -1,
-                _ => return None,
-            };
-            let (hours, minutes) = (two_digits(h1, h2)?, two_digits(m1, m2)?);
-            if hours > 23 || minutes > 59 {
-                return None;
-            }
-            sign * i64::from(hours * 3600 + minutes * 60)
-        }
-        _ => return None,
-    };
-    Some(day * 86_400 + secs - offset)
-}
-
-/// `2026-03-01` -> days since 1970-01-01. `None` unless exactly that shape
-/// with a real date.
-pub(crate) fn parse_iso_date(text: &[u8]) -> Option<i64> {
-    let &[y1, y2, y3, y4, b'-', m1, m2, b'-', d1, d2] = text else {
-        return None;
-    };
-    let year = two_digits(y1, y2)? * 100 + two_digits(y3, y4)?;
-    let month = two_digits(m1, m2)?;
-    let day = two_digits(d1, d2)?;
-    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
-        return None;
-    }
-    Some(days_from_civil(i64::from(year), month, day))
-}
-
-/// `16:00:39` -> seconds since midnight. `None` unless exactly that shape
-/// with hours 0-23, minutes and seconds 0-59.
-pub(crate) fn parse_clock(text: &[u8]) -> Option<i64> {
-    let &[h1, h2, b':', m1, m2, b':', s1, s2] = text else {
-        return None;
-    };
-    let (h, m, s) = (
-        two_digits(h1, h2)?,
-        two_digits(m1, m2)?,
-        two_digits(s1, s2)?,
-    );
-    if h > 23 || m > 59 || s > 59 {
-        return None;
-    }
-    Some(i64::from(h * 3600 + m * 60 + s))
 }
 
 /// The offset from UTC, in seconds, of a wall-clock time given as "unix
@@ -601,6 +553,15 @@ impl LocalZone {
         };
         local.checked_sub(offset?)
     }
+
+    /// UTC unix seconds of a `wall` time written with `offset`, or
+    /// without one (`None`): local time.
+    pub(crate) fn utc(&mut self, wall: i64, offset: Option<i64>) -> Option<i64> {
+        match offset {
+            Some(offset) => wall.checked_sub(offset),
+            None => self.utc_of(wall),
+        }
+    }
 }
 
 /// chrono's offset of the local time zone at a wall-clock time.
@@ -639,6 +600,35 @@ mod tests {
     /// 2018-05-09T16:00:39Z
     const T0: i64 = 1_525_881_639;
 
+    /// A local zone that is UTC, whatever the machine's.
+    fn utc() -> LocalZone {
+        LocalZone::with(|_| Some(0))
+    }
+
+    #[test]
+    fn times_without_an_offset_are_local_and_looked_up_once_an_hour() {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static CALLS: AtomicU32 = AtomicU32::new(0);
+        // UTC+2.
+        fn plus_two(_: i64) -> Option<i64> {
+            CALLS.fetch_add(1, Ordering::Relaxed);
+            Some(7200)
+        }
+        let mut zone = LocalZone::with(plus_two);
+        let strftime = Strftime::compile("%d/%b/%Y:%H:%M:%S").unwrap();
+        for second in 0..60 {
+            let text = format!("09/May/2018:18:00:{second:02}");
+            let got = strftime.parse(text.as_bytes(), &mut zone);
+            assert_eq!(got, Some(T0 - 39 + second), "{text}");
+        }
+        let iso = parse_iso8601(b"2018-05-09T18:00:39", &mut zone);
+        assert_eq!(iso, Some(T0));
+        assert_eq!(CALLS.load(Ordering::Relaxed), 1, "one hour, one lookup");
+        // A written offset wins over the zone.
+        assert_eq!(parse_iso8601(b"2018-05-09T16:00:39Z", &mut zone), Some(T0));
+        assert_eq!(parse_rfc3339(b"2018-05-09T18:00:39"), None, "needs one");
+    }
+
     #[test]
     fn iso8601_times_take_offsets_fractions_and_z() {
         for text in [
@@ -650,7 +640,11 @@ mod tests {
             "2018-05-09T16:00:39.123Z",
             "2018-05-09 16:00:39.5+00:00",
         ] {
-            assert_eq!(parse_iso8601(text.as_bytes()), Some(T0), "{text}");
+            assert_eq!(
+                parse_iso8601(text.as_bytes(), &mut utc()),
+                Some(T0),
+                "{text}"
+            );
         }
         for bad in [
             "2018-05-09T16:00:39+24:00",
@@ -660,7 +654,7 @@ mod tests {
             "2018-05-09",
             "2018-05-09T16:00:39+00:0",
         ] {
-            assert_eq!(parse_iso8601(bad.as_bytes()), None, "{bad}");
+            assert_eq!(parse_iso8601(bad.as_bytes(), &mut utc()), None, "{bad}");
         }
     }
 
@@ -694,8 +688,8 @@ mod tests {
             let f = Strftime::compile(format).unwrap();
             let want = DateTime::parse_from_str(text, format).unwrap().timestamp();
             assert_eq!(want, T0, "{format}");
-            assert_eq!(f.parse(text.as_bytes()), Some(T0), "{format}");
-            assert_eq!(f.parse(&text.as_bytes()[1..]), None, "{format}");
+            assert_eq!(f.parse(text.as_bytes(), &mut utc()), Some(T0), "{format}");
+            assert_eq!(f.parse(&text.as_bytes()[1..], &mut utc()), None, "{format}");
         }
     }
 
@@ -704,7 +698,9 @@ mod tests {
         // The tests run with any TZ: compare with chrono's own local time.
         let f = Strftime::compile("%Y-%m-%d %H:%M:%S").unwrap();
         assert!(!f.has_offset());
-        let got = f.parse(b"2018-05-09 16:00:39").unwrap();
+        let got = f
+            .parse(b"2018-05-09 16:00:39", &mut LocalZone::default())
+            .unwrap();
         let want = {
             use chrono::TimeZone;
             let naive = chrono::NaiveDate::from_ymd_opt(2018, 5, 9)

@@ -497,6 +497,7 @@ fn parse_decimal_us(text: &[u8], places: u32) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::garbage::{mutate, xorshift};
 
     const FIELDS: &[u8] = b"#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status sc-bytes time-taken";
 
@@ -846,16 +847,6 @@ mod tests {
         assert!(w.parse_headerless(&with_bom).is_ok());
     }
 
-    /// A small xorshift generator: deterministic, no dependency.
-    fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
-        move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        }
-    }
-
     #[test]
     fn mutated_lines_never_panic_and_fields_stay_in_the_line() {
         let mut w = W3c::default();
@@ -865,12 +856,7 @@ mod tests {
         let mut next = xorshift(0x2545_f491_4f6c_dd1d);
         let mut line = Vec::new();
         for _ in 0..20_000 {
-            line.clear();
-            line.extend_from_slice(template);
-            for _ in 0..(next() % 4 + 1) {
-                let at = (next() as usize) % line.len();
-                line[at] = alphabet[(next() as usize) % alphabet.len()];
-            }
+            mutate(&mut line, template, alphabet, &mut next);
             let cut = (next() as usize) % (line.len() + 1);
             let line = &line[..cut];
             for record in [w.parse(line), W3c::default().parse_headerless(line)]

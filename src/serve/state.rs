@@ -6,7 +6,8 @@
 //! - `count(batch)` with every batch read since start. Backfilled lines are
 //!   not given to it: they feed only the window, which `observe` reads.
 //! - `observe(monitor)` on every wake of the main loop: the window gauges,
-//!   the per-second counts for the chart and the alert state. It returns
+//!   the chart (read from the monitor's window, never copied whole) and
+//!   the alert state. It returns
 //!   the seconds the monitor closed since the last call, each once and in
 //!   order, which `second_json` turns into the `/events`-only `second`
 //!   event that moves the page's chart every second.
@@ -76,9 +77,13 @@ pub struct State {
     /// The newest second returned by `observe` as closed (or, at the
     /// first observation, the newest second the state already charts).
     closed: Option<i64>,
-    /// Hits per second over the window, oldest first, ending with the
-    /// clock's current second.
-    per_second: Vec<u64>,
+    /// The chart of the window's complete seconds: seconds per bucket and
+    /// the average rate of each bucket, oldest first (see [`chart`]).
+    chart: (usize, Vec<f64>),
+    /// The monitor's `(now, window_hits)` when `chart` was drawn: while
+    /// both stay, no second has moved and no hit has come, so the chart
+    /// stands.
+    charted: Option<(i64, u64)>,
     window_hits: u64,
     alerting: bool,
     /// The last report, as `--format json` prints it.
@@ -101,7 +106,8 @@ impl State {
             sections: Sections::default(),
             now: None,
             closed: None,
-            per_second: Vec::new(),
+            chart: (1, Vec::new()),
+            charted: None,
             window_hits: 0,
             alerting: false,
             report: None,
@@ -130,25 +136,31 @@ impl State {
     /// The first call returns none: the state charts them already.
     pub fn observe(&mut self, monitor: &Monitor) -> Vec<(i64, u64)> {
         self.now = monitor.now();
-        self.per_second.clear();
-        self.per_second.extend(monitor.window_per_second());
         self.window_hits = monitor.window_hits();
         self.alerting = monitor.alerting();
         let Some(now) = self.now else {
             return Vec::new();
         };
-        // `per_second` ends with `now`, which is still open.
+        // The window ends with `now`, which is still open (on the wall
+        // clock) or empty (after a replay's end): the chart and the closed
+        // seconds stop at the one before.
+        let complete = || monitor.window_per_second().rev().skip(1);
+        if self.charted != Some((now, self.window_hits)) {
+            self.charted = Some((now, self.window_hits));
+            let seconds = complete().len();
+            self.chart = chart(complete(), seconds, MAX_CHART_POINTS);
+        }
         let newest = now - 1;
         let Some(closed) = self.closed.replace(newest) else {
             return Vec::new();
         };
-        let oldest = now - self.per_second.len() as i64 + 1;
-        (closed.max(oldest - 1) + 1..=newest)
-            .filter_map(|s| {
-                let i = usize::try_from(s - oldest).ok()?;
-                Some((s, *self.per_second.get(i)?))
-            })
-            .collect()
+        let fresh = usize::try_from(newest - closed).unwrap_or(0);
+        let mut seconds: Vec<(i64, u64)> = (complete().take(fresh))
+            .zip(0..)
+            .map(|(hits, back)| (newest - back, hits))
+            .collect();
+        seconds.reverse();
+        seconds
     }
 
     /// The `second` event of a second `observe` returned, as one JSON line
@@ -199,10 +211,7 @@ impl State {
     /// The whole state as one JSON object (`"type": "state"`), for
     /// `/api/state` and the first event of `/events`.
     pub fn to_json(&self) -> Value {
-        // The newest second is still filling (on the wall clock), or empty
-        // (after a replay's end): the chart stops at the last complete one.
-        let complete = &self.per_second[..self.per_second.len().saturating_sub(1)];
-        let (bucket_secs, rates) = chart(complete, MAX_CHART_POINTS);
+        let (bucket_secs, rates) = &self.chart;
         let status: serde_json::Map<String, Value> = STATUS_CLASSES
             .iter()
             .zip(self.requests)
@@ -431,14 +440,29 @@ impl Sections {
 }
 
 /// Average rates over buckets of whole seconds, oldest first, with at most
-/// `max_points` buckets. Buckets are cut from the newest second backwards,
-/// so only the oldest bucket can be short. Returns the bucket length too.
-pub fn chart(per_second: &[u64], max_points: usize) -> (usize, Vec<f64>) {
-    let bucket = per_second.len().div_ceil(max_points.max(1)).max(1);
-    let mut rates: Vec<f64> = per_second
-        .rchunks(bucket)
-        .map(|c| c.iter().sum::<u64>() as f64 / c.len() as f64)
-        .collect();
+/// `max_points` buckets, of the first `seconds` counts of `newest_first`
+/// (hits per second, newest first). Buckets are cut from the newest second
+/// backwards, so only the oldest bucket can be short. Returns the bucket
+/// length too.
+pub fn chart(
+    newest_first: impl Iterator<Item = u64>,
+    seconds: usize,
+    max_points: usize,
+) -> (usize, Vec<f64>) {
+    let bucket = seconds.div_ceil(max_points.max(1)).max(1);
+    let mut rates = Vec::with_capacity(seconds.div_ceil(bucket));
+    let (mut sum, mut n) = (0u64, 0usize);
+    for hits in newest_first.take(seconds) {
+        sum = sum.saturating_add(hits);
+        n += 1;
+        if n == bucket {
+            rates.push(sum as f64 / n as f64);
+            (sum, n) = (0, 0);
+        }
+    }
+    if n > 0 {
+        rates.push(sum as f64 / n as f64);
+    }
     rates.reverse();
     (bucket, rates)
 }
@@ -638,14 +662,8 @@ mod tests {
         assert_eq!(kinds, ["alert", "recovered"]);
         assert_eq!(state["history"][1]["at"], "1970-01-01T00:05:46Z");
         let summary = crate::monitor::Summary {
-            start: 0,
             end: 1,
-            hits: 0,
-            bytes: 0,
-            invalid: 0,
-            latency: None,
-            alerts: 0,
-            alerting: false,
+            ..Default::default()
         };
         assert_eq!(s.event(&Event::Summary(summary)), None);
     }
@@ -851,6 +869,20 @@ mod tests {
     }
 
     #[test]
+    fn a_late_hit_in_a_closed_second_redraws_the_chart() {
+        let mut m = wall_monitor(4, 100);
+        let mut s = State::new(4, 100.0);
+        hits_at(&mut m, 99, 2);
+        s.observe(&m);
+        assert_eq!(s.to_json()["chart"]["rates"], json!([0.0, 0.0, 2.0]));
+        // Same second, same hits: nothing to redraw, nothing closed.
+        assert_eq!(s.observe(&m), []);
+        hits_at(&mut m, 98, 5);
+        assert_eq!(s.observe(&m), [], "98 was returned before, or never");
+        assert_eq!(s.to_json()["chart"]["rates"], json!([0.0, 5.0, 2.0]));
+    }
+
+    #[test]
     fn a_jump_longer_than_the_window_returns_only_the_window() {
         let mut m = wall_monitor(4, 100);
         let mut s = State::new(4, 100.0);
@@ -880,12 +912,15 @@ mod tests {
 
     #[test]
     fn long_windows_are_charted_in_buckets_cut_from_the_newest_second() {
-        assert_eq!(chart(&[1, 2, 3], 600), (1, vec![1.0, 2.0, 3.0]));
-        assert_eq!(chart(&[], 600), (1, vec![]));
+        let of = |oldest_first: &[u64], max| {
+            chart(oldest_first.iter().rev().copied(), oldest_first.len(), max)
+        };
+        assert_eq!(of(&[1, 2, 3], 600), (1, vec![1.0, 2.0, 3.0]));
+        assert_eq!(of(&[], 600), (1, vec![]));
         // 5 seconds in at most 2 points: buckets of 3, the oldest short.
-        assert_eq!(chart(&[4, 1, 2, 3, 4], 2), (3, vec![2.5, 3.0]));
+        assert_eq!(of(&[4, 1, 2, 3, 4], 2), (3, vec![2.5, 3.0]));
         let day = vec![1; 86_400];
-        let (bucket, rates) = chart(&day, MAX_CHART_POINTS);
+        let (bucket, rates) = of(&day, MAX_CHART_POINTS);
         assert_eq!(bucket, 144);
         assert_eq!(rates.len(), 600);
         assert!(rates.iter().all(|&r| r == 1.0));

@@ -11,7 +11,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -46,6 +46,117 @@ pub fn pinned(mut cmd: Command) -> Command {
 /// The path of a fixture in `tests/data/`.
 pub fn fixture(name: &str) -> String {
     format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The JSON events of a `--format json` run's stdout, one a line.
+pub fn events_of(o: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+/// The events of type `kind` (`report`, `alert`, ...), in order.
+pub fn of_type<'a>(events: &'a [serde_json::Value], kind: &str) -> Vec<&'a serde_json::Value> {
+    events.iter().filter(|e| e["type"] == kind).collect()
+}
+
+/// The first event of type `kind`.
+pub fn first<'a>(events: &'a [serde_json::Value], kind: &str) -> &'a serde_json::Value {
+    of_type(events, kind)
+        .first()
+        .unwrap_or_else(|| panic!("no {kind} event"))
+}
+
+/// A run's stderr, as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// `got` is within 1% (the HDR histogram's stated error) of `exact`.
+pub fn close(got: &serde_json::Value, exact: f64) -> bool {
+    got.as_f64()
+        .is_some_and(|g| (g - exact).abs() <= exact * 0.01)
+}
+
+/// Assert that `r` is the report of the six requests that
+/// `nginx-latency.log` holds, and several other fixtures in other layouts:
+/// 6 hits, 11,924 bytes, 3 clients, `/api` 4 and `/pages` 2, and request
+/// times 3, 5, 12, 20, 150 and 1250 ms.
+pub fn assert_six_requests(r: &serde_json::Value) {
+    assert_eq!(
+        (r["hits"].as_u64(), r["invalid"].as_u64()),
+        (Some(6), Some(0)),
+        "{r}"
+    );
+    assert_eq!(
+        (r["bytes"].as_u64(), r["clients"].as_u64()),
+        (Some(11_924), Some(3))
+    );
+    assert_eq!(r["status"]["2xx"], 5);
+    assert_eq!(r["status"]["5xx"], 1);
+    assert_eq!(r["status"]["other"], 0);
+    // By nearest rank p50 is the 3rd (12 ms), p95 and p99 the 6th.
+    assert!(close(&r["latency_ms"]["p50"], 12.0), "{r}");
+    assert!(close(&r["latency_ms"]["p95"], 1250.0), "{r}");
+    assert!(close(&r["latency_ms"]["p99"], 1250.0), "{r}");
+    let api = &r["sections"][0];
+    assert_eq!((&api["section"], &api["hits"]), (&"/api".into(), &4.into()));
+    assert!(close(&api["latency_ms"]["p50"], 20.0), "{r}");
+    let pages = &r["sections"][1];
+    assert_eq!(
+        (&pages["section"], &pages["hits"]),
+        (&"/pages".into(), &2.into())
+    );
+    assert!(close(&pages["latency_ms"]["p50"], 3.0), "{r}");
+    assert!(close(&pages["latency_ms"]["p95"], 5.0), "{r}");
+}
+
+/// Assert that `err` says once that none of the first 100 lines parse,
+/// naming the formats `tried`, and how to give one.
+pub fn assert_nothing_parses_said_once(err: &str, tried: &str) {
+    assert_eq!(
+        err.matches("none of the first 100 lines parse").count(),
+        1,
+        "{err}"
+    );
+    assert!(err.contains(tried), "{err}");
+    assert!(err.contains("give the format with --log-format"), "{err}");
+}
+
+/// Follow `path` with logmon (`--period 1 --poll-ms 20 --format json`
+/// and `args`), appending `line()` (with its newline) every 300 ms until a
+/// report counts hits, for at most 15 s. Returns that report, if any, and
+/// what logmon said on stderr.
+pub fn first_live_report(
+    path: &Path,
+    args: &[&str],
+    mut line: impl FnMut() -> String,
+) -> (Option<serde_json::Value>, String) {
+    let mut child = logmon()
+        .args(["--period", "1", "--poll-ms", "20", "--format", "json"])
+        .args(args)
+        .arg(path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let rx = lines_of(child.stdout.take().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut seen = None;
+    while seen.is_none() && Instant::now() < deadline {
+        append(path, &line());
+        while let Ok(line) = rx.recv_timeout(Duration::from_millis(300)) {
+            let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+            if v["type"] == "report" && v["hits"].as_u64() > Some(0) {
+                seen = Some(v);
+                break;
+            }
+        }
+    }
+    let _ = child.kill();
+    let o = child.wait_with_output().unwrap();
+    (seen, stderr(&o))
 }
 
 /// How long any one wait may take before the test fails.
