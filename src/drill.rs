@@ -158,6 +158,7 @@ pub fn shown(raw: &[u8]) -> Cow<'_, str> {
 
 impl Tables {
     /// Count the status of a hit (every hit, keys or not).
+    #[inline]
     pub fn add_code(&mut self, status: u16) {
         if self.codes.is_empty() {
             self.codes.resize(CODES, 0);
@@ -172,6 +173,7 @@ impl Tables {
 
     /// Count the keys of `hit`. Whether its client (with its text: see
     /// `HitKeys::client`) is new to the period's clients table.
+    #[inline]
     pub fn add(&mut self, hit: &Hit, keys: &HitKeys<'_>) -> bool {
         let error = hit.status >= 400;
         let mut new_client = false;

@@ -129,6 +129,10 @@ impl<T: Copy + Default> TopK<T> {
     /// When the key is not remembered, `describe` writes its text into the
     /// (empty) buffer given, and returns its tag; a key remembered from an
     /// earlier period keeps the text and tag it was described with.
+    ///
+    /// Inlined: most adds find their key counted already, a lookup and
+    /// two increments; the rest of the work is out of line.
+    #[inline]
     pub fn add(&mut self, key: u64, error: bool, describe: impl FnOnce(&mut Vec<u8>) -> T) -> bool {
         self.total += 1;
         if let Some(&(_, at)) = self.index.find(key, |e| e.0 == key) {
@@ -142,6 +146,13 @@ impl<T: Copy + Default> TopK<T> {
             self.take(at as usize, error);
             return true;
         }
+        self.add_new(key, error, describe);
+        true
+    }
+
+    /// Count `key`, which is not remembered: it takes a counter.
+    #[inline(never)]
+    fn add_new(&mut self, key: u64, error: bool, describe: impl FnOnce(&mut Vec<u8>) -> T) {
         let at = if self.taken.len() == self.capacity {
             // Full: the key takes over a counter holding the smallest
             // count, and the memory of the key it turns out.
@@ -174,11 +185,11 @@ impl<T: Copy + Default> TopK<T> {
         c.key = key;
         c.text.clear();
         c.tag = describe(&mut c.text);
-        true
     }
 
     /// The remembered key at `at`, not counted in the period, takes a
     /// counter: a free one, or once full a smallest one's.
+    #[inline(never)]
     fn take(&mut self, at: usize, error: bool) {
         if self.taken.len() < self.capacity {
             self.start(at, error);
