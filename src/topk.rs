@@ -316,36 +316,48 @@ impl<T: Copy + Default> TopK<T> {
     /// by counter (the order keys first took them in the period, until the
     /// table overflowed): ranking compares numbers only, never texts.
     pub fn top(&self, n: usize) -> Vec<&Counter<T>> {
-        let count = |i: u32| self.counters[self.taken[i as usize] as usize].count;
-        let ranks: Vec<u32> = if n <= SHORT_LIST {
+        // `(count, index in counters)`, best first: one allocation, which
+        // the counters' references then take over.
+        let ranked: Vec<(u64, u32)> = if n == 0 {
+            Vec::new()
+        } else if n <= SHORT_LIST {
             // One pass that keeps the best `n` so far, in rank order: a
             // counter enters only when it beats the last of them (ties go
             // to the earlier counter, already in).
             let mut best: Vec<(u64, u32)> = Vec::with_capacity(n + 1);
-            for i in 0..self.taken.len() as u32 {
-                let c = count(i);
-                if best.len() == n && best.last().is_none_or(|&(last, _)| c <= last) {
+            let mut floor = 0;
+            for &at in &self.taken {
+                let c = self.counters[at as usize].count;
+                if best.len() == n && c <= floor {
                     continue;
                 }
-                let at = best.partition_point(|&(b, _)| b >= c);
-                best.insert(at, (c, i));
+                let i = best.partition_point(|&(b, _)| b >= c);
+                best.insert(i, (c, at));
                 best.truncate(n);
+                floor = best.last().map_or(0, |&(last, _)| last);
             }
-            best.into_iter().map(|(_, i)| i).collect()
+            best
         } else {
-            let mut ranks: Vec<(std::cmp::Reverse<u64>, u32)> = (0..self.taken.len() as u32)
-                .map(|i| (std::cmp::Reverse(count(i)), i))
+            let mut ranks: Vec<(std::cmp::Reverse<u64>, u32, u32)> = (self.taken.iter())
+                .enumerate()
+                .map(|(i, &at)| {
+                    (
+                        std::cmp::Reverse(self.counters[at as usize].count),
+                        i as u32,
+                        at,
+                    )
+                })
                 .collect();
             if n < ranks.len() {
                 ranks.select_nth_unstable(n);
                 ranks.truncate(n);
             }
             ranks.sort_unstable();
-            ranks.into_iter().map(|(_, i)| i).collect()
+            ranks.into_iter().map(|(c, _, at)| (c.0, at)).collect()
         };
-        ranks
+        ranked
             .into_iter()
-            .map(|i| &self.counters[self.taken[i as usize] as usize])
+            .map(|(_, at)| &self.counters[at as usize])
             .collect()
     }
 
