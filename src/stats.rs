@@ -248,6 +248,7 @@ impl Stats {
     }
 
     /// Count `hit` but for its client.
+    #[inline]
     fn count(&mut self, hit: &Hit, section: Option<&str>) {
         self.hits += 1;
         self.bytes = self.bytes.saturating_add(hit.bytes);

@@ -91,6 +91,7 @@ impl Window {
     /// Count `n` hits at second `at`. Returns false (and counts nothing) when
     /// `at` is outside the window: older seconds have left it, and the caller
     /// must `advance` before counting a newer second.
+    #[inline]
     pub fn hit(&mut self, at: i64, n: u64) -> bool {
         let (slot, k) = if at == self.now {
             (self.now_slot, 0)
