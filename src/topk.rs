@@ -208,6 +208,7 @@ impl<T: Copy + Default> TopK<T> {
     }
 
     /// `counters[at]` takes the next free counter of the period.
+    #[inline]
     fn start(&mut self, at: usize, error: bool) {
         let c = &mut self.counters[at];
         c.period = self.period;
