@@ -127,20 +127,27 @@ impl Window {
         }
         let span = self.counts.len();
         let last = self.bars.len() - 1;
+        let bar = self.bar;
         let mut slot = self.now_slot;
         for _ in self.now + 1..=to {
             slot = if slot + 1 == span { 0 } else { slot + 1 };
             // The second at each bar's older edge, `s - j * bar`, passes
-            // from bar j - 1 to bar j (`j * bar < span`: another slot).
-            for j in 1..=last {
-                let mut edge = slot + span - j * self.bar;
-                if edge >= span {
-                    edge -= span;
-                }
-                let n = u64::from(self.counts[edge]);
-                self.bars[j - 1] -= n;
-                self.bars[j] += n;
+            // from bar j - 1 to bar j (`j * bar < span`: another slot):
+            // bar j gains the edge second of j and loses that of j + 1,
+            // the edges a bar apart, from the newest back.
+            let (mut edge, mut gained) = (slot, 0);
+            for sum in &mut self.bars[..last] {
+                edge = if edge >= bar {
+                    edge - bar
+                } else {
+                    edge + span - bar
+                };
+                let lost = u64::from(self.counts[edge]);
+                // The bar holds its edge second: no underflow.
+                *sum = *sum + gained - lost;
+                gained = lost;
             }
+            self.bars[last] += gained;
             // `s - span`, in the slot `s` takes over, leaves the window.
             let gone = u64::from(std::mem::take(&mut self.counts[slot]));
             self.bars[last] -= gone;
