@@ -10,11 +10,11 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 use logmon::batch::Batch;
 use logmon::gen::{write_lines, GenFormat, Generator};
 use logmon::monitor::{Config, Event, Monitor};
-use logmon::parse::Parser;
 use logmon::render;
 
-/// Lines per batch: about what the reader puts in one (a 256 KiB block).
-const BATCH_LINES: usize = 1200;
+#[path = "support/parsed.rs"]
+mod parsed;
+
 /// 2026-03-01T12:00:00Z
 const START: i64 = 1_772_366_400;
 const CFG: Config = Config {
@@ -30,24 +30,7 @@ fn batches(n: u64, rate: f64) -> Vec<Batch> {
     let mut text = Vec::new();
     let mut gen = Generator::new(42, GenFormat::Combined);
     write_lines(&mut gen, n, START, rate, &mut text).expect("writing to a Vec");
-    let hasher = foldhash::quality::RandomState::default();
-    let mut parser = Parser::new();
-    let mut batches = Vec::new();
-    let mut batch = Batch::with_capacity(BATCH_LINES);
-    for line in text.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-        match parser.parse(line) {
-            Ok(record) => batch.push(&record, &hasher),
-            Err(_) => batch.push_invalid(),
-        }
-        if batch.hits.len() + batch.invalid_at.len() == BATCH_LINES {
-            batches.push(std::mem::replace(
-                &mut batch,
-                Batch::with_capacity(BATCH_LINES),
-            ));
-        }
-    }
-    batches.push(batch);
-    batches
+    parsed::batches(&text)
 }
 
 /// Count every batch in a fresh monitor on the log's clock, as `--replay`

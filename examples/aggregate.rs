@@ -20,11 +20,10 @@ use std::process::ExitCode;
 
 use logmon::batch::Batch;
 use logmon::monitor::{Config, Event, Monitor};
-use logmon::parse::Parser;
 use logmon::render::{self, Style, Text};
 
-/// Lines per batch: about what the reader puts in one (a 256 KiB block).
-const BATCH_LINES: usize = 1200;
+#[path = "../benches/support/parsed.rs"]
+mod parsed;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -43,7 +42,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let batches = batches(&text);
+    let batches = parsed::batches(&text);
     let lines: usize = batches
         .iter()
         .map(|b| b.hits.len() + b.invalid_at.len())
@@ -51,28 +50,6 @@ fn main() -> ExitCode {
     let (events, bytes) = aggregate(&batches, json);
     println!("{lines} lines, {events} events, {bytes} bytes");
     ExitCode::SUCCESS
-}
-
-/// The lines of `text`, parsed into batches as the reader would.
-fn batches(text: &[u8]) -> Vec<Batch> {
-    let hasher = foldhash::quality::RandomState::default();
-    let mut parser = Parser::new();
-    let mut batches = Vec::new();
-    let mut batch = Batch::with_capacity(BATCH_LINES);
-    for line in text.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-        match parser.parse(line) {
-            Ok(record) => batch.push(&record, &hasher),
-            Err(_) => batch.push_invalid(),
-        }
-        if batch.hits.len() + batch.invalid_at.len() == BATCH_LINES {
-            batches.push(std::mem::replace(
-                &mut batch,
-                Batch::with_capacity(BATCH_LINES),
-            ));
-        }
-    }
-    batches.push(batch);
-    batches
 }
 
 /// Count `batches` and render each event into one buffer, as the loop
