@@ -107,6 +107,7 @@ pub fn run(args: Args) -> Result<Outcome> {
         w: io::BufWriter::with_capacity(OUTPUT_BUFFER, io::stdout().lock()),
         format: args.format,
         text: Text::with_blocks(style, &args.show),
+        line: Vec::new(),
         dashboard: None,
         progress: None,
         geo: None,
@@ -877,6 +878,8 @@ struct Output<W: Write> {
     format: Format,
     /// Text output, with what one report passes to the next.
     text: Text,
+    /// One event's JSON line, rendered into the same buffer each time.
+    line: Vec<u8>,
     dashboard: Option<Dashboard>,
     /// The replay progress bar on stderr, while one is shown.
     progress: Option<Progress>,
@@ -922,17 +925,21 @@ impl<W: Write> Output<W> {
             w,
             format,
             text: renderer,
+            line,
             progress,
             ..
         } = self;
         let mut write = || -> Result<()> {
             for event in events.drain(..) {
-                let text = match format {
-                    Format::Text => renderer.render(&event),
-                    Format::Json => render::json(&event),
-                };
-                w.write_all(text.as_bytes())
-                    .context("cannot write to stdout")?;
+                match format {
+                    Format::Text => w.write_all(renderer.render(&event).as_bytes()),
+                    Format::Json => {
+                        line.clear();
+                        render::write_json(&event, line);
+                        w.write_all(line)
+                    }
+                }
+                .context("cannot write to stdout")?;
             }
             w.flush().context("cannot write to stdout")
         };

@@ -13,15 +13,19 @@
 //!   hits in the period (Space-Saving's bound);
 //! - countries (`--geoip`): one counter per ISO 3166 code, exact.
 //!
-//! Text from the log (addresses, paths, agents, hosts) is sanitized and cut
-//! to [`MAX_KEY_CHARS`] when a key takes a counter, so every output prints
-//! the same safe string, and a table of long agents stays small.
+//! Text from the log (addresses, paths, agents, hosts) is kept as the log
+//! wrote it, cut to [`MAX_KEY_BYTES`], when a key takes a counter, and
+//! sanitized and cut to [`MAX_KEY_CHARS`] ([`shown`]) only when a report
+//! lists it: every output prints the same safe string, a table of long
+//! agents stays small, and the keys that are never listed (most of them)
+//! are copied but never checked.
 //!
 //! User agents are flagged as crawlers or scripts with the `isbot` crate
 //! (its list of a few hundred patterns: search engines, `curl`, `wget`,
 //! `python-requests`, `Go-http-client`, headless browsers, ...), only for
 //! the rows a report lists.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
@@ -41,8 +45,14 @@ pub const AGENT_COUNTERS: usize = 1024;
 pub const REFERRER_COUNTERS: usize = 1024;
 /// User agents whose bot flag is remembered.
 const BOT_CACHE: usize = 4096;
-/// Longest text kept for a key, in characters (after sanitizing).
+/// Longest text shown for a key, in characters (after sanitizing).
 pub const MAX_KEY_CHARS: usize = 256;
+/// Longest raw text kept for a key, in bytes: enough for any
+/// [`MAX_KEY_CHARS`] shown. Each char `sanitize` writes comes from at
+/// most 4 bytes, and is decoded from at most 4, so the first
+/// `MAX_KEY_CHARS + 1` chars (all that `truncate` looks at) come from the
+/// first `4 * (MAX_KEY_CHARS + 1)` bytes and the 4 after them at most.
+pub const MAX_KEY_BYTES: usize = 4 * (MAX_KEY_CHARS + 1) + 4;
 
 /// Status codes counted one by one: `0` (no status) to 599.
 const CODES: usize = 600;
@@ -93,6 +103,9 @@ impl Country {
 pub struct Tables {
     /// Hits by status code, indexed by code (allocated on the first hit).
     codes: Vec<u64>,
+    /// The codes counted in the period, in the order first seen: a report
+    /// and a `clear` visit these, not all 600.
+    seen: Vec<u16>,
     clients: TopK<Country>,
     paths: TopK,
     agents: TopK,
@@ -110,6 +123,7 @@ impl Default for Tables {
     fn default() -> Tables {
         Tables {
             codes: Vec::new(),
+            seen: Vec::new(),
             clients: TopK::new(CLIENT_COUNTERS),
             paths: TopK::new(PATH_COUNTERS),
             agents: TopK::new(AGENT_COUNTERS),
@@ -120,33 +134,51 @@ impl Default for Tables {
     }
 }
 
-/// Write `raw`, sanitized and cut to [`MAX_KEY_CHARS`], into `text`: UTF-8.
+/// Write `raw` into `text` as the log wrote it, cut to [`MAX_KEY_BYTES`].
 fn store(text: &mut Vec<u8>, raw: &[u8]) {
+    text.extend_from_slice(&raw[..raw.len().min(MAX_KEY_BYTES)]);
+}
+
+/// A key's text as every output shows it: `raw` sanitized and cut to
+/// [`MAX_KEY_CHARS`].
+pub fn shown(raw: &[u8]) -> Cow<'_, str> {
     // Most keys are short printable ASCII: safe, short and UTF-8 as they
     // are, which a check of eight bytes at a time tells, where sanitize and
-    // truncate walk them char by char (and a `&str` would cost a UTF-8
-    // check per key: the text is made a string only for the rows listed).
+    // truncate walk them char by char.
     if raw.len() <= MAX_KEY_CHARS && is_printable_ascii(raw) {
-        text.extend_from_slice(raw);
-    } else {
-        text.extend_from_slice(truncate(&sanitize(raw), MAX_KEY_CHARS).as_bytes());
+        if let Ok(text) = std::str::from_utf8(raw) {
+            return Cow::Borrowed(text);
+        }
+    }
+    match sanitize(raw) {
+        Cow::Borrowed(text) => truncate(text, MAX_KEY_CHARS),
+        Cow::Owned(text) => Cow::Owned(truncate(&text, MAX_KEY_CHARS).into_owned()),
     }
 }
 
 impl Tables {
     /// Count the status of a hit (every hit, keys or not).
+    #[inline]
     pub fn add_code(&mut self, status: u16) {
         if self.codes.is_empty() {
             self.codes.resize(CODES, 0);
         }
-        self.codes[usize::from(status).min(CODES - 1)] += 1;
+        let code = usize::from(status).min(CODES - 1);
+        let hits = &mut self.codes[code];
+        if *hits == 0 {
+            self.seen.push(code as u16);
+        }
+        *hits += 1;
     }
 
-    /// Count the keys of `hit`.
-    pub fn add(&mut self, hit: &Hit, keys: &HitKeys<'_>) {
+    /// Count the keys of `hit`. Whether its client (with its text: see
+    /// `HitKeys::client`) is new to the period's clients table.
+    #[inline]
+    pub fn add(&mut self, hit: &Hit, keys: &HitKeys<'_>) -> bool {
         let error = hit.status >= 400;
+        let mut new_client = false;
         if let Some(client) = keys.client {
-            self.clients.add(hit.client, error, |text| {
+            new_client = self.clients.add(hit.client, error, |text| {
                 store(text, client);
                 keys.country
             });
@@ -169,12 +201,15 @@ impl Tables {
             }
             self.countries[usize::from(keys.country.0)] += 1;
         }
+        new_client
     }
 
     /// Forget the period's counts, keeping the memory (and what is known
     /// of user agents) for the next period.
     pub fn clear(&mut self) {
-        self.codes.fill(0);
+        for code in self.seen.drain(..) {
+            self.codes[usize::from(code)] = 0;
+        }
         self.countries.fill(0);
         self.clients.clear();
         self.paths.clear();
@@ -194,16 +229,16 @@ impl Tables {
     /// clients, paths, agents and referring hosts, and with `countries`
     /// the `n` countries with most hits.
     pub fn drill(&mut self, n: usize, countries: bool) -> Drill {
-        let codes = (self.codes.iter().enumerate())
-            .filter(|&(_, &hits)| hits > 0)
-            .map(|(code, &hits)| (code as u16, hits))
+        let mut codes: Vec<(u16, u64)> = (self.seen.iter())
+            .map(|&code| (code, self.codes[usize::from(code)]))
             .collect();
+        codes.sort_unstable();
         let plain = |c: &Counter<()>| Row::new(c, Country::NONE);
         let bots = &mut self.bots;
         let agents = Ranked {
             rows: (self.agents.top(n).into_iter())
                 .map(|c| Row {
-                    bot: *bots.entry(c.key).or_insert_with(|| is_bot(&c.name())),
+                    bot: *bots.entry(c.key).or_insert_with(|| is_bot(&shown(&c.text))),
                     ..plain(c)
                 })
                 .collect(),
@@ -296,7 +331,7 @@ pub struct Row {
 impl Row {
     fn new<T>(c: &Counter<T>, country: Country) -> Row {
         Row {
-            name: c.name().into_owned(),
+            name: shown(&c.text).into_owned(),
             hits: c.count,
             errors: c.errors,
             country,
@@ -543,5 +578,37 @@ mod tests {
         ] {
             assert!(!is_bot(browser), "{browser}");
         }
+    }
+
+    #[test]
+    fn a_key_cut_to_its_kept_bytes_shows_as_the_whole_key_would() {
+        // Long keys of 1- to 4-byte chars, controls and bytes that are not
+        // UTF-8, cut anywhere near the kept length.
+        let pieces: [&[u8]; 7] = [
+            b"a",
+            b"\xc3\xa9",
+            "\u{20ac}".as_bytes(),
+            "\u{1f600}".as_bytes(),
+            b"\x1b",
+            b"\xff",
+            b"\xf0\x9f",
+        ];
+        let mut rng = 1u64;
+        for _ in 0..300 {
+            let mut raw = Vec::new();
+            while raw.len() < MAX_KEY_BYTES + 8 {
+                rng = rng
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                raw.extend_from_slice(pieces[(rng >> 33) as usize % pieces.len()]);
+            }
+            let whole = truncate(&sanitize(&raw), MAX_KEY_CHARS).into_owned();
+            let mut kept = Vec::new();
+            store(&mut kept, &raw);
+            assert_eq!(kept.len(), MAX_KEY_BYTES);
+            assert_eq!(shown(&kept), whole);
+        }
+        assert_eq!(shown(b"10.0.0.1"), "10.0.0.1");
+        assert_eq!(shown(b"a\x1b[31m"), "a\\x1b[31m");
     }
 }

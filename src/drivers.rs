@@ -31,10 +31,10 @@
 //!   `drill`), so they may be overestimated once it overflowed.
 
 use std::collections::HashMap;
-use std::hash::BuildHasher;
 
 use foldhash::fast::RandomState;
 
+use crate::drill::shown;
 use crate::stats::Stats;
 use crate::text::truncate;
 
@@ -134,9 +134,9 @@ impl Tally {
         })
     }
 
-    /// Add `hits` to `key`, whose name is `name` (UTF-8, copied only when
-    /// the key is new here).
-    fn add(&mut self, key: u64, hits: u64, name: &[u8]) {
+    /// Add `hits` to `key`, whose name is `name` (copied, cut to
+    /// [`MAX_NAME_CHARS`], only when the key is new here).
+    fn add(&mut self, key: u64, hits: u64, name: &str) {
         if let Some(e) = self.entries.iter_mut().find(|e| e.key == key) {
             e.hits += hits;
             return;
@@ -147,8 +147,7 @@ impl Tally {
             let want = (2 * entries.len()).clamp(4, TALLY_MAX.max(entries.len() + 1));
             entries.reserve_exact(want - entries.len());
         }
-        let name = String::from_utf8_lossy(name);
-        let name = truncate(&name, MAX_NAME_CHARS);
+        let name = truncate(name, MAX_NAME_CHARS);
         // A name is at most 4 * MAX_NAME_CHARS bytes, and the names of at
         // most TALLY_MAX keys are kept: both fit in a u32.
         let at = self.names.len() as u32;
@@ -177,7 +176,7 @@ impl Tally {
             let keep_tie = hits == cut && ties > 0;
             ties -= usize::from(keep_tie);
             if hits > cut || keep_tie {
-                kept.add(key, hits, name.as_bytes());
+                kept.add(key, hits, name);
             }
         }
         kept.names.shrink_to_fit();
@@ -226,8 +225,6 @@ pub struct History {
     slot_secs: i64,
     /// A ring: the slot starting at `s` is `slots[s / slot_secs % len]`.
     slots: Vec<Slot>,
-    /// Hashes section names into keys.
-    hasher: RandomState,
 }
 
 impl History {
@@ -244,7 +241,6 @@ impl History {
             window_secs: window,
             slot_secs,
             slots: vec![Slot::default(); len as usize],
-            hasher: RandomState::default(),
         }
     }
 
@@ -289,7 +285,7 @@ impl History {
             slot.sections.clear();
             slot.clients.clear();
         }
-        add(slot, &self.hasher, stats);
+        add(slot, stats);
         slot.sections.prune(SLOT_KEYS);
         slot.clients.prune(SLOT_KEYS);
     }
@@ -317,7 +313,7 @@ impl History {
             into.add(slot);
         }
         let mut open_slot = Slot::default();
-        add(&mut open_slot, &self.hasher, open);
+        add(&mut open_slot, open);
         window.add(&open_slot);
         Drivers {
             sections: grown(&window.sections, &before.sections),
@@ -329,14 +325,13 @@ impl History {
 
 /// Add the [`PERIOD_KEYS`] top sections and clients of a period to `slot`
 /// (a name is copied only for a key new to the slot).
-fn add(slot: &mut Slot, hasher: &RandomState, stats: &Stats) {
+fn add(slot: &mut Slot, stats: &Stats) {
     slot.hits += stats.hits;
-    for (section, hits) in stats.top_sections(PERIOD_KEYS) {
-        slot.sections
-            .add(hasher.hash_one(section), hits, section.as_bytes());
+    for (key, section, hits) in stats.top_sections(PERIOD_KEYS) {
+        slot.sections.add(key, hits, section);
     }
     for c in stats.drill.clients().top(PERIOD_KEYS) {
-        slot.clients.add(c.key, c.count, &c.text);
+        slot.clients.add(c.key, c.count, &shown(&c.text));
     }
 }
 
@@ -368,6 +363,7 @@ mod tests {
     use super::*;
     use crate::batch::{Hit, HitKeys};
     use crate::parse::Method;
+    use std::hash::BuildHasher;
 
     /// A period's statistics: `n` hits on each `(section, client, n)`.
     fn period(rows: &[(&str, &str, u64)]) -> Stats {
@@ -534,7 +530,7 @@ mod tests {
     fn pruning_keeps_the_most_hit_keys() {
         let mut t = Tally::default();
         for i in 0..200u64 {
-            t.add(i, i, format!("k{i}").as_bytes());
+            t.add(i, i, &format!("k{i}"));
         }
         t.prune(64);
         assert_eq!(t.len(), 64);
@@ -543,7 +539,7 @@ mod tests {
         assert!(t.iter().all(|(key, _, name)| name == format!("k{key}")));
         let mut ties = Tally::default();
         for i in 0..200u64 {
-            ties.add(i, 5, b"same");
+            ties.add(i, 5, "same");
         }
         ties.prune(64);
         assert_eq!(ties.len(), 64, "ties at the cut keep exactly enough");

@@ -739,8 +739,7 @@ impl Monitor {
 
     fn count_in_period(&mut self, line: Seen<'_>) {
         let hit = line.hit;
-        self.period.add(hit, line.section);
-        self.period.add_keys(hit, &line.keys);
+        self.period.add_line(hit, line.section, &line.keys);
         self.total_hits += 1;
         self.total_bytes = self.total_bytes.saturating_add(hit.bytes);
     }

@@ -31,14 +31,15 @@
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Local, SecondsFormat, TimeZone, Utc};
-use serde::Serialize;
 
 use crate::drill::{Drill, Ranked, Row};
 use crate::drivers::{Driver, Drivers, DRIVERS};
-use crate::monitor::{AlertEvent, Event, Report, Summary};
+use crate::monitor::{Event, Report, Summary};
 use crate::parse::Method;
 use crate::stats::{Latency, STATUS_CLASSES};
 use crate::text::{truncate, truncate_start};
+
+mod json;
 
 /// How text output looks. Resolved once, at startup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -984,156 +985,15 @@ const JSON_LINE: usize = 4096;
 /// Render `event` as one JSON object on one line, ending in a newline.
 pub fn json(event: &Event) -> String {
     let mut line = Vec::with_capacity(JSON_LINE);
-    // Neither writing to a `Vec` nor serializing these types can fail.
-    let _ = match event {
-        Event::Report(r) => serde_json::to_writer(&mut line, &JsonReport::from(&**r)),
-        Event::Alert(a) => serde_json::to_writer(&mut line, &JsonAlert::new("alert", a)),
-        Event::Recovered(a) => serde_json::to_writer(&mut line, &JsonAlert::new("recovered", a)),
-        Event::Summary(s) => serde_json::to_writer(&mut line, &JsonSummary::from(s)),
-    };
-    line.push(b'\n');
-    String::from_utf8(line).expect("serde_json writes UTF-8")
+    write_json(event, &mut line);
+    String::from_utf8(line).expect("the JSON writer writes UTF-8")
 }
 
-#[derive(Serialize)]
-struct JsonReport<'a> {
-    r#type: &'static str,
-    start: String,
-    end: String,
-    hits: u64,
-    bytes: u64,
-    invalid: u64,
-    clients: u64,
-    clients_exact: bool,
-    status: Classes,
-    methods: Methods<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    latency_ms: Option<Latency>,
-    sections: Vec<JsonSection<'a>>,
-    sections_exact: bool,
-    rate: f64,
-    window_hits: u64,
-    window_average: f64,
-    threshold: f64,
-    alerting: bool,
-    /// When the active alert fired (null when none is active).
-    alert_since: Option<String>,
-    /// Hits by exact status code, `"-"` for a hit without one: they add
-    /// up to `hits`.
-    codes: Codes<'a>,
-    /// `client`, `hits`, `errors`, and `country` with `--geoip`.
-    top_clients: Vec<JsonRow<'a>>,
-    top_clients_exact: bool,
-    /// `path`, `hits`, `errors`.
-    top_paths: Vec<JsonRow<'a>>,
-    top_paths_exact: bool,
-    /// `agent`, `hits`, `bot`.
-    top_agents: Vec<JsonRow<'a>>,
-    top_agents_exact: bool,
-    /// `referrer`, `hits`.
-    top_referrers: Vec<JsonRow<'a>>,
-    top_referrers_exact: bool,
-    /// With `--geoip`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    top_countries: Option<Vec<JsonCountry>>,
-    /// When the run reads several files: each file that had hits.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    files: Option<Vec<JsonFile<'a>>>,
+/// Append `event` to `out` as [`json`] renders it: straight into an output
+/// buffer, without a `String` of its own.
+pub fn write_json(event: &Event, out: &mut Vec<u8>) {
+    json::event(event, out);
 }
-
-#[derive(Serialize)]
-struct JsonFile<'a> {
-    file: &'a str,
-    hits: u64,
-}
-
-/// Hits by status code, as an object keyed by the code.
-struct Codes<'a>(&'a [(u16, u64)]);
-
-impl Serialize for Codes<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut map = s.serialize_map(Some(self.0.len()))?;
-        for &(code, hits) in self.0 {
-            map.serialize_entry(&code_text(code), &hits)?;
-        }
-        map.end()
-    }
-}
-
-/// A row of a top list, keyed by what the list holds (`client`, `path`,
-/// ...), with the fields that list carries.
-struct JsonRow<'a> {
-    key: &'static str,
-    row: &'a Row,
-    /// `errors` (clients, paths), `bot` (agents), `country` (clients,
-    /// with `--geoip`).
-    errors: bool,
-    bot: bool,
-    country: bool,
-}
-
-impl Serialize for JsonRow<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut map = s.serialize_map(None)?;
-        map.serialize_entry(self.key, &self.row.name)?;
-        map.serialize_entry("hits", &self.row.hits)?;
-        if self.errors {
-            map.serialize_entry("errors", &self.row.errors)?;
-        }
-        if self.bot {
-            map.serialize_entry("bot", &self.row.bot)?;
-        }
-        if self.country {
-            map.serialize_entry("country", &self.row.country.code())?;
-        }
-        map.end()
-    }
-}
-
-/// The rows of `table` as `key` rows with `errors` (and `country`).
-fn json_rows<'a>(
-    key: &'static str,
-    table: &'a Ranked,
-    errors: bool,
-    country: bool,
-) -> Vec<JsonRow<'a>> {
-    (table.rows.iter())
-        .map(|row| JsonRow {
-            key,
-            row,
-            errors,
-            bot: key == "agent",
-            country,
-        })
-        .collect()
-}
-
-#[derive(Serialize)]
-struct JsonCountry {
-    country: String,
-    hits: u64,
-}
-
-#[derive(Serialize)]
-struct Classes {
-    #[serde(rename = "1xx")]
-    c1: u64,
-    #[serde(rename = "2xx")]
-    c2: u64,
-    #[serde(rename = "3xx")]
-    c3: u64,
-    #[serde(rename = "4xx")]
-    c4: u64,
-    #[serde(rename = "5xx")]
-    c5: u64,
-    /// Hits without a status (`-` in the log).
-    other: u64,
-}
-
-/// Hits by method, as an object of the methods that had any.
-struct Methods<'a>(&'a [u64; Method::ALL.len()]);
 
 /// `Method::ALL` in name order: the order of the `methods` object since
 /// the first release (it was a `serde_json::Map`, sorted by key).
@@ -1150,216 +1010,12 @@ const METHODS_BY_NAME: [Method; 10] = [
     Method::Trace,
 ];
 
-impl Serialize for Methods<'_> {
-    /// Entries straight from the counts, keyed by `&'static str`: building
-    /// a map first cost an allocation per method, each report.
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut map = s.serialize_map(None)?;
-        for m in METHODS_BY_NAME {
-            let hits = self.0[m as usize];
-            if hits > 0 {
-                map.serialize_entry(m.as_str(), &hits)?;
-            }
-        }
-        map.end()
-    }
-}
-
-#[derive(Serialize)]
-struct JsonSection<'a> {
-    section: &'a str,
-    hits: u64,
-    errors: u64,
-    server_errors: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    latency_ms: Option<Latency>,
-}
-
-impl<'a> From<&'a Report> for JsonReport<'a> {
-    fn from(r: &'a Report) -> Self {
-        let s = &r.stats;
-        let d = &r.drill;
-        let (clients, clients_exact) = s.clients();
-        let [c1, c2, c3, c4, c5, other] = s.status;
-        JsonReport {
-            r#type: "report",
-            start: utc(r.start),
-            end: utc(r.end),
-            hits: s.hits,
-            bytes: s.bytes,
-            invalid: s.invalid,
-            clients,
-            clients_exact,
-            status: Classes {
-                c1,
-                c2,
-                c3,
-                c4,
-                c5,
-                other,
-            },
-            methods: Methods(&s.methods),
-            latency_ms: json_latency(s.latency()),
-            sections: r
-                .top
-                .iter()
-                .map(|row| JsonSection {
-                    section: &row.section,
-                    hits: row.hits,
-                    errors: row.errors,
-                    server_errors: row.server_errors,
-                    latency_ms: json_latency(row.latency),
-                })
-                .collect(),
-            sections_exact: r.top_exact,
-            rate: r.rate(),
-            window_hits: r.window_hits,
-            window_average: r.window_average(),
-            threshold: r.threshold,
-            alerting: r.alerting,
-            alert_since: r.alert_since.map(utc),
-            codes: Codes(&d.codes),
-            top_clients: json_rows("client", &d.clients, true, d.countries.is_some()),
-            top_clients_exact: d.clients.exact,
-            top_paths: json_rows("path", &d.paths, true, false),
-            top_paths_exact: d.paths.exact,
-            top_agents: json_rows("agent", &d.agents, false, false),
-            top_agents_exact: d.agents.exact,
-            top_referrers: json_rows("referrer", &d.referrers, false, false),
-            top_referrers_exact: d.referrers.exact,
-            top_countries: d.countries.as_ref().map(|countries| {
-                (countries.iter())
-                    .map(|&(country, hits)| JsonCountry {
-                        country: country.code(),
-                        hits,
-                    })
-                    .collect()
-            }),
-            files: r.files.as_ref().map(|files| {
-                files
-                    .iter()
-                    .map(|f| JsonFile {
-                        file: &f.file,
-                        hits: f.hits,
-                    })
-                    .collect()
-            }),
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct JsonAlert<'a> {
-    r#type: &'static str,
-    hits: u64,
-    average: f64,
-    threshold: f64,
-    window_secs: u32,
-    at: String,
-    /// Recoveries only: when the alert that ended fired, how long it lasted
-    /// and its highest window.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    since: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    duration_secs: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    peak_hits: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    peak_average: Option<f64>,
-    /// Alerts only: the sections and clients whose hits grew most.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    drivers: Option<JsonDrivers<'a>>,
-}
-
-#[derive(Serialize)]
-struct JsonDrivers<'a> {
-    sections: Vec<JsonDriver<'a>>,
-    clients: Vec<JsonDriver<'a>>,
-}
-
-/// A driver, keyed `section` or `client`.
-struct JsonDriver<'a> {
-    key: &'static str,
-    driver: &'a Driver,
-}
-
-impl Serialize for JsonDriver<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut map = s.serialize_map(Some(3))?;
-        map.serialize_entry(self.key, &self.driver.name)?;
-        map.serialize_entry("hits", &self.driver.hits)?;
-        map.serialize_entry("previous_hits", &self.driver.previous_hits)?;
-        map.end()
-    }
-}
-
-impl<'a> JsonAlert<'a> {
-    fn new(kind: &'static str, a: &'a AlertEvent) -> JsonAlert<'a> {
-        let recovered = kind == "recovered";
-        JsonAlert {
-            r#type: kind,
-            hits: a.hits,
-            average: a.average,
-            threshold: a.threshold,
-            window_secs: a.window_secs,
-            at: utc(a.at),
-            since: recovered.then(|| utc(a.since)),
-            duration_secs: recovered.then(|| a.duration_secs()),
-            peak_hits: recovered.then_some(a.peak_hits),
-            peak_average: recovered.then(|| a.peak_average()),
-            drivers: (!recovered).then(|| {
-                let list = |key, drivers: &'a [Driver]| {
-                    (drivers.iter())
-                        .map(|driver| JsonDriver { key, driver })
-                        .collect()
-                };
-                JsonDrivers {
-                    sections: list("section", &a.drivers.sections),
-                    clients: list("client", &a.drivers.clients),
-                }
-            }),
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct JsonSummary {
-    r#type: &'static str,
-    /// Null when the run had no clock: a replay that read no request.
-    start: Option<String>,
-    end: Option<String>,
-    hits: u64,
-    bytes: u64,
-    invalid: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    latency_ms: Option<Latency>,
-    alerts: u64,
-    alerting: bool,
-}
-
-impl From<&Summary> for JsonSummary {
-    fn from(s: &Summary) -> Self {
-        JsonSummary {
-            r#type: "summary",
-            start: s.timed().then(|| utc(s.start)),
-            end: s.timed().then(|| utc(s.end)),
-            hits: s.hits,
-            bytes: s.bytes,
-            invalid: s.invalid,
-            latency_ms: json_latency(s.latency),
-            alerts: s.alerts,
-            alerting: s.alerting,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::batch::{Batch, Hit, HitKeys, Keyed};
     use crate::drill::Country;
+    use crate::monitor::AlertEvent;
     use crate::stats::Stats;
     use crate::window::Window;
 

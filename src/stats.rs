@@ -18,18 +18,32 @@
 //!   just shows no latency. Pruned sections free their histogram.
 //!
 //! Both tables are keyed by attacker-chosen text (sections) or its hash
-//! (clients), so they use foldhash with a random seed per table: about 4x
-//! cheaper per line than SipHash, and still no input is known in advance
-//! to collide. The size bounds above cap the damage if one ever did.
+//! (clients), so they use foldhash with a random seed: about 4x cheaper
+//! per line than SipHash, and still no input is known in advance to
+//! collide. The size bounds above cap the damage if one ever did. A
+//! section is known by its 64-bit hash, with one seed for the whole run
+//! ([`section_hash`]), so the alert's drivers take the hashes as they are;
+//! two sections sharing a hash by chance (about `n^2 / 2^65` for `n`
+//! distinct ones) would share a count, as two keys of a drill-down table
+//! would (see `topk`).
+//!
+//! Distinct clients: when the lines carry their client's text (the
+//! drill-down keys, [`Stats::add_line`]), the period's clients table tells
+//! whether a client is new to the period, so no set is kept while that
+//! table has room for every client; once it fills up, its clients go into
+//! the set, and the set counts from then on.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+use std::hash::BuildHasher;
+use std::sync::LazyLock;
 
-use foldhash::fast::RandomState;
+use foldhash::fast::{FixedState, RandomState};
+use hashbrown::HashTable;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use crate::batch::{Hit, HitKeys};
-use crate::drill::Tables;
+use crate::drill::{Tables, CLIENT_COUNTERS};
 use crate::parse::{Method, NO_STATUS};
 
 /// Most distinct sections tracked in one period.
@@ -160,10 +174,17 @@ pub struct Stats {
     pub methods: [u64; Method::ALL.len()],
     /// Hits without a request target (nginx's `"-"`, junk requests).
     pub no_section: u64,
-    sections: HashMap<Box<str>, Count, RandomState>,
+    sections: Sections,
     /// True once the section table has had to drop entries.
     sections_pruned: bool,
+    /// Distinct clients: with `add`, all of them; with `add_line`, those
+    /// without text, and all once `all_clients` (see the module notes).
     clients: Clients,
+    /// Distinct clients with text counted by the clients table
+    /// (`add_line`), while not `all_clients`.
+    listed_clients: u64,
+    /// Whether `clients` counts every client: the clients table filled up.
+    all_clients: bool,
     /// Request times of every hit that had one; allocated on the first.
     latency: Option<Box<Sketch>>,
     /// Per-section request times, indexed by `Count::sketch`.
@@ -184,10 +205,9 @@ impl Stats {
             Clients::Estimate(_) => MAX_EXACT_CLIENTS,
         };
         Stats {
-            sections: HashMap::with_capacity_and_hasher(
-                self.sections.len(),
-                RandomState::default(),
-            ),
+            sections: Sections::with_capacity(self.sections.len(), self.sections.names.len()),
+            // Room for as many as the set held (none, usually: see
+            // `add_line`).
             clients: Clients::Exact(HashSet::with_capacity_and_hasher(
                 clients,
                 RandomState::default(),
@@ -196,28 +216,59 @@ impl Stats {
         }
     }
 
-    /// Count one hit; `section` is its (sanitized) section, if any.
+    /// Count one hit; `section` is its (sanitized) section, if any. For a
+    /// hit with drill-down keys, `add_line` counts both at once, cheaper.
     pub fn add(&mut self, hit: &Hit, section: Option<&str>) {
+        self.count(hit, section);
+        self.clients.insert(hit.client);
+    }
+
+    /// Count one hit, its section and its drill-down keys, as `add` and
+    /// `add_keys` do. A period is counted either with this or with those.
+    pub fn add_line(&mut self, hit: &Hit, section: Option<&str>, keys: &HitKeys<'_>) {
+        self.count(hit, section);
+        let new = self.drill.add(hit, keys);
+        if keys.client.is_none() || self.all_clients {
+            self.clients.insert(hit.client);
+        } else {
+            self.listed_clients += u64::from(new);
+        }
+        if !self.all_clients
+            && (self.drill.clients().len() == CLIENT_COUNTERS
+                || self.clients.len() as u64 + self.listed_clients > MAX_EXACT_CLIENTS as u64)
+        {
+            // The clients table may turn clients out from now on: the
+            // set takes its clients, and counts every client from now on.
+            for key in self.drill.clients().keys() {
+                self.clients.insert(key);
+            }
+            self.listed_clients = 0;
+            self.all_clients = true;
+        }
+    }
+
+    /// Count `hit` but for its client.
+    #[inline]
+    fn count(&mut self, hit: &Hit, section: Option<&str>) {
         self.hits += 1;
         self.bytes = self.bytes.saturating_add(hit.bytes);
         self.status[status_class(hit.status)] += 1;
         self.drill.add_code(hit.status);
         self.methods[hit.method as usize] += 1;
-        self.clients.insert(hit.client);
         let is_error = hit.status >= 400;
         if let Some(us) = hit.request_us {
             self.latency.get_or_insert_with(Default::default).record(us);
         }
         match section {
             Some(name) => {
-                // Look up by &str first: allocate only for a new section.
-                let count = match self.sections.get_mut(name) {
+                let hash = section_hash(name);
+                let count = match self.sections.get_mut(hash) {
                     Some(count) => count,
                     None => {
                         if self.sections.len() >= MAX_SECTIONS {
                             self.prune_sections();
                         }
-                        self.sections.entry(name.into()).or_default()
+                        self.sections.insert(hash, name)
                     }
                 };
                 count.hits += 1;
@@ -243,7 +294,8 @@ impl Stats {
 
     /// Count the drill-down keys of a hit already counted with `add`.
     pub fn add_keys(&mut self, hit: &Hit, keys: &HitKeys<'_>) {
-        self.drill.add(hit, keys);
+        // `add` counted the client.
+        let _ = self.drill.add(hit, keys);
     }
 
     /// Count lines that did not parse.
@@ -268,13 +320,14 @@ impl Stats {
 
     /// Distinct clients, and whether the figure is exact.
     pub fn clients(&self) -> (u64, bool) {
-        self.clients.count()
+        let (count, exact) = self.clients.count();
+        (count + self.listed_clients, exact)
     }
 
     /// The `n` most hit sections, by hits descending then by name, and
     /// whether the counts are exact.
     pub fn top(&self, n: usize) -> (Vec<SectionRow>, bool) {
-        let mut rows: Vec<(&str, Count)> = self.sections.iter().map(|(k, v)| (&**k, *v)).collect();
+        let mut rows: Vec<(&str, Count)> = self.sections.iter().map(|(_, k, v)| (k, *v)).collect();
         let by_rank = |a: &(&str, Count), b: &(&str, Count)| {
             b.1.hits.cmp(&a.1.hits).then_with(|| a.0.cmp(b.0))
         };
@@ -298,14 +351,15 @@ impl Stats {
         (rows, !self.sections_pruned)
     }
 
-    /// The `n` most hit sections and their hits, by hits descending (ties
-    /// in no set order): the cheap form of [`Stats::top`].
-    pub fn top_sections(&self, n: usize) -> Vec<(&str, u64)> {
-        let mut rows: Vec<(&str, u64)> = (self.sections.iter())
-            .map(|(k, v)| (&**k, v.hits))
+    /// The `n` most hit sections, as `(hash, section, hits)`, by hits
+    /// descending (ties in no set order): the cheap form of
+    /// [`Stats::top`]. The hash is [`section_hash`]'s.
+    pub fn top_sections(&self, n: usize) -> Vec<(u64, &str, u64)> {
+        let mut rows: Vec<(u64, &str, u64)> = (self.sections.iter())
+            .map(|(hash, k, v)| (hash, k, v.hits))
             .collect();
         if n < rows.len() {
-            rows.select_nth_unstable_by(n, |a, b| b.1.cmp(&a.1));
+            rows.select_nth_unstable_by(n, |a, b| b.2.cmp(&a.2));
             rows.truncate(n);
         }
         rows
@@ -315,13 +369,13 @@ impl Stats {
     /// later start again from zero, so their counts (and the ranking near
     /// the cut) become approximate; heavy hitters keep their counts.
     fn prune_sections(&mut self) {
-        let mut counts: Vec<u64> = self.sections.values().map(|c| c.hits).collect();
+        let mut counts: Vec<u64> = self.sections.iter().map(|(_, _, c)| c.hits).collect();
         let mid = counts.len() / 2;
         let (_, &mut cut, _) = counts.select_nth_unstable(mid);
         // At most half the entries are strictly above the median, so this
         // frees at least half the table (ties at the cut go too).
         let (sketches, free) = (&mut self.sketches, &mut self.free_sketches);
-        self.sections.retain(|_, c| {
+        self.sections.retain(|c| {
             let keep = c.hits > cut;
             if let (false, Some(i)) = (keep, c.sketch) {
                 sketches[usize::from(i)].reset();
@@ -365,6 +419,111 @@ impl Clients {
         match self {
             Clients::Exact(set) => (set.len() as u64, true),
             Clients::Estimate(hll) => (hll.estimate(), false),
+        }
+    }
+
+    /// Distinct clients in the exact set (0 once estimated).
+    fn len(&self) -> usize {
+        match self {
+            Clients::Exact(set) => set.len(),
+            Clients::Estimate(_) => 0,
+        }
+    }
+}
+
+/// The hash a section is known by: foldhash with one random seed for the
+/// whole run.
+pub fn section_hash(section: &str) -> u64 {
+    static SECTIONS: LazyLock<FixedState> =
+        LazyLock::new(|| FixedState::with_seed(RandomState::default().hash_one(0u64)));
+    SECTIONS.hash_one(section)
+}
+
+/// The sections of a period and their counts: each section's name once in
+/// one arena, and an index by [`section_hash`] (no string per section, no
+/// text compare per line).
+#[derive(Debug, Clone, Default)]
+struct Sections {
+    /// `(hash, index in entries)` by hash.
+    index: HashTable<(u64, u32)>,
+    entries: Vec<SectionEntry>,
+    /// The names, one after the other.
+    names: String,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct SectionEntry {
+    hash: u64,
+    count: Count,
+    /// The name: `names[start..start + len]`.
+    start: u32,
+    len: u32,
+}
+
+impl Sections {
+    fn with_capacity(sections: usize, name_bytes: usize) -> Sections {
+        Sections {
+            index: HashTable::with_capacity(sections),
+            entries: Vec::with_capacity(sections),
+            names: String::with_capacity(name_bytes),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Sections there is room for without growing.
+    #[cfg(test)]
+    fn capacity(&self) -> usize {
+        self.entries.capacity()
+    }
+
+    fn get_mut(&mut self, hash: u64) -> Option<&mut Count> {
+        let &(_, i) = self.index.find(hash, |e| e.0 == hash)?;
+        Some(&mut self.entries[i as usize].count)
+    }
+
+    /// Add `name`, which is not here, hashed to `hash`; its count.
+    fn insert(&mut self, hash: u64, name: &str) -> &mut Count {
+        let i = self.entries.len();
+        self.index.insert_unique(hash, (hash, i as u32), |e| e.0);
+        self.entries.push(SectionEntry {
+            hash,
+            count: Count::default(),
+            start: self.names.len() as u32,
+            len: name.len() as u32,
+        });
+        self.names.push_str(name);
+        &mut self.entries[i].count
+    }
+
+    /// `(hash, name, count)` of each section.
+    fn iter(&self) -> impl Iterator<Item = (u64, &str, &Count)> + '_ {
+        self.entries.iter().map(|e| {
+            let name = &self.names[e.start as usize..(e.start + e.len) as usize];
+            (e.hash, name, &e.count)
+        })
+    }
+
+    /// Keep the sections whose count `keep` says to, and their names.
+    fn retain(&mut self, mut keep: impl FnMut(&Count) -> bool) {
+        let mut names = String::with_capacity(self.names.len() / 2);
+        let old = std::mem::take(&mut self.names);
+        self.entries.retain_mut(|e| {
+            if !keep(&e.count) {
+                return false;
+            }
+            let start = names.len() as u32;
+            names.push_str(&old[e.start as usize..(e.start + e.len) as usize]);
+            e.start = start;
+            true
+        });
+        self.names = names;
+        self.index.clear();
+        for (i, e) in self.entries.iter().enumerate() {
+            self.index
+                .insert_unique(e.hash, (e.hash, i as u32), |e| e.0);
         }
     }
 }
@@ -616,5 +775,31 @@ mod tests {
         assert_eq!(sketch.len(), 2);
         let p99 = sketch.latency().unwrap().p99;
         assert!((p99 - 3_600_000.0).abs() <= 36_000.0, "{p99}");
+    }
+
+    #[test]
+    fn clients_counted_through_the_clients_table_are_counted_as_by_the_set() {
+        // Clients with text (the table tells new ones), without (the
+        // set: a client's hit has its text or never has), and enough to
+        // fill the table so the set takes over.
+        for n in [10u64, CLIENT_COUNTERS as u64 + 500] {
+            let (mut by_line, mut by_set) = (Stats::default(), Stats::default());
+            for i in 0..3 * n {
+                let client = mix(i % n);
+                let text = format!("10.0.{}.{}", i % n / 256, i % n % 256);
+                let keys = HitKeys {
+                    client: (i % n % 7 != 0).then_some(text.as_bytes()),
+                    ..HitKeys::default()
+                };
+                let hit = hit(200, 1, client, Method::Get);
+                by_line.add_line(&hit, Some("/a"), &keys);
+                by_set.add(&hit, Some("/a"));
+                by_set.add_keys(&hit, &keys);
+                assert_eq!(by_line.clients(), by_set.clients(), "{n} clients, line {i}");
+            }
+            assert_eq!(by_line.clients(), (n, true));
+            let next = by_line.empty_like();
+            assert_eq!(next.clients(), (0, true));
+        }
     }
 }

@@ -103,8 +103,9 @@ fn needs_escape(c: char) -> bool {
 /// grapheme clusters: a wide CJK char counts as one, and a cut may separate
 /// a base letter from a following combining mark.
 pub fn truncate(s: &str, max: usize) -> Cow<'_, str> {
-    // Only a string with more than `max` chars has a char at index `max`.
-    if s.char_indices().nth(max).is_none() {
+    // Only a string with more than `max` chars has a char at index `max`
+    // (and one of at most `max` bytes has at most `max` chars).
+    if s.len() <= max || s.char_indices().nth(max).is_none() {
         return Cow::Borrowed(s);
     }
     let Some(keep) = max.checked_sub(1) else {

@@ -16,28 +16,33 @@
 //! Keys are 64-bit hashes of the text they stand for, made by the caller
 //! with a per-run random seed (see `batch`), so nobody can aim two texts at
 //! one key; two texts sharing a hash by chance (about `n^2 / 2^65` for `n`
-//! distinct texts) would share a counter. The text of a key is written only
-//! when the key takes a counter, by the caller's closure, into a `String`
-//! that the counter keeps and reuses: a stream of distinct keys costs no
-//! allocation per add once every counter has a string.
+//! distinct texts) would share a counter. Being random already, a key is
+//! its own hash in the index: nothing is hashed here.
+//!
+//! The text of a key is written by the caller's closure when the key takes
+//! a counter, and kept after a `clear`: a period (between two `clear`s)
+//! counts afresh, but a key seen in an earlier period keeps its text (and
+//! tag), so the clients, agents and referrers that come back period after
+//! period are not copied again. At most `capacity` keys are remembered;
+//! a new key that needs room takes over one not counted in this period,
+//! the next in turn (a clock hand), so the ones in use stay.
 //!
 //! Turning a key out needs a counter holding `min`: a cursor walks the
 //! counters, and when a full turn finds none (counts only grow), `min` is
 //! recomputed. The cursor passes each counter at most once per value of
 //! `min`, and `min <= N / m`, so the walks cost O(N) in all: O(1) per add,
-//! amortised. Pure: no clock, no I/O.
+//! amortised. A `clear` costs O(1), and `top(n)` one pass over the keys
+//! counted in the period. Pure: no clock, no I/O.
 
-use std::collections::hash_map::Entry;
-use std::collections::HashMap;
+use hashbrown::HashTable;
 
-use foldhash::fast::RandomState;
-
-/// One counter of a [`TopK`].
+/// One counter of a [`TopK`], and the key it remembers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Counter<T> {
     /// The key (a hash of `text`).
     pub key: u64,
-    /// Adds counted for the key, overestimated by at most `error`.
+    /// Adds counted for the key in the period, overestimated by at most
+    /// `error`.
     pub count: u64,
     /// The count the key inherited when it took the counter (0 when it
     /// took a free one).
@@ -45,41 +50,58 @@ pub struct Counter<T> {
     /// Adds flagged as errors (4xx and 5xx responses) since the key took
     /// the counter: a lower bound, where `count` is an upper one.
     pub errors: u64,
-    /// What the caller attached to the key when it took the counter (a
+    /// What the caller attached to the key when it described it (a
     /// client's country, say).
     pub tag: T,
-    /// The key's text, written when it took the counter: bytes, which
-    /// the caller keeps UTF-8 (see [`Counter::name`]).
+    /// The key's text as the caller wrote it (see [`Counter::name`]).
     pub text: Vec<u8>,
+    /// The period (`TopK::period`) the key is counted in: it holds a
+    /// counter only if that is the current one.
+    period: u64,
 }
 
 impl<T> Counter<T> {
     /// The key's text as a string (any byte that is not UTF-8 shown as
-    /// U+FFFD, which a caller that writes UTF-8 never sees).
+    /// U+FFFD).
     pub fn name(&self) -> std::borrow::Cow<'_, str> {
         String::from_utf8_lossy(&self.text)
     }
 }
 
+/// No period: a remembered key turned out of its counter.
+const NO_PERIOD: u64 = u64::MAX;
+
 /// The heavy hitters of a stream of keys, in `capacity` counters.
 #[derive(Debug, Clone)]
 pub struct TopK<T = ()> {
     capacity: usize,
-    /// The first `taken` are in use; any after them are left from before a
-    /// `clear`, kept for their strings.
+    /// The keys remembered, at most `capacity`: those counted in the
+    /// current period, and others from earlier ones, kept for their text.
     counters: Vec<Counter<T>>,
-    taken: usize,
-    /// Key -> index in `counters`.
-    index: HashMap<u64, u32, RandomState>,
+    /// The counters of the period, in the order their keys took them:
+    /// indices into `counters`.
+    taken: Vec<u32>,
+    /// `(key, index in counters)` of every remembered key, by key.
+    index: HashTable<(u64, u32)>,
+    /// The current period: 0 from the start, one more at each `clear`.
+    period: u64,
     /// Once full: no counter holds less than this (the smallest count,
     /// or less until recomputed).
     min: u64,
-    /// Where the search for a counter holding `min` goes on.
+    /// Where the search for a counter holding `min` goes on (in `taken`).
     cursor: usize,
+    /// Where the search for a remembered key to forget goes on (in
+    /// `counters`).
+    hand: usize,
     /// Whether a key has ever been turned out: counts are then estimates.
     overflowed: bool,
     /// Adds counted.
     total: u64,
+}
+
+/// The hash of an `index` entry: its key, already random.
+fn rehash<T>(entry: &(u64, T)) -> u64 {
+    entry.0
 }
 
 impl<T: Copy + Default> TopK<T> {
@@ -90,70 +112,144 @@ impl<T: Copy + Default> TopK<T> {
         TopK {
             capacity: capacity.max(1),
             counters: Vec::new(),
-            taken: 0,
-            index: HashMap::default(),
+            taken: Vec::new(),
+            index: HashTable::new(),
+            period: 0,
             min: 0,
             cursor: 0,
+            hand: 0,
             overflowed: false,
             total: 0,
         }
     }
 
-    /// Count one occurrence of `key`, flagged as an error or not. When the
-    /// key takes a counter, `describe` writes its text into the (empty)
-    /// buffer given, and returns its tag.
-    pub fn add(&mut self, key: u64, error: bool, describe: impl FnOnce(&mut Vec<u8>) -> T) {
+    /// Count one occurrence of `key`, flagged as an error or not. Whether
+    /// the key is new to the period (it took a counter).
+    ///
+    /// When the key is not remembered, `describe` writes its text into the
+    /// (empty) buffer given, and returns its tag; a key remembered from an
+    /// earlier period keeps the text and tag it was described with.
+    ///
+    /// Inlined: most adds find their key counted already, a lookup and
+    /// two increments; the rest of the work is out of line.
+    #[inline]
+    pub fn add(&mut self, key: u64, error: bool, describe: impl FnOnce(&mut Vec<u8>) -> T) -> bool {
         self.total += 1;
-        // One probe finds the key or where it goes, while the table has
-        // room; turning a key out takes two more.
-        let vacant = match self.index.entry(key) {
-            Entry::Occupied(at) => {
-                let c = &mut self.counters[*at.get() as usize];
+        if let Some(&(_, at)) = self.index.find(key, |e| e.0 == key) {
+            let c = &mut self.counters[at as usize];
+            if c.period == self.period {
                 c.count += 1;
                 c.errors += u64::from(error);
-                return;
+                return false;
             }
-            Entry::Vacant(vacant) => vacant,
-        };
-        let (i, inherited) = if self.taken < self.capacity {
-            // The tables grow as keys come (most periods have far fewer
-            // than `capacity`), and keep their room across `clear`.
-            if self.taken == self.counters.len() {
-                self.counters.push(Counter::default());
-            }
-            self.taken += 1;
-            vacant.insert(self.taken as u32 - 1);
-            (self.taken - 1, 0)
-        } else {
+            // Remembered from an earlier period: new to this one.
+            self.take(at as usize, error);
+            return true;
+        }
+        self.add_new(key, error, describe);
+        true
+    }
+
+    /// Count `key`, which is not remembered: it takes a counter.
+    #[inline(never)]
+    fn add_new(&mut self, key: u64, error: bool, describe: impl FnOnce(&mut Vec<u8>) -> T) {
+        let at = if self.taken.len() == self.capacity {
+            // Full: the key takes over a counter holding the smallest
+            // count, and the memory of the key it turns out.
             self.overflowed = true;
             let i = self.take_smallest();
-            let old = self.counters[i].key;
-            self.index.remove(&old);
-            self.index.insert(key, i as u32);
-            (i, self.min)
+            let at = self.taken[i] as usize;
+            let inherited = self.min;
+            self.forget(at);
+            let c = &mut self.counters[at];
+            (c.count, c.error, c.errors) = (inherited + 1, inherited, u64::from(error));
+            at
+        } else {
+            let at = if self.counters.len() < self.capacity {
+                // Memory grows as keys come (most periods have far fewer
+                // than `capacity`), and is kept across `clear`.
+                self.counters.push(Counter::default());
+                self.counters.len() - 1
+            } else {
+                // Every key remembered, not all counted in the period:
+                // forget the next one that is not.
+                let at = self.idle();
+                self.forget(at);
+                at
+            };
+            self.start(at, error);
+            at
         };
-        let c = &mut self.counters[i];
+        self.index.insert_unique(key, (key, at as u32), rehash);
+        let c = &mut self.counters[at];
         c.key = key;
-        c.count = inherited + 1;
-        c.error = inherited;
-        c.errors = u64::from(error);
         c.text.clear();
         c.tag = describe(&mut c.text);
-        if self.taken == self.capacity && !self.overflowed {
+    }
+
+    /// The remembered key at `at`, not counted in the period, takes a
+    /// counter: a free one, or once full a smallest one's.
+    #[inline(never)]
+    fn take(&mut self, at: usize, error: bool) {
+        if self.taken.len() < self.capacity {
+            self.start(at, error);
+            return;
+        }
+        self.overflowed = true;
+        let i = self.take_smallest();
+        // The key turned out stays remembered, with its text.
+        let out = self.taken[i] as usize;
+        self.counters[out].period = NO_PERIOD;
+        self.taken[i] = at as u32;
+        let inherited = self.min;
+        let c = &mut self.counters[at];
+        c.period = self.period;
+        (c.count, c.error, c.errors) = (inherited + 1, inherited, u64::from(error));
+    }
+
+    /// `counters[at]` takes the next free counter of the period.
+    #[inline]
+    fn start(&mut self, at: usize, error: bool) {
+        let c = &mut self.counters[at];
+        c.period = self.period;
+        (c.count, c.error, c.errors) = (1, 0, u64::from(error));
+        self.taken.push(at as u32);
+        if self.taken.len() == self.capacity && !self.overflowed {
             // Just full: from now on a new key takes over a smallest count.
             self.min = self.smallest();
         }
     }
 
-    /// The index of a counter holding `min`, recomputing `min` when a full
-    /// turn of the cursor finds none.
+    /// Drop the key of `counters[at]` from the index.
+    fn forget(&mut self, at: usize) {
+        let key = self.counters[at].key;
+        if let Ok(entry) = self.index.find_entry(key, |e| e.1 == at as u32) {
+            entry.remove();
+        }
+    }
+
+    /// The next remembered key, from the hand on, that is not counted in
+    /// the period. There is one: fewer keys than `capacity` are counted.
+    fn idle(&mut self) -> usize {
+        let n = self.counters.len();
+        loop {
+            let at = self.hand;
+            self.hand = if at + 1 == n { 0 } else { at + 1 };
+            if self.counters[at].period != self.period {
+                return at;
+            }
+        }
+    }
+
+    /// The index in `taken` of a counter holding `min`, recomputing `min`
+    /// when a full turn of the cursor finds none.
     fn take_smallest(&mut self) -> usize {
-        let n = self.taken;
+        let n = self.taken.len();
         loop {
             for _ in 0..n {
                 let i = self.cursor;
                 self.cursor = if i + 1 == n { 0 } else { i + 1 };
-                if self.counters[i].count == self.min {
+                if self.counters[self.taken[i] as usize].count == self.min {
                     return i;
                 }
             }
@@ -162,11 +258,17 @@ impl<T: Copy + Default> TopK<T> {
     }
 
     fn smallest(&self) -> u64 {
-        self.taken().iter().map(|c| c.count).min().unwrap_or(0)
+        self.counted().map(|c| c.count).min().unwrap_or(0)
     }
 
-    fn taken(&self) -> &[Counter<T>] {
-        &self.counters[..self.taken]
+    /// The counters of the period, in the order their keys took them.
+    fn counted(&self) -> impl Iterator<Item = &Counter<T>> + '_ {
+        self.taken.iter().map(|&at| &self.counters[at as usize])
+    }
+
+    /// The keys counted in the period.
+    pub fn keys(&self) -> impl Iterator<Item = u64> + '_ {
+        self.counted().map(|c| c.key)
     }
 
     /// Whether every count is exact: no key has been turned out.
@@ -181,16 +283,23 @@ impl<T: Copy + Default> TopK<T> {
 
     /// Keys with a counter.
     pub fn len(&self) -> usize {
-        self.taken
+        self.taken.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.taken == 0
+        self.taken.is_empty()
     }
 
-    /// The counter of `key`, if it has one.
+    /// The most keys counted at once (the capacity).
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// The counter of `key`, if it has one in the period.
     pub fn get(&self, key: u64) -> Option<&Counter<T>> {
-        self.index.get(&key).map(|&i| &self.counters[i as usize])
+        let &(_, at) = self.index.find(key, |e| e.0 == key)?;
+        let c = &self.counters[at as usize];
+        (c.period == self.period).then_some(c)
     }
 
     /// The most an estimated count can exceed the true one: 0 while exact.
@@ -205,28 +314,59 @@ impl<T: Copy + Default> TopK<T> {
     }
 
     /// The `n` counters with the highest counts, by count descending, then
-    /// by counter (the order keys first took them, until the table
-    /// overflowed): ranking compares numbers only, never texts.
+    /// by counter (the order keys first took them in the period, until the
+    /// table overflowed): ranking compares numbers only, never texts.
     pub fn top(&self, n: usize) -> Vec<&Counter<T>> {
-        let mut ranks: Vec<(std::cmp::Reverse<u64>, u32)> = (self.taken().iter().enumerate())
-            .map(|(i, c)| (std::cmp::Reverse(c.count), i as u32))
-            .collect();
-        if n < ranks.len() {
-            ranks.select_nth_unstable(n);
-            ranks.truncate(n);
-        }
-        ranks.sort_unstable();
-        ranks
+        // `(count, index in counters)`, best first: one allocation, which
+        // the counters' references then take over.
+        let ranked: Vec<(u64, u32)> = if n == 0 {
+            Vec::new()
+        } else if n <= SHORT_LIST {
+            // One pass that keeps the best `n` so far, in rank order: a
+            // counter enters only when it beats the last of them (ties go
+            // to the earlier counter, already in).
+            let mut best: Vec<(u64, u32)> = Vec::with_capacity(n + 1);
+            let mut floor = 0;
+            for &at in &self.taken {
+                let c = self.counters[at as usize].count;
+                if best.len() == n && c <= floor {
+                    continue;
+                }
+                let i = best.partition_point(|&(b, _)| b >= c);
+                best.insert(i, (c, at));
+                best.truncate(n);
+                floor = best.last().map_or(0, |&(last, _)| last);
+            }
+            best
+        } else {
+            let mut ranks: Vec<(std::cmp::Reverse<u64>, u32, u32)> = (self.taken.iter())
+                .enumerate()
+                .map(|(i, &at)| {
+                    (
+                        std::cmp::Reverse(self.counters[at as usize].count),
+                        i as u32,
+                        at,
+                    )
+                })
+                .collect();
+            if n < ranks.len() {
+                ranks.select_nth_unstable(n);
+                ranks.truncate(n);
+            }
+            ranks.sort_unstable();
+            ranks.into_iter().map(|(c, _, at)| (c.0, at)).collect()
+        };
+        ranked
             .into_iter()
-            .map(|(_, i)| &self.counters[i as usize])
+            .map(|(_, at)| &self.counters[at as usize])
             .collect()
     }
 
-    /// Forget every key, keeping the memory (the counters' strings too) for
-    /// the next period.
+    /// Start a new period: forget every count, keeping the memory and the
+    /// keys' texts for the next period.
     pub fn clear(&mut self) {
-        self.taken = 0;
-        self.index.clear();
+        self.period += 1;
+        self.taken.clear();
         self.min = 0;
         self.cursor = 0;
         self.overflowed = false;
@@ -234,9 +374,13 @@ impl<T: Copy + Default> TopK<T> {
     }
 }
 
+/// Longest top list ranked in one pass; longer ones are sorted.
+const SHORT_LIST: usize = 32;
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
 
     /// A well-mixed 64-bit hash of `i` (SplitMix64's finalizer).
     fn mix(i: u64) -> u64 {
@@ -373,5 +517,133 @@ mod tests {
         assert_eq!(counts(&t, 5), [("k9".into(), 1)]);
         assert_eq!(t.top(1)[0].error, 0, "a fresh counter after a clear");
         assert_eq!(t.counters.len(), 2, "the spare is kept");
+    }
+
+    /// `(key, count, error, errors)`.
+    type Counted = (u64, u64, u64, u64);
+
+    /// Space-Saving as it was written before keys were remembered across
+    /// periods: the counters of one period in an array, a `clear` forgets
+    /// them all. `TopK` must count and rank exactly as this does.
+    struct Reference {
+        capacity: usize,
+        /// In the order keys took them.
+        counters: Vec<Counted>,
+        min: u64,
+        cursor: usize,
+        overflowed: bool,
+    }
+
+    impl Reference {
+        fn add(&mut self, key: u64, error: bool) {
+            let e = u64::from(error);
+            if let Some(c) = self.counters.iter_mut().find(|c| c.0 == key) {
+                c.1 += 1;
+                c.3 += e;
+                return;
+            }
+            if self.counters.len() < self.capacity {
+                self.counters.push((key, 1, 0, e));
+                if self.counters.len() == self.capacity {
+                    self.min = self.counters.iter().map(|c| c.1).min().unwrap();
+                }
+                return;
+            }
+            self.overflowed = true;
+            let n = self.counters.len();
+            let i = loop {
+                let found = (0..n).find_map(|_| {
+                    let i = self.cursor;
+                    self.cursor = (i + 1) % n;
+                    (self.counters[i].1 == self.min).then_some(i)
+                });
+                match found {
+                    Some(i) => break i,
+                    None => self.min = self.counters.iter().map(|c| c.1).min().unwrap(),
+                }
+            };
+            self.counters[i] = (key, self.min + 1, self.min, e);
+        }
+
+        fn top(&self, n: usize) -> Vec<Counted> {
+            let mut ranked: Vec<(usize, &Counted)> = self.counters.iter().enumerate().collect();
+            ranked.sort_by_key(|&(i, c)| (std::cmp::Reverse(c.1), i));
+            ranked.into_iter().take(n).map(|(_, c)| *c).collect()
+        }
+    }
+
+    #[test]
+    fn remembered_keys_count_and_rank_as_a_fresh_table_each_period() {
+        let mut rng = 7u64;
+        for capacity in [1, 3, 16, 64] {
+            let mut t: TopK<u8> = TopK::new(capacity);
+            let mut r = Reference {
+                capacity,
+                counters: Vec::new(),
+                min: 0,
+                cursor: 0,
+                overflowed: false,
+            };
+            for period in 0..40 {
+                // Some periods fit the table, some overflow it; keys come
+                // back from earlier periods, new ones too.
+                let (adds, spread) = [(20, 10), (300, 200), (50, 40), (1000, 30)][period % 4];
+                for _ in 0..adds {
+                    rng = mix(rng);
+                    let i = rng % spread + (period as u64 % 3) * 25;
+                    let error = rng >> 60 == 0;
+                    t.add(mix(i), error, |text| {
+                        text.extend(format!("k{i}").bytes());
+                        (i % 251) as u8
+                    });
+                    r.add(mix(i), error);
+                }
+                for n in [0, 1, 5, 16, 40, usize::MAX] {
+                    let got: Vec<_> = (t.top(n).iter())
+                        .map(|c| (c.key, c.count, c.error, c.errors))
+                        .collect();
+                    assert_eq!(
+                        got,
+                        r.top(n),
+                        "capacity {capacity}, period {period}, top {n}"
+                    );
+                }
+                for c in t.top(usize::MAX) {
+                    let i: u64 = c.name()[1..].parse().unwrap();
+                    assert_eq!((mix(i), c.tag), (c.key, (i % 251) as u8), "its own text");
+                }
+                assert_eq!(t.exact(), !r.overflowed);
+                assert_eq!(t.len(), r.counters.len());
+                assert_eq!(t.total(), adds);
+                let smallest = r.counters.iter().map(|c| c.1).min().unwrap_or(0);
+                assert_eq!(t.error_bound(), if r.overflowed { smallest } else { 0 });
+                assert!(t.counters.len() <= capacity && t.index.len() <= capacity);
+                t.clear();
+                r.counters.clear();
+                (r.min, r.cursor, r.overflowed) = (0, 0, false);
+            }
+        }
+    }
+
+    #[test]
+    fn a_key_seen_in_an_earlier_period_is_not_described_again() {
+        let mut t: TopK = TopK::new(4);
+        let mut written = Vec::new();
+        for period in [[1, 2, 1], [1, 3, 2], [4, 5, 6]] {
+            for key in period {
+                let new = t.add(key, false, |text| {
+                    written.push(key);
+                    text.extend(key.to_string().bytes());
+                });
+                assert_eq!(new, t.get(key).unwrap().count == 1);
+            }
+            t.clear();
+        }
+        // 4 takes the last free memory; 5 and 6 take over that of 1 and 2
+        // (the next ones not counted, in turn), never that of 4 or 5.
+        assert_eq!(written, [1, 2, 3, 4, 5, 6]);
+        for key in [4, 5, 6] {
+            t.add(key, false, |_| unreachable!("{key} is remembered"));
+        }
     }
 }

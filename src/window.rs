@@ -40,6 +40,9 @@ pub struct Window {
     counts: Vec<u32>,
     /// The newest second in the window.
     now: i64,
+    /// Its slot in `counts`, `now % span`: most hits are in the newest
+    /// second, which then needs no division.
+    now_slot: usize,
     /// Sum of `counts`.
     total: u64,
     /// Seconds per bar.
@@ -58,6 +61,7 @@ impl Window {
         Window {
             counts: vec![0; span as usize],
             now,
+            now_slot: now.rem_euclid(i64::from(span)) as usize,
             total: 0,
             bar: bar as usize,
             bars: vec![0; span.div_ceil(bar) as usize],
@@ -87,19 +91,22 @@ impl Window {
     /// Count `n` hits at second `at`. Returns false (and counts nothing) when
     /// `at` is outside the window: older seconds have left it, and the caller
     /// must `advance` before counting a newer second.
+    #[inline]
     pub fn hit(&mut self, at: i64, n: u64) -> bool {
-        if !self.contains(at) {
+        let (slot, k) = if at == self.now {
+            (self.now_slot, 0)
+        } else if self.contains(at) {
+            // In the window, so `now - at < span <= bars * bar`.
+            (self.slot(at), (self.now - at) as usize / self.bar)
+        } else {
             return false;
-        }
-        let slot = self.slot(at);
+        };
         let count = &mut self.counts[slot];
         let was = *count;
         *count = was.saturating_add(u32::try_from(n).unwrap_or(u32::MAX));
         // What the second took, so that the sums stay the sums of `counts`.
         let n = u64::from(*count - was);
         self.total = self.total.saturating_add(n);
-        // In the window, so `now - at < span <= bars * bar`.
-        let k = (self.now - at) as usize / self.bar;
         self.bars[k] = self.bars[k].saturating_add(n);
         true
     }
@@ -115,29 +122,39 @@ impl Window {
             self.bars.fill(0);
             self.total = 0;
             self.now = to;
+            self.now_slot = self.slot(to);
             return;
         }
         let span = self.counts.len();
         let last = self.bars.len() - 1;
-        for s in self.now + 1..=to {
-            let slot = self.slot(s);
+        let bar = self.bar;
+        let mut slot = self.now_slot;
+        for _ in self.now + 1..=to {
+            slot = if slot + 1 == span { 0 } else { slot + 1 };
             // The second at each bar's older edge, `s - j * bar`, passes
-            // from bar j - 1 to bar j (`j * bar < span`: another slot).
-            for j in 1..=last {
-                let mut edge = slot + span - j * self.bar;
-                if edge >= span {
-                    edge -= span;
-                }
-                let n = u64::from(self.counts[edge]);
-                self.bars[j - 1] -= n;
-                self.bars[j] += n;
+            // from bar j - 1 to bar j (`j * bar < span`: another slot):
+            // bar j gains the edge second of j and loses that of j + 1,
+            // the edges a bar apart, from the newest back.
+            let (mut edge, mut gained) = (slot, 0);
+            for sum in &mut self.bars[..last] {
+                edge = if edge >= bar {
+                    edge - bar
+                } else {
+                    edge + span - bar
+                };
+                let lost = u64::from(self.counts[edge]);
+                // The bar holds its edge second: no underflow.
+                *sum = *sum + gained - lost;
+                gained = lost;
             }
+            self.bars[last] += gained;
             // `s - span`, in the slot `s` takes over, leaves the window.
             let gone = u64::from(std::mem::take(&mut self.counts[slot]));
             self.bars[last] -= gone;
             self.total -= gone;
         }
         self.now = to;
+        self.now_slot = slot;
     }
 
     /// Relabel every second by `by` seconds (the wall clock stepped): the
@@ -147,6 +164,7 @@ impl Window {
         let span = self.span();
         self.counts.rotate_right(by.rem_euclid(span) as usize);
         self.now = self.now.saturating_add(by);
+        self.now_slot = self.slot(self.now);
     }
 
     /// Counts per second, oldest first, for the whole window (`span`
@@ -356,6 +374,8 @@ mod tests {
             assert!(w.hit(9 + by, 10), "second 9 is now {}", 9 + by);
             w.advance(12 + by);
             assert_eq!(w.per_second().collect::<Vec<_>>(), [13, 4, 0, 0], "{by}");
+            assert!(w.hit(12 + by, 5), "the newest second, after a shift");
+            assert_eq!(w.per_second().collect::<Vec<_>>(), [13, 4, 0, 5], "{by}");
         }
     }
 
