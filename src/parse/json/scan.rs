@@ -14,6 +14,8 @@
 //!   [`MAX_DEPTH`]. Every line it reads is valid JSON and gives the
 //!   fields serde_json gives; the tests compare the two.
 //! - No allocation; recursion only into nested values, to [`MAX_DEPTH`].
+//! - Servers write no whitespace between tokens, and it reads none: a
+//!   line with some is left to serde_json.
 
 use super::{Fields, RequestFields};
 use crate::parse::fields::{equal_bytes, HIGH_BITS, LOW_BITS};
@@ -32,7 +34,6 @@ pub(super) fn read(line: &[u8]) -> Option<Fields<'_>> {
     let mut scan = Scan { s: line, at: 0 };
     let mut fields = Fields::default();
     let mut seen = Seen(0);
-    scan.skip_space();
     scan.members(1, |scan, key| {
         match key {
             b"ts" => fields.ts = seen.once(0).and_then(|()| scan.raw(1))?,
@@ -71,7 +72,6 @@ pub(super) fn read(line: &[u8]) -> Option<Fields<'_>> {
         }
         Some(())
     })?;
-    scan.skip_space();
     (scan.at == line.len()).then_some(fields)
 }
 
@@ -96,31 +96,28 @@ struct Scan<'a> {
 }
 
 impl<'a> Scan<'a> {
+    #[inline(always)]
     fn peek(&self) -> Option<u8> {
         self.s.get(self.at).copied()
     }
 
     /// Past `byte`, which must come next.
+    #[inline(always)]
     fn expect(&mut self, byte: u8) -> Option<()> {
         (self.peek()? == byte).then(|| self.at += 1)
     }
 
-    /// Past JSON's whitespace.
-    fn skip_space(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-            self.at += 1;
-        }
-    }
-
     /// The bytes from `start` to here.
+    #[inline(always)]
     fn since(&self, start: usize) -> Option<&'a [u8]> {
         self.s.get(start..self.at)
     }
 
     /// An object's members, `member` reading each value (the scan just
-    /// past the colon and its spaces) for its key's raw text (between
-    /// the quotes). A key with an escape reads as `None`: serde_json
-    /// would match it unescaped.
+    /// past the colon) for its key's raw text (between the quotes). A key
+    /// with an escape reads as `None`: serde_json would match it
+    /// unescaped.
+    #[inline(always)]
     fn members(
         &mut self,
         depth: u32,
@@ -130,7 +127,6 @@ impl<'a> Scan<'a> {
             return None;
         }
         self.expect(b'{')?;
-        self.skip_space();
         if self.peek()? == b'}' {
             self.at += 1;
             return Some(());
@@ -140,16 +136,10 @@ impl<'a> Scan<'a> {
             if escaped {
                 return None;
             }
-            self.skip_space();
             self.expect(b':')?;
-            self.skip_space();
             member(self, key.get(1..key.len() - 1)?)?;
-            self.skip_space();
             match self.peek()? {
-                b',' => {
-                    self.at += 1;
-                    self.skip_space();
-                }
+                b',' => self.at += 1,
                 b'}' => {
                     self.at += 1;
                     return Some(());
@@ -161,6 +151,7 @@ impl<'a> Scan<'a> {
 
     /// An array's elements, `element` reading each (the scan at it) with
     /// its index.
+    #[inline(always)]
     fn elements(
         &mut self,
         depth: u32,
@@ -170,7 +161,6 @@ impl<'a> Scan<'a> {
             return None;
         }
         self.expect(b'[')?;
-        self.skip_space();
         if self.peek()? == b']' {
             self.at += 1;
             return Some(());
@@ -179,12 +169,8 @@ impl<'a> Scan<'a> {
         loop {
             element(self, index)?;
             index += 1;
-            self.skip_space();
             match self.peek()? {
-                b',' => {
-                    self.at += 1;
-                    self.skip_space();
-                }
+                b',' => self.at += 1,
                 b']' => {
                     self.at += 1;
                     return Some(());
@@ -196,14 +182,14 @@ impl<'a> Scan<'a> {
 
     /// Any value, checked and skipped: its raw text. `depth` is that of
     /// the object or array holding it.
+    #[inline(always)]
     fn value(&mut self, depth: u32) -> Option<&'a [u8]> {
         let start = self.at;
         match self.peek()? {
             b'"' => {
                 self.string()?;
             }
-            b'{' => self.members(depth + 1, |scan, _| scan.value(depth + 1).map(drop))?,
-            b'[' => self.elements(depth + 1, |scan, _| scan.value(depth + 1).map(drop))?,
+            b'{' | b'[' => self.nested(depth + 1)?,
             b't' => self.literal(b"true")?,
             b'f' => self.literal(b"false")?,
             b'n' => self.literal(b"null")?,
@@ -214,7 +200,19 @@ impl<'a> Scan<'a> {
         self.since(start)
     }
 
+    /// An object or an array at `depth`, checked and skipped: out of
+    /// line, so that [`Scan::value`] stays small where it is inlined.
+    #[inline(never)]
+    fn nested(&mut self, depth: u32) -> Option<()> {
+        if self.peek()? == b'{' {
+            self.members(depth, |scan, _| scan.value(depth).map(drop))
+        } else {
+            self.elements(depth, |scan, _| scan.value(depth).map(drop))
+        }
+    }
+
     /// Past `word`.
+    #[inline(always)]
     fn literal(&mut self, word: &[u8]) -> Option<()> {
         let end = self.at + word.len();
         (self.s.get(self.at..end)? == word).then(|| self.at = end)
@@ -222,6 +220,7 @@ impl<'a> Scan<'a> {
 
     /// `null` (read as `None`) or any value's raw text: what serde_json
     /// reads as an `Option<&RawValue>`.
+    #[inline(always)]
     fn raw(&mut self, depth: u32) -> Option<Option<&'a [u8]>> {
         if self.peek()? == b'n' {
             return self.literal(b"null").map(|()| None);
@@ -232,12 +231,13 @@ impl<'a> Scan<'a> {
     /// A string at its opening quote: its raw text, quotes included, and
     /// whether it holds an escape. `None` past printable ASCII (left to
     /// serde_json), at a control byte or a bad escape.
+    #[inline(always)]
     fn string(&mut self) -> Option<(&'a [u8], bool)> {
         let start = self.at;
         self.expect(b'"')?;
         let mut escaped = false;
         loop {
-            self.at += string_stop(self.s.get(self.at..)?)?;
+            self.at = string_stop(self.s, self.at)?;
             match self.s.get(self.at..)? {
                 [b'"', ..] => break,
                 [b'\\', b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't', ..] => {
@@ -255,6 +255,7 @@ impl<'a> Scan<'a> {
     }
 
     /// A number, checked against JSON's grammar: its text.
+    #[inline(always)]
     fn number(&mut self) -> Option<&'a [u8]> {
         let start = self.at;
         if self.peek() == Some(b'-') {
@@ -280,6 +281,7 @@ impl<'a> Scan<'a> {
     }
 
     /// Past any digits.
+    #[inline(always)]
     fn digits(&mut self) {
         while matches!(self.peek(), Some(b'0'..=b'9')) {
             self.at += 1;
@@ -287,6 +289,7 @@ impl<'a> Scan<'a> {
     }
 
     /// Past one digit or more.
+    #[inline(always)]
     fn some_digits(&mut self) -> Option<()> {
         let start = self.at;
         self.digits();
@@ -296,6 +299,7 @@ impl<'a> Scan<'a> {
     /// `null` or a number as serde_json reads it into an `Option<u64>`:
     /// only digits, at most 19 of them (any `u64` is read; a sign, a
     /// fraction or an exponent are left to serde_json).
+    #[inline(always)]
     fn integer(&mut self) -> Option<Option<u64>> {
         if self.peek()? == b'n' {
             return self.literal(b"null").map(|()| None);
@@ -313,6 +317,7 @@ impl<'a> Scan<'a> {
     /// when it has at most 15 digits and no exponent: then the digits are
     /// exact as an `f64`, and so is the power of ten that scales them, so
     /// the one division is rounded correctly, as serde_json's reading is.
+    #[inline(always)]
     fn float(&mut self) -> Option<Option<f64>> {
         if self.peek()? == b'n' {
             return self.literal(b"null").map(|()| None);
@@ -341,6 +346,7 @@ impl<'a> Scan<'a> {
 
     /// Caddy's `request`: `null` or an object (serde_json would also read
     /// an array into it, which is left to it).
+    #[inline(always)]
     fn request(&mut self) -> Option<Option<RequestFields<'a>>> {
         if self.peek()? == b'n' {
             return self.literal(b"null").map(|()| None);
@@ -369,6 +375,7 @@ impl<'a> Scan<'a> {
 
     /// The request's `headers`: `null` or an object, its `User-Agent` and
     /// `Referer` each `null` or an array whose first value is kept.
+    #[inline(always)]
     fn headers(&mut self, request: &mut RequestFields<'a>) -> Option<()> {
         if self.peek()? == b'n' {
             return self.literal(b"null");
@@ -393,6 +400,7 @@ impl<'a> Scan<'a> {
     }
 
     /// `null` or an array: the raw text of its first value, if any.
+    #[inline(always)]
     fn first(&mut self) -> Option<Option<&'a [u8]>> {
         if self.peek()? == b'n' {
             return self.literal(b"null").map(|()| None);
@@ -409,15 +417,14 @@ impl<'a> Scan<'a> {
     }
 }
 
-/// Where the first byte that ends plain string text is in `s`: `"`, `\`,
-/// a control byte (not allowed in a string) or a byte past ASCII (left to
-/// serde_json). Eight bytes at a time; only the lowest bit found is read,
-/// and each test marks a byte above a true one at worst.
-fn string_stop(s: &[u8]) -> Option<usize> {
-    let mut words = s.chunks_exact(8);
-    let mut at = 0;
-    for chunk in &mut words {
-        let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+/// Where the first byte from `at` on that ends plain string text is in
+/// `s`: `"`, `\`, a control byte (not allowed in a string) or a byte past
+/// ASCII (left to serde_json). Eight bytes at a time; only the lowest bit
+/// found is read, and each test marks a byte above a true one at worst.
+#[inline(always)]
+fn string_stop(s: &[u8], mut at: usize) -> Option<usize> {
+    while let Some(chunk) = s.get(at..at + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().ok()?);
         // A byte below 0x20 borrows, one past 0x7f has its high bit.
         let outside = (word.wrapping_sub(LOW_BITS * 0x20) | word) & HIGH_BITS;
         let found = equal_bytes(word, b'"') | equal_bytes(word, b'\\') | outside;
@@ -426,7 +433,7 @@ fn string_stop(s: &[u8]) -> Option<usize> {
         }
         at += 8;
     }
-    let tail = words.remainder();
+    let tail = s.get(at..)?;
     tail.iter()
         .position(|&c| matches!(c, b'"' | b'\\') || !(0x20..0x80).contains(&c))
         .map(|i| at + i)
