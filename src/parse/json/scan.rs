@@ -34,45 +34,94 @@ pub(super) fn read(line: &[u8]) -> Option<Fields<'_>> {
     let mut scan = Scan { s: line, at: 0 };
     let mut fields = Fields::default();
     let mut seen = Seen(0);
-    scan.members(1, |scan, key| {
+    scan.members(1, top_key, |scan, key| {
+        let Some(key) = key else {
+            return scan.value(1).map(drop);
+        };
+        seen.once(key)?;
         match key {
-            b"ts" => fields.ts = seen.once(0).and_then(|()| scan.raw(1))?,
-            b"request" => fields.request = seen.once(1).and_then(|()| scan.request())?,
-            b"user_id" => fields.user_id = seen.once(2).and_then(|()| scan.raw(1))?,
-            b"status" => fields.status = seen.once(3).and_then(|()| scan.integer())?,
-            b"size" => fields.size = seen.once(4).and_then(|()| scan.integer())?,
-            b"duration" => fields.duration = seen.once(5).and_then(|()| scan.float())?,
-            b"StartUTC" => fields.start_utc = seen.once(6).and_then(|()| scan.raw(1))?,
-            b"StartLocal" => fields.start_local = seen.once(7).and_then(|()| scan.raw(1))?,
-            b"ClientHost" => fields.client_host = seen.once(8).and_then(|()| scan.raw(1))?,
-            b"ClientUsername" => {
-                fields.client_username = seen.once(9).and_then(|()| scan.raw(1))?;
-            }
-            b"RequestMethod" => {
-                fields.request_method = seen.once(10).and_then(|()| scan.raw(1))?;
-            }
-            b"RequestPath" => fields.request_path = seen.once(11).and_then(|()| scan.raw(1))?,
-            b"RequestHost" => fields.request_host = seen.once(12).and_then(|()| scan.raw(1))?,
-            b"DownstreamStatus" => {
-                fields.downstream_status = seen.once(13).and_then(|()| scan.integer())?;
-            }
-            b"DownstreamContentSize" => {
-                fields.downstream_content_size = seen.once(14).and_then(|()| scan.integer())?;
-            }
-            b"Duration" => fields.duration_ns = seen.once(15).and_then(|()| scan.integer())?,
-            b"request_User-Agent" => {
-                fields.request_user_agent = seen.once(16).and_then(|()| scan.raw(1))?;
-            }
-            b"request_Referer" => {
-                fields.request_referer = seen.once(17).and_then(|()| scan.raw(1))?;
-            }
-            _ => {
-                scan.value(1)?;
-            }
+            0 => fields.ts = scan.raw(1)?,
+            1 => fields.request = scan.request()?,
+            2 => fields.user_id = scan.raw(1)?,
+            3 => fields.status = scan.integer()?,
+            4 => fields.size = scan.integer()?,
+            5 => fields.duration = scan.float()?,
+            6 => fields.start_utc = scan.raw(1)?,
+            7 => fields.start_local = scan.raw(1)?,
+            8 => fields.client_host = scan.raw(1)?,
+            9 => fields.client_username = scan.raw(1)?,
+            10 => fields.request_method = scan.raw(1)?,
+            11 => fields.request_path = scan.raw(1)?,
+            12 => fields.request_host = scan.raw(1)?,
+            13 => fields.downstream_status = scan.integer()?,
+            14 => fields.downstream_content_size = scan.integer()?,
+            15 => fields.duration_ns = scan.integer()?,
+            16 => fields.request_user_agent = scan.raw(1)?,
+            _ => fields.request_referer = scan.raw(1)?,
         }
         Some(())
     })?;
     (scan.at == line.len()).then_some(fields)
+}
+
+/// Whether `rest` starts with `key`: a compare of words where `key` is
+/// known, no call.
+#[inline(always)]
+fn leads<const N: usize>(rest: &[u8], key: &[u8; N]) -> bool {
+    rest.get(..N) == Some(key)
+}
+
+/// Return from the function the first of the keys that `rest` starts
+/// with: its length and its number.
+macro_rules! first_of {
+    ($rest:ident: $($key:literal => $id:literal),*) => {{
+        $(if leads($rest, $key) { return Some(($key.len(), $id)); })*
+    }};
+}
+
+/// The top-level key [`read`] reads, with its closing quote and the
+/// colon, that `rest` starts with: its length and its number (see
+/// [`Scan::members`]).
+#[inline(always)]
+fn top_key(rest: &[u8]) -> Option<(usize, u32)> {
+    match rest.first()? {
+        b't' => first_of!(rest: b"ts\":" => 0),
+        b'r' => first_of!(rest:
+            b"request\":" => 1, b"request_User-Agent\":" => 16, b"request_Referer\":" => 17),
+        b'u' => first_of!(rest: b"user_id\":" => 2),
+        b's' => first_of!(rest: b"status\":" => 3, b"size\":" => 4),
+        b'd' => first_of!(rest: b"duration\":" => 5),
+        b'S' => first_of!(rest: b"StartUTC\":" => 6, b"StartLocal\":" => 7),
+        b'C' => first_of!(rest: b"ClientHost\":" => 8, b"ClientUsername\":" => 9),
+        b'R' => first_of!(rest:
+            b"RequestMethod\":" => 10, b"RequestPath\":" => 11, b"RequestHost\":" => 12),
+        b'D' => first_of!(rest:
+            b"DownstreamStatus\":" => 13, b"DownstreamContentSize\":" => 14,
+            b"Duration\":" => 15),
+        _ => {}
+    }
+    None
+}
+
+/// [`top_key`] for the keys of Caddy's `request`.
+#[inline(always)]
+fn request_key(rest: &[u8]) -> Option<(usize, u32)> {
+    match rest.first()? {
+        b'c' => first_of!(rest: b"client_ip\":" => 0),
+        b'r' => first_of!(rest: b"remote_ip\":" => 1),
+        b'm' => first_of!(rest: b"method\":" => 2),
+        b'u' => first_of!(rest: b"uri\":" => 3),
+        b'h' => first_of!(rest: b"host\":" => 4, b"headers\":" => 5),
+        _ => {}
+    }
+    None
+}
+
+/// [`top_key`] for the request headers.
+#[inline(always)]
+fn header_key(rest: &[u8]) -> Option<(usize, u32)> {
+    first_of!(rest: b"User-Agent\":" => 0, b"Referer\":" => 1);
+    None
 }
 
 /// The keys of one object read so far, a bit each: serde's derived
@@ -114,14 +163,17 @@ impl<'a> Scan<'a> {
     }
 
     /// An object's members, `member` reading each value (the scan just
-    /// past the colon) for its key's raw text (between the quotes). A key
-    /// with an escape reads as `None`: serde_json would match it
-    /// unescaped.
+    /// past the colon) for its key's number, `None` for a key it does not
+    /// read. `known` finds the keys it reads, compared whole with their
+    /// closing quote and the colon (see [`top_key`]); another key is
+    /// searched for its end, and one with an escape, which serde_json
+    /// would match unescaped, is left to serde_json.
     #[inline(always)]
     fn members(
         &mut self,
         depth: u32,
-        mut member: impl FnMut(&mut Self, &'a [u8]) -> Option<()>,
+        known: impl Fn(&[u8]) -> Option<(usize, u32)>,
+        mut member: impl FnMut(&mut Self, Option<u32>) -> Option<()>,
     ) -> Option<()> {
         if depth > MAX_DEPTH {
             return None;
@@ -132,12 +184,23 @@ impl<'a> Scan<'a> {
             return Some(());
         }
         loop {
-            let (key, escaped) = self.string()?;
-            if escaped {
-                return None;
-            }
-            self.expect(b':')?;
-            member(self, key.get(1..key.len() - 1)?)?;
+            let rest = self.s.get(self.at..)?.strip_prefix(b"\"")?;
+            let key = match known(rest) {
+                Some((len, key)) => {
+                    self.at += 1 + len;
+                    Some(key)
+                }
+                None => {
+                    // Not a key `member` reads: had it been one, with
+                    // the ':' checked next, `known` would have found it.
+                    if self.string()?.1 {
+                        return None;
+                    }
+                    self.expect(b':')?;
+                    None
+                }
+            };
+            member(self, key)?;
             match self.peek()? {
                 b',' => self.at += 1,
                 b'}' => {
@@ -205,7 +268,7 @@ impl<'a> Scan<'a> {
     #[inline(never)]
     fn nested(&mut self, depth: u32) -> Option<()> {
         if self.peek()? == b'{' {
-            self.members(depth, |scan, _| scan.value(depth).map(drop))
+            self.members(depth, |_| None, |scan, _| scan.value(depth).map(drop))
         } else {
             self.elements(depth, |scan, _| scan.value(depth).map(drop))
         }
@@ -353,20 +416,18 @@ impl<'a> Scan<'a> {
         }
         let mut request = RequestFields::default();
         let mut seen = Seen(0);
-        self.members(2, |scan, key| {
+        self.members(2, request_key, |scan, key| {
+            let Some(key) = key else {
+                return scan.value(2).map(drop);
+            };
+            seen.once(key)?;
             match key {
-                b"client_ip" => request.client_ip = seen.once(0).and_then(|()| scan.raw(2))?,
-                b"remote_ip" => request.remote_ip = seen.once(1).and_then(|()| scan.raw(2))?,
-                b"method" => request.method = seen.once(2).and_then(|()| scan.raw(2))?,
-                b"uri" => request.uri = seen.once(3).and_then(|()| scan.raw(2))?,
-                b"host" => request.host = seen.once(4).and_then(|()| scan.raw(2))?,
-                b"headers" => {
-                    seen.once(5)?;
-                    scan.headers(&mut request)?;
-                }
-                _ => {
-                    scan.value(2)?;
-                }
+                0 => request.client_ip = scan.raw(2)?,
+                1 => request.remote_ip = scan.raw(2)?,
+                2 => request.method = scan.raw(2)?,
+                3 => request.uri = scan.raw(2)?,
+                4 => request.host = scan.raw(2)?,
+                _ => scan.headers(&mut request)?,
             }
             Some(())
         })?;
@@ -381,19 +442,14 @@ impl<'a> Scan<'a> {
             return self.literal(b"null");
         }
         let mut seen = Seen(0);
-        self.members(3, |scan, key| {
+        self.members(3, header_key, |scan, key| {
+            let Some(key) = key else {
+                return scan.value(3).map(drop);
+            };
+            seen.once(key)?;
             match key {
-                b"User-Agent" => {
-                    seen.once(0)?;
-                    request.user_agent = scan.first()?;
-                }
-                b"Referer" => {
-                    seen.once(1)?;
-                    request.referer = scan.first()?;
-                }
-                _ => {
-                    scan.value(3)?;
-                }
+                0 => request.user_agent = scan.first()?,
+                _ => request.referer = scan.first()?,
             }
             Some(())
         })
