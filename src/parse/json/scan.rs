@@ -33,12 +33,7 @@ const POW10: [f64; 16] = [
 pub(super) fn read(line: &[u8]) -> Option<Fields<'_>> {
     let mut scan = Scan { s: line, at: 0 };
     let mut fields = Fields::default();
-    let mut seen = Seen(0);
     scan.members(1, top_key, |scan, key| {
-        let Some(key) = key else {
-            return scan.value(1).map(drop);
-        };
-        seen.once(key)?;
         match key {
             0 => fields.ts = scan.raw(1)?,
             1 => fields.request = scan.request()?,
@@ -162,33 +157,31 @@ impl<'a> Scan<'a> {
         self.s.get(start..self.at)
     }
 
-    /// An object's members, `member` reading each value (the scan just
-    /// past the colon) for its key's number, `None` for a key it does not
-    /// read. `known` finds the keys it reads, compared whole with their
+    /// An object's members, `member` reading the value (the scan just
+    /// past the colon) of each key `known` finds, by its number; other
+    /// values are skipped. `known` compares the keys whole with their
     /// closing quote and the colon (see [`top_key`]); another key is
     /// searched for its end, and one with an escape, which serde_json
-    /// would match unescaped, is left to serde_json.
+    /// would match unescaped, is left to serde_json, as is a key read
+    /// twice (serde's derived readers reject it).
     #[inline(always)]
     fn members(
         &mut self,
         depth: u32,
         known: impl Fn(&[u8]) -> Option<(usize, u32)>,
-        mut member: impl FnMut(&mut Self, Option<u32>) -> Option<()>,
+        mut member: impl FnMut(&mut Self, u32) -> Option<()>,
     ) -> Option<()> {
-        if depth > MAX_DEPTH {
-            return None;
-        }
-        self.expect(b'{')?;
-        if self.peek()? == b'}' {
-            self.at += 1;
+        if self.open(depth, b'{', b'}')? {
             return Some(());
         }
+        let mut seen = Seen(0);
         loop {
             let rest = self.s.get(self.at..)?.strip_prefix(b"\"")?;
-            let key = match known(rest) {
+            match known(rest) {
                 Some((len, key)) => {
                     self.at += 1 + len;
-                    Some(key)
+                    seen.once(key)?;
+                    member(self, key)?;
                 }
                 None => {
                     // Not a key `member` reads: had it been one, with
@@ -197,17 +190,11 @@ impl<'a> Scan<'a> {
                         return None;
                     }
                     self.expect(b':')?;
-                    None
+                    self.value(depth)?;
                 }
-            };
-            member(self, key)?;
-            match self.peek()? {
-                b',' => self.at += 1,
-                b'}' => {
-                    self.at += 1;
-                    return Some(());
-                }
-                _ => return None,
+            }
+            if !self.more(b'}')? {
+                return Some(());
             }
         }
     }
@@ -220,27 +207,42 @@ impl<'a> Scan<'a> {
         depth: u32,
         mut element: impl FnMut(&mut Self, usize) -> Option<()>,
     ) -> Option<()> {
-        if depth > MAX_DEPTH {
-            return None;
-        }
-        self.expect(b'[')?;
-        if self.peek()? == b']' {
-            self.at += 1;
+        if self.open(depth, b'[', b']')? {
             return Some(());
         }
         let mut index = 0;
         loop {
             element(self, index)?;
             index += 1;
-            match self.peek()? {
-                b',' => self.at += 1,
-                b']' => {
-                    self.at += 1;
-                    return Some(());
-                }
-                _ => return None,
+            if !self.more(b']')? {
+                return Some(());
             }
         }
+    }
+
+    /// Past the `open` byte of an object or array at `depth`: whether it
+    /// is empty, and then past its `close` too.
+    #[inline(always)]
+    fn open(&mut self, depth: u32, open: u8, close: u8) -> Option<bool> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        self.expect(open)?;
+        let empty = self.peek()? == close;
+        self.at += usize::from(empty);
+        Some(empty)
+    }
+
+    /// Past what follows a member or an element: `true` for a `,`
+    /// (another comes), `false` for the `close` that ends them.
+    #[inline(always)]
+    fn more(&mut self, close: u8) -> Option<bool> {
+        let next = self.peek()?;
+        if next != b',' && next != close {
+            return None;
+        }
+        self.at += 1;
+        Some(next == b',')
     }
 
     /// Any value, checked and skipped: its raw text. `depth` is that of
@@ -268,7 +270,7 @@ impl<'a> Scan<'a> {
     #[inline(never)]
     fn nested(&mut self, depth: u32) -> Option<()> {
         if self.peek()? == b'{' {
-            self.members(depth, |_| None, |scan, _| scan.value(depth).map(drop))
+            self.members(depth, |_| None, |_, _| Some(()))
         } else {
             self.elements(depth, |scan, _| scan.value(depth).map(drop))
         }
@@ -415,12 +417,7 @@ impl<'a> Scan<'a> {
             return self.literal(b"null").map(|()| None);
         }
         let mut request = RequestFields::default();
-        let mut seen = Seen(0);
         self.members(2, request_key, |scan, key| {
-            let Some(key) = key else {
-                return scan.value(2).map(drop);
-            };
-            seen.once(key)?;
             match key {
                 0 => request.client_ip = scan.raw(2)?,
                 1 => request.remote_ip = scan.raw(2)?,
@@ -441,12 +438,7 @@ impl<'a> Scan<'a> {
         if self.peek()? == b'n' {
             return self.literal(b"null");
         }
-        let mut seen = Seen(0);
         self.members(3, header_key, |scan, key| {
-            let Some(key) = key else {
-                return scan.value(3).map(drop);
-            };
-            seen.once(key)?;
             match key {
                 0 => request.user_agent = scan.first()?,
                 _ => request.referer = scan.first()?,
