@@ -22,15 +22,15 @@ pub(crate) fn field(s: &[u8]) -> (&[u8], Option<&[u8]>) {
 }
 
 /// `0x01` in every byte.
-const LOW_BITS: u64 = 0x0101_0101_0101_0101;
+pub(crate) const LOW_BITS: u64 = 0x0101_0101_0101_0101;
 /// `0x80` in every byte.
-const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+pub(crate) const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
 
 /// The bytes of `word` equal to `byte`, each as its high bit. Only the
 /// lowest bit set is sure to be a match (a borrow may mark a byte above
 /// one), and that is the only one read.
 #[inline(always)]
-fn equal_bytes(word: u64, byte: u8) -> u64 {
+pub(crate) fn equal_bytes(word: u64, byte: u8) -> u64 {
     let x = word ^ (LOW_BITS * u64::from(byte));
     x.wrapping_sub(LOW_BITS) & !x & HIGH_BITS
 }
