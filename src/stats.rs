@@ -9,7 +9,7 @@
 //!   then estimated with a HyperLogLog sketch of 4 KiB (about 1.6% error),
 //!   and marked approximate;
 //! - latency: request times go into HDR histograms ([`Sketch`], about
-//!   26 KiB each, allocated on the first request time): one for all hits,
+//!   26 KiB each, made past the first 64 request times): one for all hits,
 //!   and one for each of the first [`MAX_SECTION_SKETCHES`] sections that
 //!   carry request times in the period. A histogram per section for all
 //!   10,000 sections would cost 260 MB; a compact sketch would lose the
@@ -104,54 +104,120 @@ pub struct Latency {
 /// Request times in fixed memory: an HDR histogram from 1 µs to 1 hour
 /// with 2 significant digits, so every percentile is within 1% of the
 /// exact one (over the values recorded; longer times count as 1 hour).
+///
+/// A histogram is 26 KiB, zeroed when made, and most sketches live one
+/// period: the first [`Sketch::FEW`] times are kept as they are, and the
+/// percentiles read from them are exactly those the histogram would give
+/// (the same rank, the middle of the same bucket).
 #[derive(Debug, Clone)]
-pub struct Sketch(Histogram<u64>);
+pub struct Sketch(Times);
+
+#[derive(Debug, Clone)]
+enum Times {
+    Few(Vec<u64>),
+    Many(Box<Histogram<u64>>),
+}
+
+/// The histogram every sketch would be: its buckets, for [`Times::Few`].
+static SHAPE: LazyLock<Histogram<u64>> = LazyLock::new(Sketch::histogram);
 
 impl Sketch {
     /// Largest time tracked, in microseconds.
     pub const MAX_US: u64 = 3_600_000_000;
+    /// Times kept as they are before a histogram is made.
+    const FEW: usize = 64;
 
     pub fn new() -> Sketch {
+        Sketch(Times::Few(Vec::new()))
+    }
+
+    fn histogram() -> Histogram<u64> {
         // 1..=MAX_US with 2 digits are valid bounds: this cannot fail.
-        Sketch(Histogram::new_with_bounds(1, Self::MAX_US, 2).expect("valid histogram bounds"))
+        Histogram::new_with_bounds(1, Self::MAX_US, 2).expect("valid histogram bounds")
+    }
+
+    /// The histogram, made from the times kept so far if there is none.
+    fn many(&mut self) -> &mut Histogram<u64> {
+        if let Times::Few(times) = &self.0 {
+            let mut h = Self::histogram();
+            for &us in times {
+                h.saturating_record(us);
+            }
+            self.0 = Times::Many(Box::new(h));
+        }
+        match &mut self.0 {
+            Times::Many(h) => h,
+            Times::Few(_) => unreachable!("made above"),
+        }
     }
 
     /// Record a request time in microseconds.
     pub fn record(&mut self, us: u64) {
-        self.0.saturating_record(us);
+        match &mut self.0 {
+            // A time past the hour is clamped by the histogram alone.
+            Times::Few(times) if times.len() < Self::FEW && us <= Self::MAX_US => times.push(us),
+            _ => self.many().saturating_record(us),
+        }
     }
 
     /// Add every value of `other`.
     pub fn merge(&mut self, other: &Sketch) {
-        // Same bounds on both sides, so this cannot fail.
-        let _ = self.0.add(&other.0);
+        match &other.0 {
+            Times::Few(times) => times.iter().for_each(|&us| self.record(us)),
+            // Same bounds on both sides, so this cannot fail.
+            Times::Many(h) => {
+                let _ = self.many().add(&**h);
+            }
+        }
     }
 
     /// Number of times recorded.
     pub fn len(&self) -> u64 {
-        self.0.len()
+        match &self.0 {
+            Times::Few(times) => times.len() as u64,
+            Times::Many(h) => h.len(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.len() == 0
     }
 
     /// p50, p95 and p99 by nearest rank, `None` when empty. Each is the
     /// middle of its histogram bucket, in milliseconds.
     pub fn latency(&self) -> Option<Latency> {
-        if self.0.is_empty() {
+        if self.is_empty() {
             return None;
         }
-        let ms = |q: f64| self.0.median_equivalent(self.0.value_at_quantile(q)) as f64 / 1000.0;
+        let ms = |us: u64| SHAPE.median_equivalent(us) as f64 / 1000.0;
+        let mut sorted = Vec::new();
+        if let Times::Few(times) = &self.0 {
+            sorted.extend_from_slice(times);
+            sorted.sort_unstable();
+        }
+        let at = |q: f64| -> u64 {
+            match &self.0 {
+                Times::Many(h) => h.value_at_quantile(q),
+                // The histogram's rank, ceil(q * n) and at least 1: the
+                // bucket that reaches it holds the rank-th smallest time.
+                Times::Few(_) => {
+                    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+                    sorted[rank - 1]
+                }
+            }
+        };
         Some(Latency {
-            p50: ms(0.50),
-            p95: ms(0.95),
-            p99: ms(0.99),
+            p50: ms(at(0.50)),
+            p95: ms(at(0.95)),
+            p99: ms(at(0.99)),
         })
     }
 
     fn reset(&mut self) {
-        self.0.reset();
+        match &mut self.0 {
+            Times::Few(times) => times.clear(),
+            Times::Many(h) => h.reset(),
+        }
     }
 }
 
@@ -765,6 +831,45 @@ mod tests {
             (latency.p50 - 5.0).abs() < 0.05,
             "a reused sketch starts empty"
         );
+    }
+
+    #[test]
+    fn a_few_times_give_the_percentiles_their_histogram_gives() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..2_000 {
+            let n = 1 + next() as usize % Sketch::FEW;
+            // Spread over every bucket size, with repeats and the edges.
+            let times: Vec<u64> = (0..n)
+                .map(|_| match next() % 8 {
+                    0 => 0,
+                    1 => Sketch::MAX_US,
+                    2 => 1 + next() % 300,
+                    _ => next() % (1 << (next() % 32)),
+                })
+                .collect();
+            let (mut few, mut histogram) = (Sketch::new(), Sketch::histogram());
+            for &us in &times {
+                few.record(us);
+                histogram.saturating_record(us);
+            }
+            assert!(matches!(few.0, Times::Few(_)));
+            let many = Sketch(Times::Many(Box::new(histogram)));
+            assert_eq!(few.latency(), many.latency(), "{times:?}");
+            assert_eq!(few.len(), many.len());
+            // Merged either way, and once past FEW, the same again.
+            let mut both = few.clone();
+            both.merge(&many);
+            let mut other = many.clone();
+            other.merge(&few);
+            assert_eq!(both.latency(), other.latency(), "{times:?}");
+            assert_eq!(both.len(), 2 * n as u64);
+        }
     }
 
     #[test]
