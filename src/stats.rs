@@ -835,13 +835,7 @@ mod tests {
 
     #[test]
     fn a_few_times_give_the_percentiles_their_histogram_gives() {
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::parse::garbage::xorshift(0x2545_f491_4f6c_dd1d);
         for _ in 0..2_000 {
             let n = 1 + next() as usize % Sketch::FEW;
             // Spread over every bucket size, with repeats and the edges.

@@ -393,13 +393,8 @@ mod tests {
     #[test]
     fn the_bars_sum_the_seconds_they_cover_as_hits_come_and_seconds_pass() {
         // A xorshift stream: late hits, steps and jumps of every size.
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = move |n: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % n
-        };
+        let mut xorshift = crate::parse::garbage::xorshift(0x9e37_79b9_7f4a_7c15);
+        let mut next = move |n: u64| xorshift() % n;
         for span in [1, 5, 7, 24, 25, 61, 120, 700, 3601] {
             let mut w = Window::new(span, 1000);
             for _ in 0..3000 {

@@ -182,11 +182,7 @@ fn rows(out: &mut Vec<u8>, list: &[u8], key: &[u8], table: &Ranked, extra: Extra
     let mut first = true;
     for row in &table.rows {
         comma(out, &mut first);
-        out.extend_from_slice(b"{\"");
-        out.extend_from_slice(key);
-        out.extend_from_slice(b"\":");
-        string(out, &row.name);
-        field_u64(out, b",\"hits\":", row.hits);
+        named(out, key, &row.name, row.hits);
         match extra {
             Extra::Errors { countries } => {
                 field_u64(out, b",\"errors\":", row.errors);
@@ -202,8 +198,7 @@ fn rows(out: &mut Vec<u8>, list: &[u8], key: &[u8], table: &Ranked, extra: Extra
     }
     out.extend_from_slice(b"],\"");
     out.extend_from_slice(list);
-    out.extend_from_slice(b"_exact\":");
-    out.extend_from_slice(if table.exact { b"true" } else { b"false" });
+    field_bool(out, b"_exact\":", table.exact);
 }
 
 fn alert(kind: &str, a: &AlertEvent, out: &mut Vec<u8>) {
@@ -233,17 +228,22 @@ fn alert(kind: &str, a: &AlertEvent, out: &mut Vec<u8>) {
     out.push(b'}');
 }
 
+/// `{"key":name,"hits":n` of a table's row, left open for more fields.
+fn named(out: &mut Vec<u8>, key: &[u8], name: &str, hits: u64) {
+    out.extend_from_slice(b"{\"");
+    out.extend_from_slice(key);
+    out.extend_from_slice(b"\":");
+    string(out, name);
+    field_u64(out, b",\"hits\":", hits);
+}
+
 /// `[{"key":name,"hits":n,"previous_hits":m}, ...]`
 fn drivers(out: &mut Vec<u8>, key: &[u8], drivers: &[Driver]) {
     out.push(b'[');
     let mut first = true;
     for d in drivers {
         comma(out, &mut first);
-        out.extend_from_slice(b"{\"");
-        out.extend_from_slice(key);
-        out.extend_from_slice(b"\":");
-        string(out, &d.name);
-        field_u64(out, b",\"hits\":", d.hits);
+        named(out, key, &d.name, d.hits);
         field_u64(out, b",\"previous_hits\":", d.previous_hits);
         out.push(b'}');
     }
