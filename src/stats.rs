@@ -358,7 +358,10 @@ impl Stats {
         }
     }
 
-    /// Count the drill-down keys of a hit already counted with `add`.
+    /// Count the drill-down keys of a hit already counted with `add`: the
+    /// tests' way to count a period in two steps (the monitor counts both
+    /// at once with `add_line`).
+    #[cfg(test)]
     pub fn add_keys(&mut self, hit: &Hit, keys: &HitKeys<'_>) {
         // `add` counted the client.
         let _ = self.drill.add(hit, keys);
