@@ -24,8 +24,9 @@ mod support;
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -244,6 +245,8 @@ fn with_chromium<T: Send + 'static>(
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
+        // Its own process group, so that its helpers can be stopped too.
+        .process_group(0)
         .spawn()
         .expect("start chromium");
 
@@ -271,13 +274,49 @@ fn with_chromium<T: Send + 'static>(
         let _ = tx.send(run());
     });
     let result = rx.recv_timeout(HARD_TIMEOUT);
-    let _ = browser.kill();
-    let _ = browser.wait();
+    stop(&mut browser);
     match result {
         Ok(Ok(done)) => Some(done),
         Ok(Err(e)) => panic!("{e}"),
         Err(_) => panic!("chromium did not finish within {HARD_TIMEOUT:?}"),
     }
+}
+
+/// Stop Chromium and every helper process it started, and return once
+/// none is left running: a helper still writing the profile while the
+/// test's directory is removed would leave the profile behind. It was
+/// asked to close: give it a moment to do so by itself.
+fn stop(browser: &mut Child) {
+    use rustix::process::{kill_process_group, Pid, Signal};
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline && matches!(browser.try_wait(), Ok(None)) {
+        thread::sleep(Duration::from_millis(20));
+    }
+    if let Some(group) = Pid::from_raw(browser.id() as i32) {
+        let _ = kill_process_group(group, Signal::KILL);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while running_in_group(browser.id()) && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+    let _ = browser.wait();
+}
+
+/// Whether a process of process group `group` is still running (not a
+/// zombie waiting to be reaped), from `/proc/PID/stat`.
+fn running_in_group(group: u32) -> bool {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        // `pid (comm) state ppid pgrp ...`; comm may hold spaces.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map_or(vec![], |(_, rest)| rest.split_whitespace().collect());
+        matches!(fields.as_slice(), [state, _, pgrp, ..]
+            if *state != "Z" && pgrp.parse() == Ok(group))
+    })
 }
 
 /// What the tests read from the page: its data, and its layout in CSS
